@@ -1,0 +1,59 @@
+"""The base class a modality plugin subclasses. Authors implement :meth:`Modality.extract`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+from .errors import ExtractError, MMSearchError, PluginError
+from .types import Segment, Source
+
+
+class Modality(ABC):
+    """Turns one file into segments.
+
+    Subclasses set ``name``, ``extensions`` (lower-case, with the dot) and ``kinds`` (the payload
+    kinds they yield), and implement :meth:`extract`. Raise any exception for a file that cannot be
+    read; the base class turns it into an :class:`ExtractError` naming the file, and the indexing
+    run records it and goes on.
+    """
+
+    name: ClassVar[str]
+    extensions: ClassVar[frozenset[str]] = frozenset()
+    kinds: ClassVar[frozenset[str]]
+    #: True when extract() yields lazily from a long stream (audio, video): the pipeline then
+    #: consumes it in place instead of materialising every segment in a worker thread.
+    streaming: ClassVar[bool] = False
+
+    def accepts(self, path: Path) -> bool:
+        """Whether this modality reads ``path``. The default matches the file extension."""
+        return path.suffix.lower() in self.extensions
+
+    @abstractmethod
+    def extract(self, source: Source) -> Iterator[Segment]:
+        """Yield the segments of ``source``, in order."""
+
+    def segments(self, source: Source) -> Iterator[Segment]:
+        """:meth:`extract`, with kind checks and errors that name the file."""
+        try:
+            for segment in self.extract(source):
+                if not isinstance(segment, Segment):
+                    raise PluginError(f"modality {self.name!r} yielded {type(segment).__name__}, not a Segment")
+                if segment.kind not in self.kinds:
+                    raise PluginError(
+                        f"modality {self.name!r} yielded a {segment.kind!r} segment but declares kinds {sorted(self.kinds)}"
+                    )
+                yield segment
+        except (ExtractError, PluginError):
+            raise
+        except MMSearchError as exc:
+            raise ExtractError(source.relpath, str(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's, not ours
+            raise ExtractError(source.relpath, describe_exception(exc)) from exc
+
+
+def describe_exception(exc: BaseException) -> str:
+    text = str(exc).strip() or "no details"
+    return f"{type(exc).__name__}: {text}"

@@ -1,0 +1,1 @@
+"""Query parsing, legs, calibration, aggregation and fusion."""

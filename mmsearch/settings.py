@@ -1,0 +1,86 @@
+"""Settings in layers: defaults < ``mmsearch.toml`` in the index directory < ``MMSEARCH_*`` env < flags.
+
+Keys are dotted (``clip.weights``); the environment spells them ``MMSEARCH_CLIP_WEIGHTS``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+SETTINGS_FILE = "mmsearch.toml"
+
+DEFAULTS: Mapping[str, Any] = {
+    "batch_size": 32,
+    "workers": 0,  # 0: one decode thread per core
+    "device": "auto",
+    "max_image_pixels": 100_000_000,
+    "text.chunk_chars": 1000,
+    "text.chunk_overlap": 200,
+}
+
+
+def env_name(key: str) -> str:
+    return "MMSEARCH_" + key.upper().replace(".", "_").replace("-", "_")
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+class Settings:
+    """Read-only view over the layers; plugins read their own keys with :meth:`get`."""
+
+    def __init__(
+        self,
+        file_values: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._file = dict(file_values or {})
+        self._overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        self._environ = os.environ if environ is None else environ
+
+    @classmethod
+    def load(cls, index_dir: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:
+        file_values: dict[str, Any] = {}
+        if index_dir is not None:
+            path = index_dir / SETTINGS_FILE
+            if path.is_file():
+                try:
+                    file_values = _flatten(tomllib.loads(path.read_text("utf-8")))
+                except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                    raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+        return cls(file_values, overrides)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self._overrides:
+            return self._overrides[key]
+        env = self._environ.get(env_name(key))
+        if env is not None:
+            return env
+        if key in self._file:
+            return self._file[key]
+        return DEFAULTS.get(key, default)
+
+    def get_int(self, key: str, default: int | None = None) -> int:
+        value = self.get(key, default)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {key!r} (env {env_name(key)}) must be a whole number, got {value!r}") from None
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        merged = {**self._overrides, **{k: v for k, v in overrides.items() if v is not None}}
+        return Settings(self._file, merged, self._environ)

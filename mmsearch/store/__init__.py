@@ -1,0 +1,1 @@
+"""SQL store: the source of truth for media, segments and vectors."""

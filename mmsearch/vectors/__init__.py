@@ -1,0 +1,1 @@
+"""Vector indexes: a rebuildable cache of the vectors held in SQL."""

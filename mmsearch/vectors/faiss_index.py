@@ -1,0 +1,125 @@
+"""One FAISS index per space: exact inner product over L2-normalised float32, keyed by segment id.
+
+The file on disk is a cache stamped with the SQL generation it reflects; the caller rebuilds it
+from SQL when the stamp does not match.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+def gpu_count() -> int:
+    # faiss-cpu has no get_num_gpus; faiss-gpu reports 0 on a machine without CUDA.
+    get = getattr(faiss, "get_num_gpus", None)
+    return int(get()) if get is not None else 0
+
+
+class VectorIndex:
+    """``IndexIDMap2(IndexFlatIP)``; searched on a GPU when FAISS has one."""
+
+    def __init__(self, dim: int, use_gpu: bool | None = None) -> None:
+        self.dim = dim
+        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.use_gpu = gpu_count() > 0 if use_gpu is None else use_gpu
+        self._gpu_index: faiss.Index | None = None
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(ids), self.dim):
+            raise ValueError(f"expected vectors of shape ({len(ids)}, {self.dim}), got {vectors.shape}")
+        self.index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
+        self._gpu_index = None
+
+    def remove(self, ids: np.ndarray) -> int:
+        if len(ids) == 0:
+            return 0
+        removed = int(self.index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64)))
+        self._gpu_index = None
+        return removed
+
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids) per query row; ids are -1 where fewer than k exist.
+
+        ``allowed`` restricts the search to those ids *before* ranking (a pre-filter), so a
+        filtered query still gets a full top-k whenever k allowed vectors exist.
+        """
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = max(1, min(k, len(self))) if len(self) else 1
+        if len(self) == 0:
+            n = queries.shape[0]
+            return np.full((n, k), -np.inf, dtype=np.float32), np.full((n, k), -1, dtype=np.int64)
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)
+            return self.index.search(queries, k, params=params)
+        return self._searcher().search(queries, k)
+
+    def _searcher(self) -> faiss.Index:
+        if not self.use_gpu:
+            return self.index
+        if self._gpu_index is None:
+            self._gpu_index = faiss.index_cpu_to_all_gpus(self.index)
+        return self._gpu_index
+
+    def reconstruct(self, ident: int) -> np.ndarray:
+        return self.index.reconstruct(int(ident))
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def save(self, path: Path, stamp: dict) -> None:
+        """Write atomically (temp file, fsync, rename) with ``stamp`` beside it, stamp last."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, faiss.serialize_index(self.index).tobytes())
+        _atomic_write(stamp_path(path), json.dumps(stamp, sort_keys=True).encode())
+
+    @classmethod
+    def load(cls, path: Path, dim: int, use_gpu: bool | None = None) -> tuple[VectorIndex, dict] | None:
+        """The cached index and its stamp, or ``None`` if missing or unreadable."""
+        try:
+            stamp = json.loads(stamp_path(path).read_bytes())
+            data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
+            index = faiss.deserialize_index(data)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        if index.d != dim:
+            return None
+        obj = cls(dim, use_gpu)
+        obj.index = index
+        return obj, stamp
+
+
+def stamp_path(path: Path) -> Path:
+    return path.with_suffix(path.suffix + ".stamp")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
