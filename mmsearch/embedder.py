@@ -38,6 +38,8 @@ class Embedder(ABC):
     model: str
     dim: int
     batch_size: int = 32
+    #: Preference when a new index picks its space among the embedders available offline.
+    priority: ClassVar[int] = 0
 
     _loaded: bool = False
     _load_lock: threading.Lock | None = None

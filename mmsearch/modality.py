@@ -55,5 +55,6 @@ class Modality(ABC):
 
 
 def describe_exception(exc: BaseException) -> str:
-    text = str(exc).strip() or "no details"
-    return f"{type(exc).__name__}: {text}"
+    """One line for the user. ValueError is how plugins state a reason; others keep their type."""
+    text = " ".join(str(exc).split()) or "no details"
+    return text if type(exc) is ValueError else f"{type(exc).__name__}: {text}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from .settings import Settings
 PROJECT = "mmsearch"
 #: Comma-separated entry-point names to load; unset loads all, empty loads none.
 LOAD_ENV = "MMSEARCH_LOAD_PLUGINS"
+#: Comma-separated importable modules to register as plugins without packaging them (like pytest -p).
+EXTRA_ENV = "MMSEARCH_PLUGINS"
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -40,6 +43,11 @@ def make_plugin_manager(extra: Iterable[object] = ()) -> PluginManager:
     pm.add_hookspecs(hookspecs)
     pm.register(defaults, name="mmsearch.defaults")
     _load_entry_points(pm)
+    for module in filter(None, (m.strip() for m in os.environ.get(EXTRA_ENV, "").split(","))):
+        try:
+            pm.register(importlib.import_module(module), name=module)
+        except ImportError as exc:
+            raise PluginError(f"{EXTRA_ENV} names {module!r}, which cannot be imported: {exc}") from exc
     for plugin in extra:
         pm.register(plugin)
     pm.check_pending()

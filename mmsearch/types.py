@@ -175,6 +175,7 @@ class IndexSummary:
     removed: int = 0
     renamed: int = 0
     failed: int = 0
+    skipped: int = 0  # files no modality reads
     segments: int = 0
     seconds: float = 0.0
     failures: tuple[FileReport, ...] = ()

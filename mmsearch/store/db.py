@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -47,9 +46,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+def script_location() -> Path:
+    """The migration scripts: ``mmsearch/migrations`` in an installed wheel, ``alembic/`` in a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "migrations", package.parent / "alembic"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise SchemaError(f"mmsearch's migration scripts are missing from {package}; reinstall mmsearch")
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("mmsearch.migrations")))
+    cfg.set_main_option("script_location", str(script_location()))
     if engine is not None:
         cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return cfg

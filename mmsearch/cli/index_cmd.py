@@ -1,0 +1,70 @@
+"""``mmsearch index`` and ``mmsearch remove``."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ..types import FileReport, IndexSummary
+from .common import echo_json, open_engine
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(index)
+    cli.add_command(remove)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--retry-failed", is_flag=True, help="Try again the files that failed before, even if unchanged.")
+@click.pass_context
+def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_failed: bool) -> None:
+    """Index (or bring up to date) the media under PATHS.
+
+    New and changed files are indexed, moved files keep their vectors, deleted files are removed.
+    A file that cannot be read is recorded with its reason and the run goes on.
+    """
+    console = Console(stderr=True)
+    with open_engine(ctx) as engine:
+        if console.is_terminal and not as_json:
+            summary = _with_progress(console, engine, paths, retry_failed)
+        else:
+            summary = engine.index(paths, retry_failed=retry_failed)
+    if as_json:
+        echo_json(summary.to_dict())
+    else:
+        click.echo(summary_line(summary))
+        for failure in summary.failures:
+            click.echo(f"  failed: {failure.path}: {failure.error}")
+
+
+def _with_progress(console: Console, engine, paths, retry_failed: bool) -> IndexSummary:  # type: ignore[no-untyped-def]
+    columns = (TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+               TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[current]}", style="dim"))
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("index", total=None, current="scanning…")
+
+        def advance(report: FileReport, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, current=report.path[-50:])
+
+        return engine.index(paths, retry_failed=retry_failed, progress=advance)
+
+
+def summary_line(s: IndexSummary) -> str:
+    files = s.added + s.updated + s.unchanged + s.renamed + s.failed
+    return (
+        f"Indexed {files} files in {s.seconds:.1f} s: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
+        f"{s.renamed} renamed, {s.removed} removed, {s.failed} failed, {s.skipped} skipped ({s.segments} new segments)"
+    )
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.pass_context
+def remove(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Forget the media at or below PATHS (the files on disk are not touched)."""
+    with open_engine(ctx) as engine:
+        count = engine.remove(paths)
+    click.echo(f"Removed {count} files from the index.")

@@ -1,0 +1,80 @@
+"""``mmsearch status``, ``mmsearch plugins`` and ``mmsearch models``."""
+
+from __future__ import annotations
+
+import click
+
+from ..plugins import Registry, describe_plugins, make_plugin_manager
+from ..settings import Settings
+from .common import echo_json, human_bytes, open_engine
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(status)
+    cli.add_command(plugins)
+    cli.add_command(models)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """What the index holds: media per modality, failures with reasons, spaces and sizes."""
+    with open_engine(ctx, announce=False) as engine:
+        st = engine.status()
+    if as_json:
+        echo_json(st.to_dict())
+        return
+    indexed = sum(st.media.values())
+    per = ", ".join(f"{name} {count}" for name, count in st.media.items())
+    click.echo(f"Index: {st.index_dir}")
+    click.echo(f"Database: {st.db_url}" + (f" ({human_bytes(st.db_bytes)})" if st.db_bytes is not None else ""))
+    click.echo(f"Libraries: {', '.join(st.roots) or 'none yet'}")
+    click.echo(f"Media: {indexed} indexed" + (f" ({per})" if per else "") + f", {len(st.failures)} failed; {st.segments} segments")
+    for space in st.spaces:
+        click.echo(f"Space: {space['key']} ({space['dim']}-d; {space['kinds']}): {space['vectors']} vectors, "
+                   f"{human_bytes(space['vectors'] * space['dim'] * 4)}")
+    if st.failures:
+        click.echo("Failures:")
+        for failure in st.failures:
+            click.echo(f"  {failure.path}: {failure.error}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def plugins(as_json: bool) -> None:
+    """Installed plugins, the hooks each implements and what each registered."""
+    pm = make_plugin_manager()
+    rows = describe_plugins(pm, Registry(pm, Settings()))
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers") if row[what]]
+        origin = f" [{row['distribution']}]" if row["distribution"] else ""
+        click.echo(f"{row['name']}{origin}: hooks {', '.join(row['hooks'])}" + (f"; {'; '.join(registered)}" if registered else ""))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def models(as_json: bool) -> None:
+    """Embedders, their spaces, where their weights come from and whether they work here offline."""
+    pm = make_plugin_manager()
+    registry = Registry(pm, Settings())
+    rows = []
+    for entry in sorted(registry.embedders.values(), key=lambda r: (-r.obj.priority, r.name)):
+        embedder = entry.obj
+        info = embedder.info()
+        rows.append({"name": entry.name, "plugin": entry.plugin, "space": embedder.space.key, "dim": int(embedder.dim),
+                     "kinds": sorted(embedder.kinds), "available": info.available, "weights": info.weights,
+                     "detail": info.detail})
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No embedder is installed.")
+    for row in rows:
+        state = "available" if row["available"] else "NOT available"
+        click.echo(f"{row['name']}: {row['space']} ({row['dim']}-d; {', '.join(row['kinds'])}) {state}; weights: {row['weights']}")
+        if row["detail"]:
+            click.echo(f"  {row['detail']}")

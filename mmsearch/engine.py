@@ -1,0 +1,205 @@
+"""The Engine facade: open an index, index files, search, remove, report status."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .embedder import Embedder
+from .errors import MMSearchError
+from .indexing import writer
+from .indexing.run import IndexContext, ProgressFn, index_paths
+from .indexing.scan import Known
+from .plugins import Registry, make_plugin_manager
+from .search.query import Query
+from .search.searcher import Searcher
+from .settings import Settings
+from .spaces import select_spaces
+from .store import db as store_db
+from .store.models import Media, Root, SpaceRow
+from .store.models import Segment as SegmentRow
+from .types import FileReport, Hit, IndexSummary, Status
+from .vectors.cache import SpaceIndexes
+
+
+def default_index_dir() -> Path:
+    return Path(platformdirs.user_data_dir("mmsearch")) / "index"
+
+
+class Engine:
+    """An open index. Use :meth:`open`, preferably as a context manager."""
+
+    def __init__(self, index_dir: Path, db_url: str, settings: Settings, plugins: Iterable[object], embedders: Sequence[str] | None) -> None:
+        self.index_dir = index_dir
+        self.db_url = db_url
+        self.settings = settings
+        self.pm = make_plugin_manager(plugins)
+        self.registry = Registry(self.pm, settings)
+        self.db = store_db.create_db_engine(db_url)
+        self._closed = False
+        try:
+            store_db.ensure_schema(self.db, self._where())
+            chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
+            self.embedders: list[Embedder] = [c.embedder for c in chosen]
+            self.spaces = [writer.ActiveSpace(c.row_id, SpaceIndexes(index_dir, self.db, c.row_id, int(c.embedder.dim))) for c in chosen]
+            for space in self.spaces:
+                space.indexes.open()
+        except BaseException:
+            self.db.dispose()
+            raise
+        self._searcher = Searcher(self.db, self.registry, self.embedders, [s.indexes for s in self.spaces])
+
+    @classmethod
+    def open(
+        cls,
+        index: str | os.PathLike[str] | None = None,
+        *,
+        db: str | None = None,
+        embedders: Sequence[str] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        plugins: Iterable[object] = (),
+    ) -> Engine:
+        """Open (creating if needed) the index in directory ``index``.
+
+        ``db`` is any SQLAlchemy URL (default: SQLite inside ``index``); ``embedders`` names the
+        embedders of a new index (default: the best one available offline); ``settings``
+        override ``mmsearch.toml`` and ``MMSEARCH_*``; ``plugins`` are extra plugin objects.
+        """
+        env = Settings()
+        index_dir = Path(index or env.get("index") or default_index_dir()).expanduser().resolve()
+        index_dir.mkdir(parents=True, exist_ok=True)
+        layered = Settings.load(index_dir, {**(settings or {}), "index_dir": str(index_dir)})
+        db_url = db or layered.get("db") or store_db.default_url(index_dir)
+        if embedders is None and layered.get("embedders"):
+            embedders = [e.strip() for e in str(layered.get("embedders")).split(",") if e.strip()]
+        return cls(index_dir, db_url, layered, plugins, embedders)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Save the vector caches and release the database. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            for space in self.spaces:
+                space.indexes.save()
+        finally:
+            self.db.dispose()
+
+    def _where(self) -> str:
+        return str(self.index_dir) if self.db_url == store_db.default_url(self.index_dir) else self.db_url
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MMSearchError("this Engine is closed; open the index again with Engine.open(...)")
+
+    # -- indexing ------------------------------------------------------------------------------
+
+    def index(self, paths: Sequence[str | os.PathLike[str]], *, retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
+        """Bring the index up to date with ``paths`` (folders or files): new and changed files are
+        indexed, renamed ones moved, vanished ones removed. A bad file is recorded, never fatal."""
+        self._check_open()
+        workers = self.settings.get_int("workers") or (os.cpu_count() or 1)
+        ctx = IndexContext(
+            db=self.db,
+            registry=self.registry,
+            embedders=self.embedders,
+            spaces=self.spaces,
+            ignore=self._ignored,
+            workers=workers,
+            batch_segments=self.settings.get_int("batch_size"),
+        )
+        return index_paths(ctx, paths, retry_failed, progress)
+
+    def _ignored(self, path: Path) -> bool:
+        return bool(self.pm.hook.ignore_path(path=path, settings=self.settings))
+
+    def remove(self, paths: Sequence[str | os.PathLike[str]]) -> int:
+        """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""
+        self._check_open()
+        targets = [Path(p).expanduser().resolve() for p in paths]
+        with Session(self.db) as session, session.begin():
+            rows = session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id)).all()
+            doomed = [
+                Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
+                for m, root in rows
+                if any(_is_within(Path(root) / m.relpath, t) for t in targets)
+            ]
+            delta = writer.remove_media(session, doomed, self.spaces)
+        with Session(self.db) as session:
+            writer.apply_delta(session, self.spaces, delta)
+        for space in self.spaces:
+            space.indexes.save()
+        return len(doomed)
+
+    # -- searching -----------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str | Query | None = None,
+        *,
+        image: str | os.PathLike[str] | None = None,
+        k: int = 10,
+        offset: int = 0,
+        types: Iterable[str] = (),
+        path: str | None = None,
+        min_score: float = 0.0,
+        fuser: str = "weighted",
+    ) -> list[Hit]:
+        """Ranked media for a text query and/or an example file, best first."""
+        self._check_open()
+        if not isinstance(query, Query):
+            query = Query.build(text=query, files=[image] if image is not None else [], types=types, path=path)
+        for space in self.spaces:
+            space.indexes.refresh()  # another process may have indexed since we opened
+        return self._searcher.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+
+    # -- status --------------------------------------------------------------------------------
+
+    def status(self) -> Status:
+        self._check_open()
+        with Session(self.db) as session:
+            per_modality = dict(
+                session.execute(select(Media.modality, func.count()).where(Media.status == "indexed").group_by(Media.modality)).all()
+            )
+            failures = tuple(
+                FileReport(str(Path(root) / m.relpath), "failed", m.error)
+                for m, root in session.execute(
+                    select(Media, Root.path).join(Root, Root.id == Media.root_id).where(Media.status == "failed").order_by(Media.relpath)
+                )
+            )
+            segments = session.scalar(select(func.count()).select_from(SegmentRow)) or 0
+            roots = tuple(session.scalars(select(Root.path).order_by(Root.path)))
+            spaces = tuple(
+                {"key": row.key, "embedder": row.embedder, "model": row.model, "dim": row.dim, "kinds": row.kinds,
+                 "vectors": active.indexes.count()}
+                for row, active in zip(session.scalars(select(SpaceRow).order_by(SpaceRow.id)), self.spaces)
+            )
+        db_file = self.index_dir / store_db.DB_FILE
+        db_bytes = db_file.stat().st_size if self.db_url == store_db.default_url(self.index_dir) and db_file.exists() else None
+        return Status(
+            index_dir=str(self.index_dir),
+            db_url=self.db.url.render_as_string(hide_password=True),
+            media={k or "?": v for k, v in sorted(per_modality.items(), key=lambda kv: kv[0] or "")},
+            segments=int(segments),
+            failures=failures,
+            spaces=spaces,
+            roots=roots,
+            db_bytes=db_bytes,
+            vector_bytes=sum(s.indexes.nbytes() for s in self.spaces),
+        )
+
+
+def _is_within(path: Path, target: Path) -> bool:
+    return path == target or target in path.parents

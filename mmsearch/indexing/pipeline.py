@@ -1,0 +1,133 @@
+"""Extract and prepare files in worker threads, embed them in batches on the calling thread.
+
+Decoding (Pillow, PyAV) releases the GIL, so threads keep the model fed without the cost of
+processes; the window of files in flight is bounded, so memory does not grow with the library.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..embedder import Embedder
+from ..errors import ExtractError, MMSearchError
+from ..modality import Modality, describe_exception
+from ..types import Segment, Source
+from .scan import Found, Known, file_hash
+
+FLUSH_SECONDS = 2.0  # write at least this often, so progress and crash-safety keep pace
+
+
+@dataclass
+class Job:
+    found: Found
+    modality: Modality
+    old: Known | None = None
+    content_hash: str | None = None
+
+
+@dataclass
+class Extracted:
+    job: Job
+    content_hash: str = ""
+    segments: list[Segment] = field(default_factory=list)
+    # per embedder: prepared payloads aligned with segments (None where it takes not that kind)
+    prepared: list[list[Any]] = field(default_factory=list)
+    # per embedder: segment index -> vector
+    vectors: list[dict[int, np.ndarray]] = field(default_factory=list)
+    error: str | None = None
+
+
+def extract(job: Job, embedders: Sequence[Embedder]) -> Extracted:
+    found = job.found
+    if found.error is not None:
+        return Extracted(job, error=found.error)
+    try:
+        digest = job.content_hash or file_hash(found.path)
+        source = Source(path=found.path, relpath=found.relpath, size=found.size)
+        segments = list(job.modality.segments(source))
+    except ExtractError as exc:
+        return Extracted(job, error=exc.reason)
+    except OSError as exc:
+        return Extracted(job, error=f"cannot read file: {exc.strerror or exc}")
+    prepared: list[list[Any]] = []
+    for embedder in embedders:
+        try:
+            prepared.append([embedder.prepare(s.kind, s.payload) if embedder.accepts(s.kind) else None for s in segments])
+        except Exception as exc:  # noqa: BLE001 - a payload the embedder cannot take fails its file only
+            return Extracted(job, digest, error=f"{embedder.name} cannot prepare it: {describe_exception(exc)}")
+    # Payloads are prepared now; drop the decoded originals so the window holds less memory.
+    slim = [Segment(s.kind, None, s.locator, s.text, s.meta) for s in segments]
+    return Extracted(job, digest, slim, prepared, [{} for _ in embedders])
+
+
+def embed(batch: list[Extracted], embedders: Sequence[Embedder]) -> None:
+    """Fill ``vectors`` for every file in ``batch``; a file whose payloads break a model fails alone."""
+    ok = [item for item in batch if item.error is None]
+    try:
+        _embed_together(ok, embedders)
+    except MMSearchError:
+        raise
+    except Exception:  # noqa: BLE001 - find the file at fault instead of failing the batch
+        for item in ok:
+            try:
+                _embed_together([item], embedders)
+            except Exception as exc:  # noqa: BLE001
+                item.error = f"embedding failed: {describe_exception(exc)}"
+
+
+def _embed_together(items: list[Extracted], embedders: Sequence[Embedder]) -> None:
+    for e, embedder in enumerate(embedders):
+        groups: dict[str, list[tuple[Extracted, int]]] = {}
+        for item in items:
+            for i, payload in enumerate(item.prepared[e]):
+                if payload is not None:
+                    groups.setdefault(item.segments[i].kind, []).append((item, i))
+        for kind, refs in groups.items():
+            vectors = embedder.embed(kind, [item.prepared[e][i] for item, i in refs], prepared=True)
+            for (item, i), vector in zip(refs, vectors):
+                item.vectors[e][i] = vector
+
+
+def run(
+    jobs: Iterable[Job],
+    embedders: Sequence[Embedder],
+    write: Callable[[list[Extracted]], None],
+    workers: int,
+    batch_segments: int,
+) -> None:
+    """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order."""
+    window: deque[Future[Extracted]] = deque()
+    todo = iter(jobs)
+    ahead = max(2, workers * 2)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract") as pool:
+
+        def top_up() -> None:
+            while len(window) < ahead:
+                job = next(todo, None)
+                if job is None:
+                    return
+                window.append(pool.submit(extract, job, embedders))
+
+        top_up()
+        batch: list[Extracted] = []
+        pending_segments, last_flush = 0, time.monotonic()
+        while window:
+            item = window.popleft().result()
+            top_up()
+            batch.append(item)
+            pending_segments += len(item.segments)
+            if pending_segments >= batch_segments or time.monotonic() - last_flush > FLUSH_SECONDS:
+                embed(batch, embedders)
+                write(batch)
+                batch, pending_segments, last_flush = [], 0, time.monotonic()
+        if batch:
+            embed(batch, embedders)
+            write(batch)
+

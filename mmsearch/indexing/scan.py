@@ -1,0 +1,152 @@
+"""Walk library roots and sort every file into added / changed / unchanged / renamed / removed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file found on disk (or an error found instead of its metadata)."""
+
+    root_id: int
+    path: Path
+    relpath: str
+    size: int = 0
+    mtime_ns: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store knows about a media file."""
+
+    media_id: int
+    root_id: int
+    relpath: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    status: str
+
+
+@dataclass
+class Plan:
+    new: list[Found] = field(default_factory=list)
+    changed: list[tuple[Found, Known]] = field(default_factory=list)
+    unchanged: list[Found] = field(default_factory=list)
+    touched: list[tuple[Found, Known]] = field(default_factory=list)  # new mtime, same content
+    renamed: list[tuple[Found, Known]] = field(default_factory=list)
+    removed: list[Known] = field(default_factory=list)
+    hashes: dict[Path, str] = field(default_factory=dict)
+
+
+def walk(root_id: int, root: Path, ignore: Callable[[Path], bool]) -> Iterator[Found]:
+    """Every regular file below ``root`` that no plugin ignores, in a stable order."""
+    if root.is_file():
+        yield _found(root_id, root, root.parent)
+        return
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
+        base = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not ignore(base / d))
+        for name in sorted(filenames):
+            path = base / name
+            if not ignore(path):
+                yield _found(root_id, path, root)
+
+
+def _found(root_id: int, path: Path, root: Path) -> Found:
+    relpath = path.relative_to(root).as_posix()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return Found(root_id, path, relpath, error="broken symbolic link (its target does not exist)")
+    except OSError as exc:
+        return Found(root_id, path, relpath, error=f"cannot read file metadata: {exc.strerror or exc}")
+    if not stat.S_ISREG(st.st_mode):
+        return Found(root_id, path, relpath, error="not a regular file")
+    return Found(root_id, path, relpath, st.st_size, st.st_mtime_ns)
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def plan(found: list[Found], known: Mapping[tuple[int, str], Known], retry_failed: bool = False) -> Plan:
+    """Compare disk with the store. Hashes only where content must be compared."""
+    result = Plan()
+    seen: set[tuple[int, str]] = set()
+    for item in found:
+        key = (item.root_id, item.relpath)
+        seen.add(key)
+        old = known.get(key)
+        if old is None:
+            result.new.append(item)
+        elif item.error is None and (item.size, item.mtime_ns) == (old.size, old.mtime_ns):
+            if old.status == "failed" and retry_failed:
+                result.changed.append((item, old))
+            else:
+                result.unchanged.append(item)
+        else:
+            result.changed.append((item, old))
+    missing = [k for key, k in known.items() if key not in seen]
+    _match_renames(result, missing)
+    _match_touches(result)
+    return result
+
+
+def _match_renames(result: Plan, missing: list[Known]) -> None:
+    """A new file with the content of a vanished one is that file moved: keep its vectors."""
+    by_size: dict[int, list[Known]] = {}
+    for old in missing:
+        if old.status == "indexed":
+            by_size.setdefault(old.size, []).append(old)
+    still_new: list[Found] = []
+    for item in result.new:
+        candidates = by_size.get(item.size) if item.error is None else None
+        if candidates:
+            digest = _hash_or_none(item.path)
+            match = next((c for c in candidates if c.content_hash == digest), None)
+            if digest is not None:
+                result.hashes[item.path] = digest
+            if match is not None:
+                candidates.remove(match)
+                result.renamed.append((item, match))
+                continue
+        still_new.append(item)
+    result.new = still_new
+    moved = {old.media_id for _, old in result.renamed}
+    result.removed = [old for old in missing if old.media_id not in moved]
+
+
+def _match_touches(result: Plan) -> None:
+    """A changed mtime over identical content (a copy, a `touch`) needs no re-embedding."""
+    still_changed = []
+    for item, old in result.changed:
+        if item.error is None and old.status == "indexed" and item.size == old.size:
+            digest = _hash_or_none(item.path)
+            if digest is not None:
+                result.hashes[item.path] = digest
+            if digest == old.content_hash:
+                result.touched.append((item, old))
+                continue
+        still_changed.append((item, old))
+    result.changed = still_changed
+
+
+def _hash_or_none(path: Path) -> str | None:
+    try:
+        return file_hash(path)
+    except OSError:
+        return None

@@ -1,0 +1,166 @@
+"""SQL writes of an indexing run: one transaction per batch, bulk inserts, FAISS updated after commit."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..store.models import Media, Root, SpaceRow, Vector
+from ..store.models import Segment as SegmentRow
+from ..vectors.cache import SpaceIndexes
+from .pipeline import Extracted
+from .scan import Found, Known
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class ActiveSpace:
+    row_id: int
+    indexes: SpaceIndexes
+
+
+@dataclass
+class VectorDelta:
+    """What a committed transaction changed, to apply to the in-memory FAISS indexes."""
+
+    removed: list[int] = field(default_factory=list)
+    added: dict[tuple[int, str], tuple[list[int], list[np.ndarray]]] = field(default_factory=dict)
+
+
+def ensure_root(session: Session, path: str) -> int:
+    root_id = session.scalar(select(Root.id).where(Root.path == path))
+    if root_id is None:
+        root_id = session.scalar(insert(Root).values(path=path, added_at=now()).returning(Root.id))
+    return int(root_id)
+
+
+_IN_CHUNK = 900  # stay under old SQLite builds' 999 bound parameters per statement
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
+
+
+def _delete_segments_of(session: Session, media_ids: Sequence[int]) -> list[int]:
+    """Delete the segments (and their vectors) of ``media_ids``; returns the segment ids gone.
+
+    Explicit deletes rather than ON DELETE CASCADE: SQLite enforces cascades only per connection pragma.
+    """
+    removed: list[int] = []
+    for chunk in _chunks(media_ids):
+        removed.extend(session.scalars(select(SegmentRow.id).where(SegmentRow.media_id.in_(chunk))))
+    for chunk in _chunks(removed):
+        session.execute(delete(Vector).where(Vector.segment_id.in_(chunk)))
+        session.execute(delete(SegmentRow).where(SegmentRow.id.in_(chunk)))
+    return removed
+
+
+def write_extracted(session: Session, batch: list[Extracted], spaces: Sequence[ActiveSpace]) -> VectorDelta:
+    delta = VectorDelta()
+    stamp = now()
+    old_ids = [item.job.old.media_id for item in batch if item.job.old is not None]
+    delta.removed = _delete_segments_of(session, old_ids)
+    for item in batch:
+        media_id = _upsert_media(session, item, stamp)
+        if item.error is None and item.segments:
+            _insert_segments(session, media_id, item, spaces, delta)
+    _bump(session, spaces, delta)
+    return delta
+
+
+def _upsert_media(session: Session, item: Extracted, stamp: datetime) -> int:
+    found = item.job.found
+    values = {
+        "size": found.size,
+        "mtime_ns": found.mtime_ns,
+        "content_hash": item.content_hash,
+        "mime": mimetypes.guess_type(found.path.name)[0],
+        "modality": item.job.modality.name,
+        "status": "failed" if item.error else "indexed",
+        "error": item.error,
+        "indexed_at": stamp,
+    }
+    if item.job.old is not None:
+        session.execute(update(Media).where(Media.id == item.job.old.media_id).values(**values))
+        return item.job.old.media_id
+    return int(
+        session.scalar(
+            insert(Media)
+            .values(root_id=found.root_id, relpath=found.relpath, created_at=stamp, **values)
+            .returning(Media.id)
+        )
+    )
+
+
+def _insert_segments(session: Session, media_id: int, item: Extracted, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
+    rows = [
+        {
+            "media_id": media_id,
+            "ordinal": i,
+            "kind": seg.kind,
+            "t_start": seg.locator.start,
+            "t_end": seg.locator.end,
+            "char_start": seg.locator.char_start,
+            "char_end": seg.locator.char_end,
+            "page": seg.locator.page,
+            "text": seg.text,
+            "meta": dict(seg.meta) or None,
+        }
+        for i, seg in enumerate(item.segments)
+    ]
+    ids = list(session.scalars(insert(SegmentRow).returning(SegmentRow.id, sort_by_parameter_order=True), rows))
+    vector_rows = []
+    for e, space in enumerate(spaces):
+        for i, vector in item.vectors[e].items():
+            vector_rows.append({"segment_id": ids[i], "space_id": space.row_id, "vector": vector.tobytes()})
+            seg_ids, vectors = delta.added.setdefault((e, item.segments[i].kind), ([], []))
+            seg_ids.append(ids[i])
+            vectors.append(vector)
+    if vector_rows:
+        session.execute(insert(Vector), vector_rows)
+
+
+def _bump(session: Session, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
+    if not delta.removed and not delta.added:
+        return
+    for space in spaces:
+        session.execute(update(SpaceRow).where(SpaceRow.id == space.row_id).values(generation=SpaceRow.generation + 1))
+
+
+def apply_delta(session: Session, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
+    """After commit: mirror the change into FAISS and note the generation it now reflects."""
+    removed = np.asarray(delta.removed, dtype=np.int64)
+    for e, space in enumerate(spaces):
+        space.indexes.remove(removed)
+        for (index, kind), (ids, vectors) in delta.added.items():
+            if index == e:
+                space.indexes.add(kind, np.asarray(ids, dtype=np.int64), np.stack(vectors))
+        space.indexes.mark(int(session.scalar(select(SpaceRow.generation).where(SpaceRow.id == space.row_id)) or 0))
+
+
+def remove_media(session: Session, media: Sequence[Known], spaces: Sequence[ActiveSpace]) -> VectorDelta:
+    delta = VectorDelta()
+    ids = [m.media_id for m in media]
+    delta.removed = _delete_segments_of(session, ids)
+    for chunk in _chunks(ids):
+        session.execute(delete(Media).where(Media.id.in_(chunk)))
+    _bump(session, spaces, delta)
+    return delta
+
+
+def move_media(session: Session, moves: Sequence[tuple[Found, Known]]) -> None:
+    for found, old in moves:
+        session.execute(
+            update(Media)
+            .where(Media.id == old.media_id)
+            .values(root_id=found.root_id, relpath=found.relpath, size=found.size, mtime_ns=found.mtime_ns)
+        )

@@ -1,0 +1,72 @@
+"""Vector legs: one (query part × space) search over every segment kind of the space."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..embedder import Embedder, l2_normalize
+from ..errors import QueryError
+from ..plugins import Registry
+from ..types import TEXT, Source
+from ..vectors.cache import SpaceIndexes
+from .calibrate import Background, squash, zscores
+from .query import QueryPart
+
+
+@dataclass(frozen=True)
+class SegmentHit:
+    segment_id: int
+    leg: str
+    raw: float
+    score: float  # calibrated, in [0, 1]
+
+
+def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.ndarray | None:
+    """The part's vector in this embedder's space, or None if the space cannot take it.
+
+    An example file goes through its modality, like an indexed file; its segments' vectors are
+    averaged (early fusion inside one space).
+    """
+    if part.kind == TEXT:
+        return embedder.embed(TEXT, [part.value])[0] if embedder.accepts(TEXT) else None
+    path = Path(part.value)
+    modality = registry.modality_for(path)
+    if modality is None:
+        raise QueryError(f"{path.name}: no installed modality reads this kind of file")
+    source = Source(path=path, relpath=path.name, size=path.stat().st_size)
+    segments = [s for s in modality.segments(source) if embedder.accepts(s.kind)]
+    if not segments:
+        return None
+    vectors = np.concatenate([embedder.embed(s.kind, [s.payload]) for s in segments])
+    return l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
+
+
+def run_leg(
+    name: str,
+    query: np.ndarray,
+    space: SpaceIndexes,
+    background: Background,
+    k: int,
+    allowed: np.ndarray | None,
+) -> list[SegmentHit]:
+    hits: list[SegmentHit] = []
+    for kind, index in space.by_kind.items():
+        if len(index) == 0:
+            continue
+        scores, ids = index.search(query[None, :], k, allowed)
+        keep = ids[0] >= 0
+        raw, ids_kept = scores[0][keep], ids[0][keep]
+        sample = background.sample((space.space_id, kind), space.generation, index)
+        calibrated = squash(zscores(query, raw, sample))
+        hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c)) for i, r, c in zip(ids_kept, raw, calibrated))
+    return hits
+
+
+def spaces_for(part: QueryPart, embedders: Sequence[Embedder]) -> list[int]:
+    if part.kind == TEXT:
+        return [i for i, e in enumerate(embedders) if e.accepts(TEXT)]
+    return list(range(len(embedders)))

@@ -1,0 +1,73 @@
+"""Image decoding that survives what real photo libraries hold: rotated phone photos, 50 MP
+panoramas, decompression bombs and truncated files."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from datetime import datetime
+
+from PIL import Image, ImageOps
+
+from mmsearch.modality import Modality
+from mmsearch.types import IMAGE, Segment, Source
+
+try:  # HEIC/HEIF (iPhone photos) when the optional pillow-heif is installed
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    _HEIF = frozenset({".heic", ".heif"})
+except ImportError:  # pragma: no cover - depends on the optional extra
+    _HEIF = frozenset()
+
+#: Embedders look at 224-384 px; decoding more than this wastes time and memory.
+PAYLOAD_SIDE = 640
+_EXIF_DATETIME_ORIGINAL = 0x9003
+_EXIF_IFD = 0x8769
+
+
+class ImageModality(Modality):
+    name = "image"
+    kinds = frozenset({IMAGE})
+    extensions = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}) | _HEIF
+
+    def __init__(self, max_pixels: int = 100_000_000, payload_side: int = PAYLOAD_SIDE) -> None:
+        self.max_pixels = max_pixels
+        self.payload_side = payload_side
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        try:
+            image, meta = self.load(source)
+        except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # Pillow says "cannot identify image file '/x/y.jpg'" or "Truncated File Read": name the cause.
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise ValueError(f"not a readable image ({detail})") from exc
+        yield Segment(kind=IMAGE, payload=image, meta=meta)
+
+    def load(self, source: Source) -> tuple[Image.Image, dict[str, object]]:
+        """The image, upright, RGB, at most ``payload_side`` px, and its size and capture date."""
+        with Image.open(source.path) as img:
+            width, height = img.size
+            if width * height > self.max_pixels:
+                raise ValueError(
+                    f"image is {width}x{height} ({width * height / 1e6:.0f} MP), over the limit of "
+                    f"{self.max_pixels / 1e6:.0f} MP (raise MMSEARCH_MAX_IMAGE_PIXELS to index it)"
+                )
+            # JPEG only: decode at 1/2..1/8 scale straight from the DCT, far cheaper than a resize.
+            img.draft("RGB", (self.payload_side, self.payload_side))
+            taken = _taken_at(img)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img.load()  # raises on truncated data, which a lazy open would hide
+            img = ImageOps.exif_transpose(img)
+            img = img.convert("RGB")
+            img.thumbnail((self.payload_side, self.payload_side), Image.Resampling.BICUBIC)
+        return img, {"width": width, "height": height, **({"taken": taken} if taken else {})}
+
+
+def _taken_at(img: Image.Image) -> str | None:
+    try:
+        raw = img.getexif().get_ifd(_EXIF_IFD).get(_EXIF_DATETIME_ORIGINAL)
+        return datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S").isoformat() if raw else None
+    except (ValueError, TypeError, AttributeError, OSError):
+        return None
