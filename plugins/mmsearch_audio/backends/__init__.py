@@ -1,0 +1,72 @@
+"""One small interface over the Whisper implementations, chosen by the ``audio.backend`` setting."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..config import AudioConfig
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    """A timed piece of transcript; times are seconds from the start of the audio passed in."""
+
+    start: float
+    end: float
+    text: str
+    language: str | None
+    avg_logprob: float
+    no_speech_prob: float
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    language: str | None = None
+    beam_size: int = 1
+    vad: str = "silero"  # silero | energy | off (already resolved from "auto")
+    no_speech_threshold: float = 0.6
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    backend: str
+    model_name: str
+
+    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> Iterator[TranscriptSegment]:
+        """Transcribe 16 kHz mono float32 ``audio`` (up to ~30 s), skipping what is not speech."""
+        ...
+
+
+_cache: dict[tuple[object, ...], Transcriber] = {}
+_cache_lock = threading.Lock()
+
+
+def get_transcriber(config: AudioConfig) -> Transcriber:
+    """The loaded model for ``config``, shared by every modality in the process (weights are large:
+    the audio and video modalities must not each hold a copy). Loads on first call, under a lock so
+    two extraction threads do not load it twice."""
+    key = config.model_key()
+    with _cache_lock:
+        transcriber = _cache.get(key)
+        if transcriber is None:
+            if config.backend == "openai-whisper":
+                from .openai import OpenAIWhisper
+
+                transcriber = OpenAIWhisper.load(config)
+            else:
+                from .faster import FasterWhisper
+
+                transcriber = FasterWhisper.load(config)
+            _cache[key] = transcriber
+        return transcriber
+
+
+def clear_cache() -> None:
+    """Drop loaded models (tests, benchmarks)."""
+    with _cache_lock:
+        _cache.clear()

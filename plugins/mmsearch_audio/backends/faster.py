@@ -1,0 +1,102 @@
+"""faster-whisper (CTranslate2): the default backend, int8 on CPU and float16 on GPU."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mmsearch.errors import ModelUnavailableError
+
+from ..config import AudioConfig
+from ..gates import VadParams, speech_regions, TimeMap
+from ..weights import resolve_model
+from . import DecodeOptions, TranscriptSegment
+
+
+def _device(requested: str) -> tuple[str, int]:
+    if requested == "auto":
+        import ctranslate2
+
+        return ("cuda", 0) if ctranslate2.get_cuda_device_count() > 0 else ("cpu", 0)
+    if requested.startswith("cuda:"):
+        return "cuda", int(requested.split(":", 1)[1])
+    return requested, 0
+
+
+@dataclass
+class FasterWhisper:
+    model: Any  # faster_whisper.WhisperModel
+    model_name: str
+    device: str
+    backend: str = "faster-whisper"
+
+    @classmethod
+    def load(cls, config: AudioConfig) -> FasterWhisper:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise ModelUnavailableError("audio.backend faster-whisper needs `pip install faster-whisper`") from exc
+        source = resolve_model(config.model, config.resolved_cache_dir, config.allow_download)
+        if source.is_checkpoint:
+            raise ModelUnavailableError(
+                f"Whisper model {config.model!r} is an openai-whisper .pt file; faster-whisper needs a CTranslate2 folder"
+            )
+        device, index = _device(config.device)
+        compute = config.compute_type
+        if compute == "auto":
+            compute = "float16" if device == "cuda" else "int8"
+        # A folder path is loaded as is; only a hub name may reach the network (resolve_model
+        # returns one only when downloads are allowed).
+        target = str(source.path) if source.path is not None else str(source.hub)
+        model = WhisperModel(
+            target,
+            device=device,
+            device_index=index,
+            compute_type=compute,
+            cpu_threads=config.threads,
+            download_root=str(config.resolved_cache_dir / "hub"),
+            local_files_only=source.path is not None,
+        )
+        return cls(model=model, model_name=source.name, device=device)
+
+    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> Iterator[TranscriptSegment]:
+        vad_filter = options.vad == "silero"
+        timemap = None
+        if options.vad == "energy":  # same gate as the openai backend uses without Silero
+            regions = speech_regions(audio, "energy")
+            if not regions:
+                return
+            timemap = TimeMap(regions)
+            audio = np.concatenate([audio[s:e] for s, e in regions])
+        p = VadParams()
+        segments, info = self.model.transcribe(
+            audio,
+            language=options.language,
+            beam_size=options.beam_size,
+            # Windows are transcribed independently: conditioning on earlier text is what lets
+            # one hallucination seed the next.
+            condition_on_previous_text=False,
+            no_speech_threshold=options.no_speech_threshold,
+            vad_filter=vad_filter,
+            vad_parameters={
+                "threshold": p.threshold,
+                "min_speech_duration_ms": p.min_speech_ms,
+                "min_silence_duration_ms": p.min_silence_ms,
+                "speech_pad_ms": p.pad_ms,
+            },
+        )
+        for s in segments:
+            start, end = float(s.start), float(s.end)
+            if timemap is not None:
+                start, end = timemap.original(start), timemap.original(end, is_end=True)
+            yield TranscriptSegment(
+                start=start,
+                end=end,
+                text=s.text.strip(),
+                language=info.language,
+                avg_logprob=float(s.avg_logprob),
+                no_speech_prob=float(s.no_speech_prob),
+            )

@@ -1,0 +1,66 @@
+"""Audio in, 16 kHz mono float32 chunks out, streamed: a two-hour podcast never sits in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+def _resampler() -> Any:
+    import av
+
+    return av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+
+
+def _flat(frames: Iterable[Any]) -> Iterator[np.ndarray]:
+    for frame in frames:
+        chunk = frame.to_ndarray().reshape(-1)
+        if chunk.size:
+            yield chunk.astype(np.float32, copy=False)
+
+
+def iter_audio(path: Path | str) -> Iterator[np.ndarray]:
+    """Decode the first audio stream of ``path`` frame by frame (PyAV/ffmpeg reads every format
+    ffmpeg knows). Raises on a file with no audio or that ffmpeg cannot read."""
+    import av
+
+    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        if not container.streams.audio:
+            raise ValueError("no audio stream")
+        stream = container.streams.audio[0]
+        resampler = _resampler()
+        for frame in container.decode(stream):
+            yield from _flat(resampler.resample(frame))
+        yield from _flat(resampler.resample(None))  # flush the resampler's tail
+
+
+def to_mono_16k(frames: Iterable[Any], sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """Normalise what a caller has (``av.AudioFrame`` objects, or numpy arrays at ``sample_rate``:
+    mono ``(n,)`` or ``(channels, n)``) into 16 kHz mono float32 chunks. The video modality hands
+    its audio track's frames straight in."""
+    import av
+
+    resampler = None
+    for item in frames:
+        if isinstance(item, av.AudioFrame):
+            resampler = resampler or _resampler()
+            yield from _flat(resampler.resample(item))
+            continue
+        array = np.asarray(item, dtype=np.float32)
+        if array.ndim == 2:  # (channels, n): average the channels
+            array = array.mean(axis=0)
+        if sample_rate == SAMPLE_RATE:
+            if array.size:
+                yield array
+            continue
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(array[None, :]), format="flt", layout="mono")
+        frame.sample_rate = sample_rate
+        resampler = resampler or _resampler()
+        yield from _flat(resampler.resample(frame))
+    if resampler is not None:
+        yield from _flat(resampler.resample(None))
