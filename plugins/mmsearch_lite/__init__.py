@@ -1,0 +1,32 @@
+"""The ``lite`` embedder plugin: an offline image–text space (EfficientNet-Lite0 + MiniLM-L6).
+
+Settings: ``lite.mode`` (auto | projection | bridge), ``lite.projection`` (path to a trained
+``.npz``), ``lite.device`` (defaults to the global ``device``), ``batch_size``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pluggy
+
+from mmsearch.embedder import Embedder
+from mmsearch.settings import Settings
+
+from .embedder import LiteEmbedder
+
+hookimpl = pluggy.HookimplMarker("mmsearch")
+
+__all__ = ["LiteEmbedder", "hookimpl", "register_embedders"]
+
+
+@hookimpl(trylast=True)
+def register_embedders(register: Callable[[Embedder], None], settings: Settings) -> None:
+    register(
+        LiteEmbedder(
+            mode=str(settings.get("lite.mode", "auto")),
+            projection=settings.get("lite.projection"),
+            device=str(settings.get("lite.device") or settings.get("device", "auto")),
+            batch_size=settings.get_int("batch_size", 32),
+        )
+    )

