@@ -1,0 +1,29 @@
+"""mmsearch's ``clip`` embedding space: OpenCLIP image and text towers (any architecture and weights).
+
+Settings (env ``MMSEARCH_<KEY>``, dots as underscores): ``clip.model`` (architecture, default
+``ViT-B-32``), ``clip.pretrained`` (tag, default ``laion2b_s34b_b79k``), ``clip.weights`` (a local
+checkpoint file or folder), ``models`` (``MMSEARCH_MODELS``, a folder of checkpoints laid out as
+``<arch>/<tag>/<checkpoint>``), ``clip.cache_dir``, ``clip.offline``, ``clip.device`` (else
+``device``), ``clip.precision``, ``clip.threads``, ``clip.batch_size``. See :mod:`.weights` for
+the resolution order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pluggy
+
+from mmsearch.embedder import Embedder
+from mmsearch.settings import Settings
+
+from .embedder import ClipEmbedder
+
+hookimpl = pluggy.HookimplMarker("mmsearch")
+
+__all__ = ["ClipEmbedder", "hookimpl", "register_embedders"]
+
+
+@hookimpl(trylast=True)
+def register_embedders(register: Callable[[Embedder], None], settings: Settings) -> None:
+    register(ClipEmbedder.from_settings(settings))

@@ -1,0 +1,186 @@
+"""The ``clip`` embedder: any open_clip architecture and weights, images and text in one space."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from mmsearch.embedder import Embedder, ModelInfo
+from mmsearch.errors import ConfigError, MMSearchError, ModelUnavailableError
+from mmsearch.settings import Settings
+from mmsearch.types import IMAGE, TEXT
+
+from . import weights
+from .config import ClipConfig, embed_dim, image_size, pretrained_cfg
+
+_PREPROCESS_KEYS = ("mean", "std", "interpolation", "resize_mode")
+
+
+class ClipEmbedder(Embedder):
+    """OpenCLIP image and text towers. Cheap to construct: weights load on first use.
+
+    ``model`` names the weights (``ViT-B-32/laion2b_s34b_b79k``, or ``ViT-B-32/file:<name>-<id>``
+    for a checkpoint given by path), so an index built with one refuses another.
+    """
+
+    name = "clip"
+    kinds = frozenset({IMAGE, TEXT})
+    # Preferred over the offline `lite` space whenever its weights resolve offline (info()).
+    priority = 100
+
+    def __init__(self, config: ClipConfig | None = None, *, random_init: bool = False) -> None:
+        self.config = config or ClipConfig()
+        self.random_init = random_init  # random weights: for speed measurements only
+        self.batch_size = self.config.batch_size
+        self._problem: MMSearchError | None = None  # reported by info(), raised by load()
+        try:
+            self.dim = embed_dim(self.config.arch)
+        except ConfigError as exc:
+            self.dim, self._problem = 0, exc
+        self.model = f"{self.config.arch}/random-init" if random_init else weights.identity(self.config)
+        self.weights: weights.Weights | None = None
+        self.device: Any = None  # torch.device once loaded
+        self.precision = ""
+        self.threads = 0
+        self._net: Any = None
+        self._tokenizer: Any = None
+        self._split: Any = None
+        self._input_dtype: Any = None
+        self._prepare_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClipEmbedder:
+        try:
+            return cls(ClipConfig.from_settings(settings))
+        except ConfigError as exc:
+            # A bad clip.* setting must not stop an engine that uses other spaces: register a
+            # clip embedder that says what is wrong when asked about or used.
+            broken = cls()
+            broken._problem = exc
+            return broken
+
+    # -- availability, without loading or the network ---------------------------------------
+
+    def locate(self) -> weights.Weights | None:
+        """The weights on this machine (no network), ``None`` if absent; raises on bad settings."""
+        if self._problem is not None:
+            raise self._problem
+        return weights.locate(self.config)
+
+    def weights_available(self) -> bool:
+        """True when the weights resolve offline, so this space can be used with no network."""
+        if self.random_init:
+            return True
+        try:
+            return self.locate() is not None
+        except MMSearchError:
+            return False
+
+    def info(self) -> ModelInfo:
+        if self.random_init:
+            return ModelInfo(True, "random initialisation (speed tests only)")
+        try:
+            found = self.locate()
+        except MMSearchError as exc:
+            return ModelInfo(False, "none", str(exc))
+        if found is not None:
+            return ModelInfo(True, found.describe(), f"space {self.model}, dim {self.dim}")
+        cfg = self.config
+        if cfg.downloads_forbidden or not cfg.tag:
+            return ModelInfo(False, "none", str(weights.missing_error(cfg)))
+        reason = "not on disk yet; open_clip downloads it on first use"
+        return ModelInfo(False, f"download on first use ({cfg.arch} {cfg.tag})", str(weights.missing_error(cfg, reason=reason)))
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def _preprocess_overrides(self) -> dict[str, Any]:
+        # A known tag carries its training preprocessing (SigLIP: mean 0.5); open_clip applies it
+        # only when it downloads by tag, so apply it for local files of that tag too.
+        record = pretrained_cfg(self.config.arch, self.config.tag) if not self.random_init else {}
+        return {key: record[key] for key in _PREPROCESS_KEYS if key in record}
+
+    def _transform(self) -> Any:
+        if self._split is None:
+            with self._prepare_lock:  # decode threads may race here before load()
+                if self._split is None:
+                    from open_clip.transform import PreprocessCfg, image_transform_v2
+
+                    from .preprocess import SplitTransform
+
+                    cfg = PreprocessCfg(size=image_size(self.config.arch), **self._preprocess_overrides())
+                    self._split = SplitTransform(image_transform_v2(cfg, is_train=False))
+        return self._split
+
+    def load(self) -> None:
+        if self._problem is not None:
+            raise self._problem
+        import open_clip
+        import torch
+
+        from .device import configure_cpu_threads, pick_device, pick_precision
+
+        cfg = self.config
+        self.device = pick_device(cfg.device)
+        self.precision = pick_precision(cfg.precision, self.device)
+        if self.device.type == "cpu":
+            self.threads = configure_cpu_threads(cfg.threads)
+        checkpoint = None
+        if not self.random_init:
+            self.weights = weights.resolve(cfg)
+            checkpoint = str(self.weights.path)
+        pre = self._preprocess_overrides()
+        try:
+            net = open_clip.create_model(
+                cfg.arch,
+                pretrained=checkpoint,
+                precision=self.precision,
+                device=self.device,
+                pretrained_text=False,  # never fetch a text tower's base weights from the hub
+                force_preprocess_cfg=pre,
+                cache_dir=str(cfg.cache_dir) if cfg.cache_dir else None,
+            )
+        except Exception as exc:  # noqa: BLE001 - key mismatch, truncated file, bad pickle…
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelUnavailableError(
+                f"could not load {checkpoint} as CLIP {cfg.arch}: {first}; check that clip.model names the "
+                "architecture the checkpoint was trained as and that the file is complete"
+            ) from exc
+        net.eval()
+        try:
+            self._tokenizer = open_clip.get_tokenizer(cfg.arch, cache_dir=str(cfg.cache_dir) if cfg.cache_dir else None)
+        except Exception as exc:  # noqa: BLE001 - Hugging Face tokenizers need hub files
+            raise ModelUnavailableError(f"the text tokenizer of CLIP {cfg.arch} could not be loaded: {exc}") from exc
+        layers = (torch.nn.Conv2d, torch.nn.Linear)
+        self._input_dtype = next(
+            (m.weight.dtype for m in net.visual.modules() if isinstance(m, layers)), torch.float32
+        )
+        self._transform()
+        self._net = net
+
+    # -- embedding ----------------------------------------------------------------------------
+
+    def prepare(self, kind: str, payload: Any) -> Any:
+        if kind == IMAGE:
+            if not isinstance(payload, Image.Image):
+                raise TypeError(f"clip embeds PIL images, got {type(payload).__name__}")
+            return self._transform().prepare(payload)
+        return str(payload)
+
+    def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        import torch
+
+        from .device import autocast
+
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            if kind == IMAGE:
+                items = [self.prepare(kind, p) if isinstance(p, Image.Image) else p for p in payloads]
+                batch = self._transform().collate(items, self.device, self._input_dtype)
+                out = self._net.encode_image(batch)
+            else:
+                tokens = self._tokenizer([str(p) for p in payloads]).to(self.device)
+                out = self._net.encode_text(tokens)
+        return out.float().cpu().numpy()
