@@ -53,7 +53,7 @@ class Engine:
         except BaseException:
             self.db.dispose()
             raise
-        self._searcher = Searcher(self.db, self.registry, self.embedders, [s.indexes for s in self.spaces])
+        self._searcher = Searcher(self.db, self.registry, self.embedders, [s.indexes for s in self.spaces], index_dir)
 
     @classmethod
     def open(

@@ -134,16 +134,13 @@ class Hit:
         return self.abspath + (self.best.locator.fragment() if self.best else "")
 
     def explain(self) -> str:
+        """The legs that found this media, with calibrated scores, and each evidence segment."""
         lines = [f"{self.path}  score={self.score:.4f}  ({self.modality})"]
-        for leg, score in self.legs.items():
-            lines.append(f"  leg {leg}: {score:.4f}")
+        lines += [f"  leg {leg}: {score:.4f}" for leg, score in self.legs.items()]
         for ev in self.evidence:
-            where = ev.locator.describe()
-            text = f' "{ev.text[:80]}"' if ev.text else ""
-            lines.append(
-                f"  evidence {ev.kind} {where} via {ev.leg}: "
-                f"score={ev.score:.4f} raw={ev.raw_score:.4f}{text}".replace("  ", " ").rstrip()
-            )
+            where = " ".join(filter(None, [ev.kind, ev.locator.describe()]))
+            text = f' "{" ".join(ev.text.split())[:80]}"' if ev.text else ""
+            lines.append(f"  evidence {where} via {ev.leg}: score={ev.score:.4f} raw={ev.raw_score:.4f}{text}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def search(ctx: click.Context, text: str | None, images: tuple[str, ...], k: int
     for rank, hit in enumerate(hits, start=offset + 1):
         click.echo(format_hit(rank, hit))
         if explain:
-            click.echo("\n".join("     " + line for line in hit.explain().splitlines()[1:]))
+            click.echo("\n".join("    " + line for line in hit.explain().splitlines()[1:]))
 
 
 def format_hit(rank: int, hit: Hit) -> str:

@@ -13,7 +13,8 @@ from ..errors import QueryError
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
-from .calibrate import Background, squash, zscores
+from .bank import QueryBank
+from .calibrate import Background, squash, z_against_background, z_against_bank
 from .query import QueryPart
 
 
@@ -49,10 +50,15 @@ def run_leg(
     name: str,
     query: np.ndarray,
     space: SpaceIndexes,
-    background: Background,
+    calibration: tuple[Background, np.ndarray | None],
     k: int,
     allowed: np.ndarray | None,
 ) -> list[SegmentHit]:
+    """Top-k segments of every kind in ``space``, each with its raw and calibrated score.
+
+    ``calibration`` is the library background and, when the query kind has one, the query bank.
+    """
+    background, bank = calibration
     hits: list[SegmentHit] = []
     for kind, index in space.by_kind.items():
         if len(index) == 0:
@@ -60,8 +66,14 @@ def run_leg(
         scores, ids = index.search(query[None, :], k, allowed)
         keep = ids[0] >= 0
         raw, ids_kept = scores[0][keep], ids[0][keep]
-        sample = background.sample((space.space_id, kind), space.generation, index)
-        calibrated = squash(zscores(query, raw, sample))
+        if not len(ids_kept):
+            continue
+        if bank is not None:
+            vectors = np.stack([index.reconstruct(i) for i in ids_kept])
+            z = z_against_bank(raw, vectors, bank)
+        else:
+            z = z_against_background(query, raw, background.sample((space.space_id, kind), space.generation, index))
+        calibrated = squash(z)
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c)) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits
 

@@ -18,6 +18,7 @@ from ..store.models import Media, Root
 from ..store.models import Segment as SegmentRow
 from ..types import Evidence, Hit, Locator
 from ..vectors.cache import SpaceIndexes
+from .bank import QueryBank
 from .calibrate import Background
 from .fusion import Fuser, LegScores
 from .legs import SegmentHit, query_vector, run_leg, spaces_for
@@ -27,12 +28,13 @@ EVIDENCE_PER_HIT = 3
 
 
 class Searcher:
-    def __init__(self, db: SqlEngine, registry: Registry, embedders: Sequence[Embedder], spaces: Sequence[SpaceIndexes]) -> None:
+    def __init__(self, db: SqlEngine, registry: Registry, embedders: Sequence[Embedder], spaces: Sequence[SpaceIndexes], index_dir: Path) -> None:
         self.db = db
         self.registry = registry
         self.embedders = embedders
         self.spaces = spaces
         self.background = Background()
+        self.bank = QueryBank(index_dir)
 
     def search(self, query: Query, k: int = 10, offset: int = 0, min_score: float = 0.0, fuser: str = "weighted") -> list[Hit]:
         if k < 1 or offset < 0:
@@ -52,7 +54,8 @@ class Searcher:
                 raise QueryError(f"no embedding space of this index can take {part.label}")
             for i, vector in vectors:
                 name = f"{part.label}@{self.embedders[i].name}"
-                hits = run_leg(name, vector, self.spaces[i], self.background, per_leg, allowed)
+                bank = self.bank.vectors(self.spaces[i].space_id, self.embedders[i], part.kind)
+                hits = run_leg(name, vector, self.spaces[i], (self.background, bank), per_leg, allowed)
                 legs.append(self._per_media(name, part.weight / len(vectors), hits, seg_hits))
         fused = chosen.fuse(legs)
         ranked = sorted(((s, m) for m, s in fused.items() if s >= min_score), key=lambda sm: (-sm[0], sm[1]))

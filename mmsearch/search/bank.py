@@ -1,0 +1,70 @@
+"""A bank of generic queries, used to calibrate each hit segment against what ordinary queries
+score on it (query-bank normalisation; Bogolin et al., CVPR 2022).
+
+A segment that every query scores high on (a "hub": a bland image, a long catch-all document)
+gets a high baseline, so only queries that beat the crowd stand out; this works the same in a
+library of five files as in one of a million.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..embedder import Embedder
+from ..types import TEXT
+
+TOPICS = (
+    "a dog", "a cat", "a horse", "birds", "fish in the sea", "a farm", "a forest", "mountains", "a beach", "a desert",
+    "a river", "snow", "rain", "a storm", "the night sky", "a sunset", "flowers", "a garden", "trees in autumn",
+    "a city street", "a bridge", "a church", "a castle", "a house", "a kitchen", "a bedroom", "an office", "a school",
+    "a hospital", "a shop", "a market", "a restaurant", "a plate of food", "bread", "fruit", "vegetables", "a cake",
+    "coffee", "wine", "a car", "a bicycle", "a train", "an airplane", "a boat", "a bus", "a road", "a map",
+    "a computer", "a phone", "a camera", "a book", "a newspaper", "a letter", "money", "a bank", "the stock market",
+    "a meeting", "a speech", "a concert", "music", "a guitar", "a piano", "a painting", "a sculpture", "a museum",
+    "a film", "a television show", "a football match", "tennis", "swimming", "running", "a gym", "yoga",
+    "a doctor", "medicine", "a baby", "children playing", "a family", "a wedding", "a birthday party", "friends",
+    "an old man", "a woman smiling", "a crowd", "soldiers", "the police", "a fire", "an accident", "a factory",
+    "a machine", "tools", "a building site", "electricity", "science", "a laboratory", "space", "the moon",
+    "a planet", "the ocean", "an island", "a lake", "a volcano", "an earthquake", "politics", "an election",
+    "the law", "a court", "history", "a war", "religion", "a holiday", "travel", "a hotel", "an airport",
+    "a ticket", "clothes", "shoes", "a hat", "jewellery", "a toy", "a game", "a puzzle", "a chart", "a diagram",
+    "a logo", "text on a sign", "a screenshot", "a recipe", "a tutorial", "a podcast", "an interview", "a lecture",
+)
+TEMPLATES = ("a photo of {}", "something about {}")
+
+
+def bank_texts() -> list[str]:
+    return [template.format(topic) for topic in TOPICS for template in TEMPLATES]
+
+
+class QueryBank:
+    """Bank vectors per embedder, embedded once and cached in the index directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._vectors: dict[int, np.ndarray] = {}
+
+    def vectors(self, space_id: int, embedder: Embedder, kind: str) -> np.ndarray | None:
+        if kind != TEXT or not embedder.accepts(TEXT):
+            return None  # only text queries have a bank; others use the library background
+        if space_id not in self._vectors:
+            texts = bank_texts()
+            path = self.directory / f"bank-{space_id}-{kind}.npy"
+            cached = _load(path, (len(texts), int(embedder.dim)))
+            if cached is None:
+                cached = embedder.embed(TEXT, texts)
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, cached)
+                tmp.replace(path)
+            self._vectors[space_id] = cached
+        return self._vectors[space_id]
+
+
+def _load(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    try:
+        data = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return data.astype(np.float32) if data.shape == shape else None

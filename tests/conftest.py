@@ -1,0 +1,95 @@
+"""Shared fixtures: a small real-file library, engines on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+import mmsearch
+from mmsearch.testing import fake_plugin
+
+PG_URL = os.environ.get("MMSEARCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("MMSEARCH_REQUIRE_POSTGRES") == "1"
+
+
+def tagged_png(path: Path, words: str, color: tuple[int, int, int] = (120, 120, 120), size: int = 64) -> Path:
+    """A PNG whose tEXt chunk carries words the HashEmbedder reads, standing in for its content."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("words", words)
+    Image.new("RGB", (size, size), color).save(path, pnginfo=info)
+    return path
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    """Images, documents, one corrupt image and one unreadable (binary) text file."""
+    lib = tmp_path / "library"
+    (lib / "photos").mkdir(parents=True)
+    (lib / "docs").mkdir()
+    tagged_png(lib / "photos" / "cat.png", "cat kitten whiskers", (200, 120, 40))
+    tagged_png(lib / "photos" / "rocket.png", "rocket launch space", (30, 30, 200))
+    tagged_png(lib / "photos" / "beach.png", "beach sand sea", (230, 210, 150))
+    (lib / "docs" / "pasta.txt").write_text("How to cook pasta: boil salted water, add the spaghetti, stir.\n")
+    (lib / "docs" / "volcano.md").write_text("# Volcanoes\n\nA volcano erupts lava, ash and gas.\n")
+    (lib / "photos" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    (lib / "docs" / "unreadable.txt").write_bytes(b"\x00\x01\x02\x03 binary, not text")
+    (lib / ".hidden").mkdir()
+    tagged_png(lib / ".hidden" / "secret.png", "cat")
+    return lib
+
+
+def _pg_available() -> bool:
+    try:
+        import sqlalchemy
+
+        with sqlalchemy.create_engine(PG_URL).connect():
+            return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def reset_pg() -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """None (SQLite inside the index directory) or a freshly emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    if not _pg_available():
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (MMSEARCH_REQUIRE_POSTGRES=1) but {PG_URL} does not answer")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    reset_pg()
+    return PG_URL
+
+
+OpenEngine = Callable[..., mmsearch.Engine]
+
+
+@pytest.fixture
+def open_engine(tmp_path: Path) -> Iterator[OpenEngine]:
+    """Opens engines with the deterministic HashEmbedder; closes them at the end."""
+    opened: list[mmsearch.Engine] = []
+
+    def factory(index: Path | None = None, **kwargs: object) -> mmsearch.Engine:
+        kwargs.setdefault("embedders", ["hash"])
+        kwargs.setdefault("plugins", [fake_plugin()])
+        engine = mmsearch.Engine.open(index or tmp_path / "index", **kwargs)  # type: ignore[arg-type]
+        opened.append(engine)
+        return engine
+
+    yield factory
+    for engine in opened:
+        engine.close()

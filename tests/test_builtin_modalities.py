@@ -1,0 +1,119 @@
+"""The built-in image and text modalities, through the conformance kit plugin authors use too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmsearch.errors import ExtractError
+from mmsearch.testing import ModalityContract
+from mmsearch.testing.contracts import source_for
+from mmsearch_image.modality import ImageModality
+from mmsearch_text.chunking import chunk_spans
+from mmsearch_text.modality import TextModality
+
+
+def _photo(path: Path, size: tuple[int, int] = (400, 300), exif: Image.Exif | None = None) -> Path:
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    pixels[: size[1] // 2, : size[0] // 2] = (255, 0, 0)  # red top-left quadrant marks orientation
+    Image.fromarray(pixels).save(path, quality=90, **({"exif": exif} if exif is not None else {}))
+    return path
+
+
+class TestImageModality(ModalityContract):
+    @pytest.fixture
+    def modality(self) -> ImageModality:
+        return ImageModality()
+
+    @pytest.fixture
+    def sample_file(self, tmp_path: Path) -> Path:
+        return _photo(tmp_path / "photo.jpg")
+
+    @pytest.fixture
+    def corrupt_file(self, tmp_path: Path) -> Path:
+        good = _photo(tmp_path / "good.jpg").read_bytes()
+        (tmp_path / "truncated.jpg").write_bytes(good[: len(good) // 3])
+        return tmp_path / "truncated.jpg"
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways; viewers rotate it 90° clockwise
+    exif.get_ifd(0x8769)[0x9003] = "2021:07:04 18:30:00"
+    (segment,) = ImageModality().segments(source_for(_photo(tmp_path / "phone.jpg", exif=exif)))
+    assert segment.payload.size == (300, 400)
+    assert segment.payload.getpixel((250, 50))[0] > 200  # red quadrant now top-right
+    assert segment.meta == {"width": 400, "height": 300, "taken": "2021-07-04T18:30:00"}
+
+
+def test_large_jpeg_is_decoded_small(tmp_path: Path) -> None:
+    path = _photo(tmp_path / "big.jpg", size=(4000, 3000))
+    (segment,) = ImageModality().segments(source_for(path))
+    assert max(segment.payload.size) <= 640 and segment.payload.mode == "RGB"
+    assert segment.meta["width"] == 4000
+
+
+def test_image_over_pixel_limit_is_refused_with_the_setting_to_change(tmp_path: Path) -> None:
+    path = _photo(tmp_path / "panorama.jpg", size=(2000, 1000))
+    with pytest.raises(ExtractError, match=r"panorama.jpg: image is 2000x1000 \(2 MP\), over the limit of 1 MP \(raise MMSEARCH_MAX_IMAGE_PIXELS"):
+        list(ImageModality(max_pixels=1_000_000).segments(source_for(path)))
+
+
+def test_non_image_with_image_extension_fails_clearly(tmp_path: Path) -> None:
+    (tmp_path / "fake.png").write_text("hello")
+    with pytest.raises(ExtractError, match="fake.png: not a readable image"):
+        list(ImageModality().segments(source_for(tmp_path / "fake.png")))
+
+
+class TestTextModality(ModalityContract):
+    @pytest.fixture
+    def modality(self) -> TextModality:
+        return TextModality(chunk_chars=200, overlap=40)
+
+    @pytest.fixture
+    def sample_file(self, tmp_path: Path) -> Path:
+        path = tmp_path / "essay.md"
+        path.write_text("\n\n".join(f"Paragraph {i}. " + "Words follow words here. " * 8 for i in range(6)))
+        return path
+
+    @pytest.fixture
+    def corrupt_file(self, tmp_path: Path) -> Path:
+        (tmp_path / "data.txt").write_bytes(bytes(range(256)) * 4)
+        return tmp_path / "data.txt"
+
+
+def test_chunks_cover_the_text_with_offsets_that_point_into_it(tmp_path: Path) -> None:
+    text = "\n\n".join(f"Sentence number {i} is here. And another one follows it." for i in range(40))
+    path = tmp_path / "long.txt"
+    path.write_text(text)
+    segments = list(TextModality(chunk_chars=300, overlap=60).segments(source_for(path)))
+    assert len(segments) > 5
+    for seg in segments:
+        assert text[seg.locator.char_start : seg.locator.char_end] == seg.text == seg.payload
+        assert len(seg.text) <= 300 and not seg.text[0].isspace()
+    covered = set()
+    for seg in segments:
+        covered.update(range(seg.locator.char_start, seg.locator.char_end))
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_chunks_break_at_sentences_not_mid_word() -> None:
+    text = "Alpha beta gamma. " * 100
+    for start, end in chunk_spans(text, 120, 30):
+        assert text[start:end].endswith(".") or end == len(text.rstrip())
+
+
+def test_legacy_encodings_are_read(tmp_path: Path) -> None:
+    (tmp_path / "old.txt").write_bytes("Café crème brûlée".encode("cp1252"))
+    (tmp_path / "utf16.txt").write_bytes("Grüße aus Köln".encode("utf-16"))
+    assert [s.text for s in TextModality().segments(source_for(tmp_path / "old.txt"))] == ["Café crème brûlée"]
+    assert [s.text for s in TextModality().segments(source_for(tmp_path / "utf16.txt"))] == ["Grüße aus Köln"]
+
+
+def test_empty_file_has_no_segments(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("  \n")
+    assert list(TextModality().segments(source_for(tmp_path / "empty.txt"))) == []

@@ -1,0 +1,130 @@
+"""The Python API an application embeds: open/close, search results, filters, paging, spaces."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+import mmsearch
+from mmsearch.testing import HashEmbedder, fake_plugin
+from conftest import OpenEngine, tagged_png
+
+
+def test_results_are_frozen_dataclasses_with_evidence(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    hits = engine.search("how to cook pasta")
+    top = hits[0]
+    assert top.path == "docs/pasta.txt" and top.modality == "text"
+    assert top.abspath == str(library / "docs" / "pasta.txt")
+    assert top.best is not None and top.best.kind == "text" and top.best.locator.char_start == 0
+    assert "spaghetti" in (top.best.text or "")
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        top.score = 1.0  # type: ignore[misc]
+    assert "docs/pasta.txt" in top.explain() and "raw=" in top.explain()
+
+
+def test_search_by_example_image(library: Path, open_engine: OpenEngine, tmp_path: Path) -> None:
+    engine = open_engine()
+    engine.index([library])
+    query = tagged_png(tmp_path / "query.png", "rocket launch space", size=32)
+    assert engine.search(image=query)[0].path == "photos/rocket.png"
+
+
+def test_type_filter_is_applied_before_search_and_fills_k(tmp_path: Path, open_engine: OpenEngine) -> None:
+    lib = tmp_path / "many"
+    lib.mkdir()
+    for i in range(60):  # documents that match the query far better than any image
+        (lib / f"doc{i:02d}.txt").write_text(f"red car number {i}")
+    for i in range(4):
+        tagged_png(lib / f"img{i}.png", f"blue boat {i}")
+    engine = open_engine()
+    engine.index([lib])
+    hits = engine.search("red car", k=4, types=["image"])
+    assert len(hits) == 4 and {h.modality for h in hits} == {"image"}
+
+
+def test_path_filter_matches_relative_paths_and_names(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    assert {h.path for h in engine.search("cat", k=50, path="docs/*")} == {"docs/pasta.txt", "docs/volcano.md"}
+    assert [h.path for h in engine.search("cat", k=50, path="*.md")] == ["docs/volcano.md"]
+    assert engine.search("cat", path="nothing/*") == []
+
+
+def test_pages_are_stable_and_do_not_overlap(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    everything = [h.path for h in engine.search("cat", k=50)]
+    paged = [h.path for off in range(0, len(everything), 2) for h in engine.search("cat", k=2, offset=off)]
+    assert paged == everything and len(everything) == 5
+
+
+def test_min_score_drops_weak_results(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    scores = [h.score for h in engine.search("kitten", k=50)]
+    cut = (scores[0] + scores[1]) / 2
+    assert [h.path for h in engine.search("kitten", k=50, min_score=cut)] == ["photos/cat.png"]
+
+
+def test_close_is_idempotent_and_closed_engine_says_so(tmp_path: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.close()
+    engine.close()
+    with pytest.raises(mmsearch.MMSearchError, match="closed"):
+        engine.search("x")
+
+
+def test_context_manager_persists_between_opens(library: Path, tmp_path: Path) -> None:
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin()]) as engine:
+        engine.index([library])
+    with mmsearch.Engine.open(tmp_path / "idx", plugins=[fake_plugin()]) as engine:
+        assert engine.search("volcano lava")[0].path == "docs/volcano.md"
+
+
+def test_index_refuses_a_different_model(tmp_path: Path) -> None:
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin(HashEmbedder(dim=64))]):
+        pass
+    with pytest.raises(mmsearch.SpaceMismatchError, match=r"built with hash:hash-64 \(64-d\).*hash:hash-32"):
+        mmsearch.Engine.open(tmp_path / "idx", plugins=[fake_plugin(HashEmbedder(dim=32))])
+    with pytest.raises(mmsearch.SpaceMismatchError, match="no installed plugin provides"):
+        mmsearch.Engine.open(tmp_path / "idx")
+
+
+def test_remove_forgets_media_but_keeps_files(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    assert engine.remove([library / "docs"]) == 3  # two documents and the failed one
+    assert engine.status().media == {"image": 3}
+    assert (library / "docs" / "pasta.txt").exists()
+
+
+def test_missing_path_is_a_clear_error(open_engine: OpenEngine, tmp_path: Path) -> None:
+    with pytest.raises(mmsearch.MMSearchError, match="no such file or folder"):
+        open_engine().index([tmp_path / "nope"])
+
+
+def test_empty_query_is_a_clear_error(open_engine: OpenEngine) -> None:
+    with pytest.raises(mmsearch.QueryError, match="nothing to search for"):
+        open_engine().search("   ")
+
+
+def test_settings_file_in_index_dir_is_read(tmp_path: Path, library: Path) -> None:
+    index = tmp_path / "idx"
+    index.mkdir()
+    (index / "mmsearch.toml").write_text('embedders = "hash"\n[text]\nchunk_chars = 20\nchunk_overlap = 0\n')
+    with mmsearch.Engine.open(index, plugins=[fake_plugin()]) as engine:
+        engine.index([library / "docs"])
+        assert engine.status().segments > 2  # 20-character chunks split each document
+
+
+def test_bad_settings_file_names_the_file(tmp_path: Path) -> None:
+    index = tmp_path / "idx"
+    index.mkdir()
+    (index / "mmsearch.toml").write_text("this is = = not toml")
+    with pytest.raises(mmsearch.ConfigError, match="mmsearch.toml: not valid TOML"):
+        mmsearch.Engine.open(index, plugins=[fake_plugin()])

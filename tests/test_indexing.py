@@ -1,0 +1,127 @@
+"""Indexing as a library user sees it: what gets indexed, what fails and why, what incremental runs do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from conftest import OpenEngine, tagged_png
+
+
+def test_first_run_indexes_media_and_records_failures_without_stopping(library: Path, open_engine: OpenEngine, db_url: str | None) -> None:
+    engine = open_engine(db=db_url)
+    summary = engine.index([library])
+    assert (summary.added, summary.failed, summary.removed, summary.unchanged) == (5, 2, 0, 0)
+    reasons = {f.path: f.error for f in summary.failures}
+    assert set(reasons) == {"photos/corrupt.jpg", "docs/unreadable.txt"}
+    assert "not a readable image" in reasons["photos/corrupt.jpg"]
+    assert "NUL bytes" in reasons["docs/unreadable.txt"]
+    status = engine.status()
+    assert status.media == {"image": 3, "text": 2}
+    assert {Path(f.path).name for f in status.failures} == {"corrupt.jpg", "unreadable.txt"}
+    # Hidden folders are never indexed.
+    assert all(".hidden" not in h.path for h in engine.search("cat", k=50))
+
+
+def test_second_run_changes_nothing(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    summary = engine.index([library])
+    assert (summary.added, summary.updated, summary.removed, summary.failed, summary.unchanged) == (0, 0, 0, 0, 7)
+
+
+def test_deleted_file_is_removed_and_no_longer_found(library: Path, open_engine: OpenEngine, db_url: str | None) -> None:
+    engine = open_engine(db=db_url)
+    engine.index([library])
+    assert engine.search("kitten")[0].path == "photos/cat.png"
+    (library / "photos" / "cat.png").unlink()
+    summary = engine.index([library])
+    assert summary.removed == 1
+    assert all(h.path != "photos/cat.png" for h in engine.search("kitten", k=50))
+    assert engine.status().media["image"] == 2
+
+
+def test_changed_file_is_reembedded(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    doc = library / "docs" / "pasta.txt"
+    doc.write_text("Notes about glaciers and ice ages.\n")
+    os.utime(doc, ns=(doc.stat().st_atime_ns, doc.stat().st_mtime_ns + 10_000_000_000))
+    summary = engine.index([library])
+    assert summary.updated == 1
+    assert engine.search("glaciers")[0].path == "docs/pasta.txt"
+    assert all(h.path != "docs/pasta.txt" for h in engine.search("spaghetti", k=50) if h.score > 0.5)
+
+
+def test_touched_file_with_same_content_is_not_reembedded(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    doc = library / "docs" / "pasta.txt"
+    os.utime(doc, ns=(doc.stat().st_atime_ns, doc.stat().st_mtime_ns + 5_000_000_000))
+    summary = engine.index([library])
+    assert (summary.updated, summary.unchanged) == (0, 7)
+
+
+def test_moved_file_keeps_its_vectors(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    (library / "archive").mkdir()
+    shutil.move(library / "photos" / "rocket.png", library / "archive" / "rocket-2024.png")
+    summary = engine.index([library])
+    assert (summary.renamed, summary.added, summary.removed) == (1, 0, 0)
+    assert engine.search("rocket launch")[0].path == "archive/rocket-2024.png"
+
+
+def test_fixed_file_is_retried_once_it_changes(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    tagged_png(library / "photos" / "corrupt.jpg", "repaired photo")  # PNG bytes; Pillow sniffs content
+    summary = engine.index([library])
+    assert (summary.updated, summary.failed) == (1, 0)
+    assert [Path(f.path).name for f in engine.status().failures] == ["unreadable.txt"]
+
+
+def test_lost_vector_cache_is_rebuilt_from_sql(library: Path, open_engine: OpenEngine, tmp_path: Path) -> None:
+    engine = open_engine()
+    engine.index([library])
+    before = [(h.path, round(h.score, 5)) for h in engine.search("volcano lava")]
+    engine.close()
+    for cache in (tmp_path / "index").glob("*.faiss*"):
+        cache.unlink()
+    engine = open_engine()
+    assert [(h.path, round(h.score, 5)) for h in engine.search("volcano lava")] == before
+
+
+def test_stale_vector_cache_is_detected(library: Path, open_engine: OpenEngine, tmp_path: Path) -> None:
+    engine = open_engine()
+    engine.index([library / "photos"])
+    engine.close()
+    saved = {p: p.read_bytes() for p in (tmp_path / "index").glob("*.faiss*")}
+    engine = open_engine()
+    engine.index([library / "docs"])
+    engine.close()
+    for path, data in saved.items():  # an old cache, as after a crash before the last save
+        path.write_bytes(data)
+    engine = open_engine()
+    assert engine.search("volcano lava")[0].path == "volcano.md"
+
+
+def test_index_file_argument_indexes_only_that_file(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    summary = engine.index([library / "docs" / "pasta.txt"])
+    assert summary.added == 1 and engine.status().media == {"text": 1}
+
+
+def test_unknown_file_types_are_skipped_not_failed(library: Path, open_engine: OpenEngine) -> None:
+    (library / "tool.exe").write_bytes(b"MZ")
+    summary = open_engine().index([library])
+    assert summary.skipped == 1 and summary.failed == 2
+
+
+def test_progress_reports_every_file(library: Path, open_engine: OpenEngine) -> None:
+    seen: list[tuple[str, int, int]] = []
+    open_engine().index([library], progress=lambda rep, done, total: seen.append((rep.path, done, total)))
+    assert [d for _, d, _ in seen] == list(range(1, 8))
+    assert {t for _, _, t in seen} == {7}
+    assert {p for p, _, _ in seen} >= {"photos/cat.png", "docs/unreadable.txt"}

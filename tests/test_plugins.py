@@ -1,0 +1,197 @@
+"""The plugin contract as a plugin author meets it: every hook, duplicates, load control, isolation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import mmsearch
+from mmsearch import hookimpl
+from mmsearch.errors import PluginError
+from mmsearch.plugins import Registry, make_plugin_manager
+from mmsearch.search.fusion import Fuser, LegScores
+from mmsearch.settings import Settings
+from mmsearch.testing import HashEmbedder, fake_plugin
+from mmsearch.types import TEXT, Locator, Segment, Source
+
+
+class CsvModality(mmsearch.Modality):
+    """A third-party modality: one text segment per CSV row."""
+
+    name = "csv"
+    kinds = frozenset({TEXT})
+    extensions = frozenset({".csv"})
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        offset = 0
+        for line in source.path.read_text().splitlines(keepends=True):
+            if line.strip():
+                yield Segment(TEXT, line.strip(), Locator(char_start=offset, char_end=offset + len(line)), text=line.strip())
+            offset += len(line)
+
+
+class CsvPlugin:
+    @hookimpl
+    def register_modalities(self, register: Callable[[mmsearch.Modality], None]) -> None:
+        register(CsvModality())
+
+
+def test_hook_register_modalities(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "birds.csv").write_text("robin,red breast\nheron,long legs wading\n")
+    engine = open_engine(plugins=[fake_plugin(), CsvPlugin()])
+    assert engine.index([tmp_path / "lib"]).added == 1
+    hit = engine.search("heron wading")[0]
+    assert hit.path == "birds.csv" and hit.modality == "csv"
+    assert hit.best is not None and hit.best.text == "heron,long legs wading" and hit.best.locator.char_start == 17
+
+
+def test_hook_register_embedders() -> None:
+    registry = Registry(make_plugin_manager([fake_plugin(HashEmbedder(dim=16))]), Settings())
+    assert registry.embedders["hash"].obj.dim == 16
+    assert registry.embedders["hash"].plugin != "mmsearch.defaults"
+
+
+def test_hook_register_fusers(tmp_path: Path, library: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    class Reverse(Fuser):
+        name = "reverse"
+
+        def fuse(self, legs: list[LegScores]) -> dict[int, float]:
+            return {m: -s for leg in legs for m, s in leg.scores.items()}
+
+    class FuserPlugin:
+        @hookimpl
+        def register_fusers(self, register: Callable[[Fuser], None]) -> None:
+            register(Reverse())
+
+    engine = open_engine(plugins=[fake_plugin(), FuserPlugin()])
+    engine.index([library])
+    normal = [h.path for h in engine.search("kitten", k=5)]
+    reverse = [h.path for h in engine.search("kitten", k=5, fuser="reverse", min_score=-1.0)]
+    assert normal[0] == "photos/cat.png" and reverse[-1] == "photos/cat.png"
+    assert set(reverse) == set(normal)
+
+
+def test_hook_register_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    class CommandPlugin:
+        @hookimpl
+        def register_commands(self, cli: click.Group) -> None:
+            @cli.command()
+            def hello() -> None:
+                """Say hello."""
+                click.echo("hello from a plugin")
+
+    from mmsearch import cli as cli_module
+
+    pm = make_plugin_manager([CommandPlugin()])
+    group = click.Group(commands=dict(cli_module.cli.commands))
+    pm.hook.register_commands(cli=group)
+    result = CliRunner().invoke(group, ["hello"])
+    assert result.output == "hello from a plugin\n"
+
+
+def test_hook_ignore_path(library: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    class SkipDocs:
+        @hookimpl
+        def ignore_path(self, path: Path) -> bool | None:
+            return True if path.name == "docs" else None
+
+    class KeepHidden:
+        @hookimpl(tryfirst=True)
+        def ignore_path(self, path: Path) -> bool | None:
+            return False if path.name == ".hidden" else None
+
+    engine = open_engine(plugins=[fake_plugin(), SkipDocs(), KeepHidden()])
+    engine.index([library])
+    paths = {h.path for h in engine.search("cat kitten", k=50)}
+    assert ".hidden/secret.png" in paths  # a plugin overrode the default dotfile rule
+    assert not any(p.startswith("docs/") for p in paths)
+
+
+def test_duplicate_names_are_refused_naming_both_plugins() -> None:
+    with pytest.raises(PluginError, match=r"'hash' is registered by both .* and .*MMSEARCH_LOAD_PLUGINS"):
+        Registry(make_plugin_manager([fake_plugin(), fake_plugin()]), Settings())
+
+
+def test_misspelt_hook_fails_loudly() -> None:
+    class Typo:
+        @hookimpl
+        def register_embeders(self, register) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    with pytest.raises(Exception, match="register_embeders"):
+        make_plugin_manager([Typo()])
+
+
+def test_registering_a_non_modality_is_refused() -> None:
+    class Bad:
+        @hookimpl
+        def register_modalities(self, register) -> None:  # type: ignore[no-untyped-def]
+            register("not a modality")
+
+    with pytest.raises(PluginError, match="expected a Modality"):
+        Registry(make_plugin_manager([Bad()]), Settings())
+
+
+def test_third_party_modality_wins_over_builtin_for_same_extension(tmp_path: Path) -> None:
+    class TxtAsCsv(CsvModality):
+        name = "lines"
+        extensions = frozenset({".txt"})
+
+    class Plugin:
+        @hookimpl
+        def register_modalities(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(TxtAsCsv())
+
+    registry = Registry(make_plugin_manager([Plugin()]), Settings())
+    modality = registry.modality_for(Path("notes.txt"))
+    assert modality is not None and modality.name == "lines"
+
+
+def test_load_plugins_env_restricts_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MMSEARCH_LOAD_PLUGINS", "text")
+    registry = Registry(make_plugin_manager(), Settings())
+    assert set(registry.modalities) == {"text"}
+    monkeypatch.setenv("MMSEARCH_LOAD_PLUGINS", "")
+    assert Registry(make_plugin_manager(), Settings()).modalities == {}
+
+
+def test_extra_plugin_modules_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")
+    assert "hash" in Registry(make_plugin_manager(), Settings()).embedders
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "no.such.module")
+    with pytest.raises(PluginError, match="no.such.module"):
+        make_plugin_manager()
+
+
+def test_two_engines_do_not_share_plugin_state(tmp_path: Path) -> None:
+    with mmsearch.Engine.open(tmp_path / "a", embedders=["hash"], plugins=[fake_plugin(), CsvPlugin()]) as a, \
+         mmsearch.Engine.open(tmp_path / "b", embedders=["hash"], plugins=[fake_plugin()]) as b:
+        assert "csv" in a.registry.modalities and "csv" not in b.registry.modalities
+        assert a.pm is not b.pm
+
+
+def test_embedder_base_checks_what_plugins_return() -> None:
+    class WrongShape(HashEmbedder):
+        def embed_batch(self, kind, payloads):  # type: ignore[no-untyped-def]
+            return np.zeros((len(payloads), 3), dtype=np.float32)
+
+    with pytest.raises(mmsearch.EmbedError, match=r"returned shape \(2, 3\).*expected \(2, 64\)"):
+        WrongShape().embed(TEXT, ["a", "b"])
+
+
+def test_plugins_command_lists_builtins_as_json() -> None:
+    from mmsearch.cli import cli
+
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["image"]["modalities"] == ["image"] and rows["image"]["hooks"] == ["register_modalities"]
+    assert rows["text"]["modalities"] == ["text"]
+    assert rows["image"]["distribution"].startswith("mmsearch ")
+    assert rows["mmsearch.defaults"]["fusers"] == ["rrf", "weighted"]
