@@ -105,20 +105,40 @@ class TimeMap:
     """Maps times in speech-only audio (regions glued together) back to the original window."""
 
     def __init__(self, regions: Sequence[tuple[int, int]]) -> None:
-        self._starts = []  # (position in glued audio, original start) per region, in seconds
+        # (glued start, glued end, original start, original end) per region, in seconds
+        self._regions: list[tuple[float, float, float, float]] = []
         glued = 0
         for start, end in regions:
-            self._starts.append((glued / SAMPLE_RATE, start / SAMPLE_RATE, end / SAMPLE_RATE))
-            glued += end - start
+            length = end - start
+            self._regions.append(
+                (glued / SAMPLE_RATE, (glued + length) / SAMPLE_RATE, start / SAMPLE_RATE, end / SAMPLE_RATE)
+            )
+            glued += length
 
     def original(self, t: float, is_end: bool = False) -> float:
-        chosen = self._starts[0]
-        for entry in self._starts:
-            # An end time on a region boundary belongs to the region before it.
-            if entry[0] < t or (entry[0] == t and not is_end):
-                chosen = entry
-        glued_start, start, end = chosen
+        chosen = self._regions[0]
+        for region in self._regions:
+            # A time on a region boundary starts the next region, or ends the previous one.
+            if region[0] < t or (region[0] == t and not is_end):
+                chosen = region
+        glued_start, _, start, end = chosen
         return min(start + (t - glued_start), end)
+
+    def span(self, t0: float, t1: float) -> tuple[float, float]:
+        """Original (start, end) of the glued span [t0, t1].
+
+        Whisper's timestamps drift by a few hundred ms, and in glued audio a start that falls just
+        before a boundary maps to the end of the previous utterance, seconds early. So the span is
+        trimmed to the regions it really covers (at least 1 s of each, or half of a short one).
+        """
+        start, end = self.original(t0), self.original(t1, is_end=True)
+        covered = [
+            r for r in self._regions if min(t1, r[1]) - max(t0, r[0]) >= min(1.0, 0.5 * (r[1] - r[0]))
+        ]
+        if covered:
+            start = max(start, covered[0][2])
+            end = min(max(end, covered[-1][2]), covered[-1][3])
+        return start, max(start, end)
 
 
 # Texts Whisper emits for non-speech: bracketed tags, music notes, ellipses.

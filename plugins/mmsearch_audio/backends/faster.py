@@ -11,7 +11,7 @@ import numpy as np
 from mmsearch.errors import ModelUnavailableError
 
 from ..config import AudioConfig
-from ..gates import VadParams, speech_regions, TimeMap
+from ..gates import TimeMap, speech_regions
 from ..weights import resolve_model
 from . import DecodeOptions, TranscriptSegment
 
@@ -48,11 +48,10 @@ class FasterWhisper:
         compute = config.compute_type
         if compute == "auto":
             compute = "float16" if device == "cuda" else "int8"
-        # A folder path is loaded as is; only a hub name may reach the network (resolve_model
-        # returns one only when downloads are allowed).
-        target = str(source.path) if source.path is not None else str(source.hub)
+        # A folder is loaded as is; only a hub name may reach the network, and resolve_model
+        # returns one only when downloads are allowed.
         model = WhisperModel(
-            target,
+            str(source.path) if source.path is not None else str(source.hub),
             device=device,
             device_index=index,
             compute_type=compute,
@@ -63,35 +62,26 @@ class FasterWhisper:
         return cls(model=model, model_name=source.name, device=device)
 
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> Iterator[TranscriptSegment]:
-        vad_filter = options.vad == "silero"
-        timemap = None
-        if options.vad == "energy":  # same gate as the openai backend uses without Silero
-            regions = speech_regions(audio, "energy")
-            if not regions:
-                return
-            timemap = TimeMap(regions)
-            audio = np.concatenate([audio[s:e] for s, e in regions])
-        p = VadParams()
+        # The gate is faster-whisper's own Silero VAD (what vad_filter=True runs), applied here
+        # rather than inside transcribe() so both backends decode exactly the same speech and
+        # share TimeMap.span, which places segment starts better than vad_filter's mapping.
+        regions = speech_regions(audio, options.vad)
+        if not regions:
+            return
+        timemap = TimeMap(regions)
+        speech = np.concatenate([audio[s:e] for s, e in regions])
         segments, info = self.model.transcribe(
-            audio,
+            speech,
             language=options.language,
             beam_size=options.beam_size,
             # Windows are transcribed independently: conditioning on earlier text is what lets
             # one hallucination seed the next.
             condition_on_previous_text=False,
             no_speech_threshold=options.no_speech_threshold,
-            vad_filter=vad_filter,
-            vad_parameters={
-                "threshold": p.threshold,
-                "min_speech_duration_ms": p.min_speech_ms,
-                "min_silence_duration_ms": p.min_silence_ms,
-                "speech_pad_ms": p.pad_ms,
-            },
+            vad_filter=False,
         )
         for s in segments:
-            start, end = float(s.start), float(s.end)
-            if timemap is not None:
-                start, end = timemap.original(start), timemap.original(end, is_end=True)
+            start, end = timemap.span(float(s.start), float(s.end))
             yield TranscriptSegment(
                 start=start,
                 end=end,

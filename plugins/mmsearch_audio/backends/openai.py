@@ -86,9 +86,10 @@ class OpenAIWhisper:
                 verbose=None,
             )
         for s in result["segments"]:
+            start, end = timemap.span(float(s["start"]), float(s["end"]))
             yield TranscriptSegment(
-                start=timemap.original(float(s["start"])),
-                end=timemap.original(float(s["end"]), is_end=True),
+                start=start,
+                end=end,
                 text=str(s["text"]).strip(),
                 language=result.get("language"),
                 avg_logprob=float(s["avg_logprob"]),
