@@ -74,6 +74,7 @@ class FasterWhisper:
             speech,
             language=options.language,
             beam_size=options.beam_size,
+            temperature=list(options.temperatures),
             # Windows are transcribed independently: conditioning on earlier text is what lets
             # one hallucination seed the next.
             condition_on_previous_text=False,

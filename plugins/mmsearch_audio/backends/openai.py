@@ -80,6 +80,7 @@ class OpenAIWhisper:
                 speech,
                 language=language,
                 beam_size=options.beam_size if options.beam_size > 1 else None,
+                temperature=options.temperatures,
                 condition_on_previous_text=False,
                 no_speech_threshold=options.no_speech_threshold,
                 fp16=self.device.startswith("cuda"),
