@@ -292,3 +292,16 @@ def test_wrong_architecture_for_checkpoint_is_explained(tiny_files: tuple[Path, 
     with pytest.raises(ModelUnavailableError, match="clip.model names the architecture"):
         embedder.ensure_loaded()
 
+
+
+def test_trimmed_text_encoding_equals_open_clips(tiny_embedder: ClipEmbedder) -> None:
+    assert tiny_embedder._trim_text  # the self-check passed for the built-in causal tower
+    texts = ["a dog", "a long description of a red sports car parked in front of an old brick house"]
+    tokens = tiny_embedder._tokenizer(texts)
+    with torch.inference_mode():
+        full = tiny_embedder._net.encode_text(tokens)
+    from mmsearch_clip.textfast import encode_text_trimmed
+
+    with torch.inference_mode():
+        torch.testing.assert_close(encode_text_trimmed(tiny_embedder._net, tokens), full, atol=1e-5, rtol=1e-4)
+    np.testing.assert_allclose(tiny_embedder.embed("text", texts), torch.nn.functional.normalize(full).numpy(), atol=1e-5)

@@ -50,6 +50,7 @@ class ClipEmbedder(Embedder):
         self._tokenizer: Any = None
         self._split: Any = None
         self._input_dtype: Any = None
+        self._trim_text = False  # see textfast: skip the padding of short queries
         self._prepare_lock = threading.Lock()
 
     @classmethod
@@ -158,6 +159,11 @@ class ClipEmbedder(Embedder):
         self._input_dtype = next(
             (m.weight.dtype for m in net.visual.modules() if isinstance(m, layers)), torch.float32
         )
+        from .device import autocast
+        from .textfast import trimming_matches
+
+        with autocast(self.device, self.precision):
+            self._trim_text = trimming_matches(net, self._tokenizer, self.device)
         self._transform()
         self._net = net
 
@@ -174,6 +180,7 @@ class ClipEmbedder(Embedder):
         import torch
 
         from .device import autocast
+        from .textfast import encode_text_trimmed
 
         with torch.inference_mode(), autocast(self.device, self.precision):
             if kind == IMAGE:
@@ -182,5 +189,5 @@ class ClipEmbedder(Embedder):
                 out = self._net.encode_image(batch)
             else:
                 tokens = self._tokenizer([str(p) for p in payloads]).to(self.device)
-                out = self._net.encode_text(tokens)
+                out = encode_text_trimmed(self._net, tokens) if self._trim_text else self._net.encode_text(tokens)
         return out.float().cpu().numpy()
