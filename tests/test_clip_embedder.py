@@ -305,3 +305,12 @@ def test_trimmed_text_encoding_equals_open_clips(tiny_embedder: ClipEmbedder) ->
     with torch.inference_mode():
         torch.testing.assert_close(encode_text_trimmed(tiny_embedder._net, tokens), full, atol=1e-5, rtol=1e-4)
     np.testing.assert_allclose(tiny_embedder.embed("text", texts), torch.nn.functional.normalize(full).numpy(), atol=1e-5)
+
+
+def test_transparent_and_palette_images_are_flattened_onto_white(tiny_embedder: ClipEmbedder) -> None:
+    clear = Image.new("RGBA", (80, 80), (0, 0, 0, 0))
+    assert (tiny_embedder.prepare("image", clear) == 255).all()
+    palette = Image.new("RGB", (80, 60), (10, 200, 30)).convert("P")
+    assert tiny_embedder.prepare("image", palette).shape == (64, 64, 3)
+    gray16 = Image.fromarray(np.full((50, 70), 1000, dtype=np.uint16))
+    assert tiny_embedder.embed("image", [gray16, palette, clear]).shape == (3, 32)

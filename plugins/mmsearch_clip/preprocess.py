@@ -35,12 +35,11 @@ class SplitTransform:
 
     def prepare(self, image: Image.Image) -> np.ndarray | torch.Tensor:
         """One image -> a (H, W, 3) uint8 array (fast path) or a normalised (3, H, W) tensor."""
+        image = to_rgb(image)
         if self._pil_steps is None:
             return self._whole(image)
         for step in self._pil_steps:
             image = step(image)
-        if image.mode != "RGB":  # the transform converts; guard against one that does not
-            image = image.convert("RGB")
         return np.asarray(image, dtype=np.uint8)
 
     def collate(self, items: Sequence[np.ndarray | torch.Tensor], device: torch.device, dtype: torch.dtype) -> torch.Tensor:
@@ -51,3 +50,19 @@ class SplitTransform:
         batch = raw.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
         batch = batch.sub_(self._mean.to(device)).div_(self._std.to(device))
         return batch.to(dtype)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB, with transparency flattened onto white.
+
+    open_clip converts after resizing, which resizes palette images with nearest-neighbour and
+    drops alpha: transparent clip-art and logos, whose hidden pixels are usually black, would be
+    seen on a black background. Converting first, onto white, shows them as people see them.
+    """
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(canvas, rgba).convert("RGB")
+    return image.convert("RGB")
