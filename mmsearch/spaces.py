@@ -73,7 +73,8 @@ def _choose_for_new_index(registry: Registry, requested: Sequence[str] | None) -
     candidates = sorted((r.obj for r in registry.embedders.values()), key=lambda e: -e.priority)
     if not candidates:
         raise ConfigError("no embedder is installed; install mmsearch with its built-in plugins (see README)")
-    passed_over = []
+    passed_over: list[str] = []
+    details: list[str] = []
     for embedder in candidates:
         info = embedder.info()
         if info.available:
@@ -81,5 +82,6 @@ def _choose_for_new_index(registry: Registry, requested: Sequence[str] | None) -
             note = (f"new index uses embedder '{embedder.name}' ({embedder.space.key}){why}. "
                     f"Choose another with --embedder NAME (see `mmsearch models`).")
             return [embedder], note
-        passed_over.append(f"'{embedder.name}' skipped: {info.detail or 'weights not available offline'}")
-    raise ModelUnavailableError("no embedder has its weights available here: " + "; ".join(passed_over))
+        passed_over.append(f"'{embedder.name}' skipped, its weights are not available here")
+        details.append(f"{embedder.name}: {info.detail or 'weights not available offline'}")
+    raise ModelUnavailableError("no embedder has its weights available here. " + " ".join(details))

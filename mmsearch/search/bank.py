@@ -1,10 +1,6 @@
-"""A bank of generic queries, used to calibrate each hit segment against what ordinary queries
-score on it (query-bank normalisation; Bogolin et al., CVPR 2022).
-
-A segment that every query scores high on (a "hub": a bland image, a long catch-all document)
-gets a high baseline, so only queries that beat the crowd stand out; this works the same in a
-library of five files as in one of a million.
-"""
+"""A bank of generic queries. How much their scores vary across a kind of segment is the typical
+spread of scores in that leg: it steadies calibration where the library is too small to measure
+the spread itself (see ``calibrate.py``)."""
 
 from __future__ import annotations
 

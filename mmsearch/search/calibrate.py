@@ -2,10 +2,11 @@
 
 A raw cosine means different things per space and per (query kind, segment kind): CLIP
 text→image scores cluster near 0.2–0.35, text→text near 0.5–0.9. Each hit's raw score becomes a
-z-score: against what a bank of generic queries scores on that same segment when the query kind
-has a bank (see ``bank.py``), else against what this query scores on a random sample of the
-leg's segments. A logistic map then gives a score in [0, 1]; a true match stands several
-standard deviations above its baseline, a nonsense query's best hit does not.
+z-score against what the same query scores on a random sample of the leg's segments: a true match
+stands several standard deviations above the crowd, a nonsense query's best hit does not. In a
+small library the sample's spread is unreliable (and z is scale-free: a faint match among zeros
+looks strong), so the spread is shrunk towards the typical spread of a bank of generic queries
+over the same segments. A logistic map then gives a score in [0, 1].
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import numpy as np
 from ..vectors.faiss_index import VectorIndex
 
 SAMPLE = 2048
-MIN_STD = 0.02  # near-identical baselines (tiny libraries, a degenerate bank) must not blow up z
-CENTER = 3.0  # z at which the calibrated score is 0.5
-WIDTH = 0.75
+MIN_STD = 0.02  # near-identical baselines must not blow up z
+PRIOR_WEIGHT = 8.0  # the bank's spread counts as this many library samples
+CENTER = 2.0  # z at which the calibrated score is 0.5
+WIDTH = 0.5
 
 
 class Background:
@@ -26,7 +28,16 @@ class Background:
 
     def __init__(self, seed: int = 0) -> None:
         self._cache: dict[tuple[int, str], tuple[int, np.ndarray]] = {}
+        self._prior: dict[tuple[int, str], tuple[int, float]] = {}
         self._seed = seed
+
+    def prior_variance(self, key: tuple[int, str], generation: int, sample: np.ndarray, bank: np.ndarray) -> float:
+        """Mean over bank queries of the variance of their scores across the sample."""
+        cached = self._prior.get(key)
+        if cached is None or cached[0] != generation:
+            value = float((bank @ sample.T).var(axis=1).mean()) if len(sample) > 1 else MIN_STD**2
+            cached = self._prior[key] = (generation, value)
+        return cached[1]
 
     def sample(self, key: tuple[int, str], generation: int, index: VectorIndex) -> np.ndarray:
         cached = self._cache.get(key)
@@ -43,18 +54,15 @@ class Background:
         return vectors
 
 
-def z_against_background(query: np.ndarray, raw: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """How far each raw score stands above this query's scores on the library."""
-    if len(background) < 2:
-        return raw / MIN_STD
-    sims = background @ query
-    return (raw - float(sims.mean())) / max(float(sims.std()), MIN_STD)
-
-
-def z_against_bank(raw: np.ndarray, hit_vectors: np.ndarray, bank: np.ndarray) -> np.ndarray:
-    """How far each raw score stands above what generic queries score on the same segment."""
-    sims = hit_vectors @ bank.T  # (hits, bank)
-    return (raw - sims.mean(axis=1)) / np.maximum(sims.std(axis=1), MIN_STD)
+def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_variance: float | None) -> np.ndarray:
+    """How far each raw score stands above this query's scores on the leg's segments."""
+    sims = sample @ query
+    n = len(sims)
+    mean = float(sims.mean()) if n else 0.0
+    var = float(sims.var()) if n else 0.0
+    if prior_variance is not None:
+        var = (n * var + PRIOR_WEIGHT * prior_variance) / (n + PRIOR_WEIGHT)
+    return (raw - mean) / max(var**0.5, MIN_STD)
 
 
 def squash(z: np.ndarray, center: float = CENTER, width: float = WIDTH) -> np.ndarray:

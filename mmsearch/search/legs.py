@@ -13,8 +13,7 @@ from ..errors import QueryError
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
-from .bank import QueryBank
-from .calibrate import Background, squash, z_against_background, z_against_bank
+from .calibrate import Background, squash, zscores
 from .query import QueryPart
 
 
@@ -56,7 +55,8 @@ def run_leg(
 ) -> list[SegmentHit]:
     """Top-k segments of every kind in ``space``, each with its raw and calibrated score.
 
-    ``calibration`` is the library background and, when the query kind has one, the query bank.
+    ``calibration`` is the library background and, when the query kind has one, the query bank
+    whose typical spread steadies the calibration of small libraries.
     """
     background, bank = calibration
     hits: list[SegmentHit] = []
@@ -68,12 +68,10 @@ def run_leg(
         raw, ids_kept = scores[0][keep], ids[0][keep]
         if not len(ids_kept):
             continue
-        if bank is not None:
-            vectors = np.stack([index.reconstruct(i) for i in ids_kept])
-            z = z_against_bank(raw, vectors, bank)
-        else:
-            z = z_against_background(query, raw, background.sample((space.space_id, kind), space.generation, index))
-        calibrated = squash(z)
+        key = (space.space_id, kind)
+        sample = background.sample(key, space.generation, index)
+        prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
+        calibrated = squash(zscores(query, raw, sample, prior))
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c)) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits
 

@@ -1,0 +1,37 @@
+"""``mmsearch demo``: build a small library of real media, index it, and run a few searches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import platformdirs
+
+from .. import demo as demo_library
+from .common import open_engine
+from .index_cmd import summary_line
+from .search_cmd import format_hit
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(demo)
+
+
+@click.command()
+@click.option("--folder", type=click.Path(file_okay=False), help="Where to write the demo library [default: user data dir].")
+@click.option("-k", "--limit", "k", default=3, show_default=True, type=click.IntRange(1), help="Results per query.")
+@click.pass_context
+def demo(ctx: click.Context, folder: str | None, k: int) -> None:
+    """Index a demo library (photos, clip-art, documents) and show what searching it returns."""
+    root = ctx.find_root().obj
+    target = Path(folder) if folder else Path(platformdirs.user_data_dir("mmsearch")) / "demo-library"
+    if root["index"] is None:
+        root["index"] = str(target.parent / "demo-index")
+    library = demo_library.build(target)
+    click.echo(f"Demo library: {library}")
+    with open_engine(ctx) as engine:
+        click.echo(summary_line(engine.index([library])))
+        for query in demo_library.QUERIES:
+            click.echo(f'\nmmsearch search "{query}"')
+            for rank, hit in enumerate(engine.search(query, k=k), start=1):
+                click.echo(format_hit(rank, hit))
