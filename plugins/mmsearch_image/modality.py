@@ -20,8 +20,9 @@ try:  # HEIC/HEIF (iPhone photos) when the optional pillow-heif is installed
 except ImportError:  # pragma: no cover - depends on the optional extra
     _HEIF = frozenset()
 
-#: Embedders look at 224-384 px; decoding more than this wastes time and memory.
-PAYLOAD_SIDE = 640
+#: Embedders look at 224-384 px; decoding more than this wastes time and memory. 448 keeps a
+#: short side of at least 336 for 4:3 photos, enough for a 224-336 px centre crop.
+PAYLOAD_SIDE = 448
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
 
@@ -45,7 +46,7 @@ class ImageModality(Modality):
         yield Segment(kind=IMAGE, payload=image, meta=meta)
 
     def load(self, source: Source) -> tuple[Image.Image, dict[str, object]]:
-        """The image, upright, RGB, at most ``payload_side`` px, and its size and capture date."""
+        """The image, upright, RGB, at most twice ``payload_side`` px, and its size and capture date."""
         with Image.open(source.path) as img:
             width, height = img.size
             if width * height > self.max_pixels:
@@ -54,14 +55,20 @@ class ImageModality(Modality):
                     f"{self.max_pixels / 1e6:.0f} MP (raise MMSEARCH_MAX_IMAGE_PIXELS to index it)"
                 )
             # JPEG only: decode at 1/2..1/8 scale straight from the DCT, far cheaper than a resize.
-            img.draft("RGB", (self.payload_side, self.payload_side))
+            # Ask for the thumbnail's own size: draft keeps both sides at least that large.
+            scale = self.payload_side / max(width, height)
+            if scale < 1:
+                img.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
             taken = _taken_at(img)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 img.load()  # raises on truncated data, which a lazy open would hide
             img = ImageOps.exif_transpose(img)
             img = img.convert("RGB")
-            img.thumbnail((self.payload_side, self.payload_side), Image.Resampling.BICUBIC)
+            # A drafted JPEG is already within 2x of the target: the embedder's own resize follows,
+            # so a second resize here would only cost time. PNGs and friends cannot draft.
+            if max(img.size) > 2 * self.payload_side:
+                img.thumbnail((self.payload_side, self.payload_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
         return img, {"width": width, "height": height, **({"taken": taken} if taken else {})}
 
 
