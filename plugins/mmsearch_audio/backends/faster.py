@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,8 @@ class FasterWhisper:
             device=device,
             device_index=index,
             compute_type=compute,
-            cpu_threads=config.threads,
+            # ctranslate2 defaults to 4 threads: oversubscribed on the 2-core machines we target.
+            cpu_threads=config.threads or min(4, os.cpu_count() or 1),
             download_root=str(config.resolved_cache_dir / "hub"),
             local_files_only=source.path is not None,
         )
