@@ -154,13 +154,31 @@ class Engine:
         offset: int = 0,
         types: Iterable[str] = (),
         path: str | None = None,
-        min_score: float = 0.0,
+        min_score: float | None = None,
         fuser: str = "weighted",
     ) -> list[Hit]:
-        """Ranked media for a text query and/or an example file, best first."""
+        """Ranked media for a query, best first.
+
+        ``query`` is a string in the query language (``'"red car" + ./ref.jpg - night type:image
+        after:2021 size:>1MB'``; see ``mmsearch/search/parse.py``) or a :class:`Query`. ``image``
+        adds an example file; ``types`` and ``path`` add filters. Results whose calibrated score
+        is below ``min_score`` (default: setting ``search.min_score``) are dropped, so a query with
+        no good match returns ``[]``.
+        """
+        from .search.query import Filters, file_part
+        from .search.searcher import DEFAULT_MIN_SCORE
+
         self._check_open()
-        if not isinstance(query, Query):
-            query = Query.build(text=query, files=[image] if image is not None else [], types=types, path=path)
+        extra = [file_part(image)] if image is not None else []
+        if isinstance(query, Query):
+            query = query.with_parts(extra)
+        elif query is not None and query.strip():
+            query = Query.parse(query).with_parts(extra)
+        else:
+            query = Query.build(files=[image] if image is not None else [])
+        query = query.with_filters(Filters(frozenset(types), path))
+        if min_score is None:
+            min_score = float(self.settings.get("search.min_score", DEFAULT_MIN_SCORE))
         for space in self.spaces:
             space.indexes.refresh()  # another process may have indexed since we opened
         return self._searcher.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)

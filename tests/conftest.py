@@ -16,6 +16,14 @@ PG_URL = os.environ.get("MMSEARCH_TEST_PG", "postgresql+psycopg://postgres@127.0
 REQUIRE_PG = os.environ.get("MMSEARCH_REQUIRE_POSTGRES") == "1"
 
 
+@pytest.fixture(autouse=True)
+def _no_match_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests here rank and filter with the HashEmbedder, whose scores say nothing about meaning:
+    they see every result. The "no good match" cut (search.min_score) is tested with a real model
+    in tests/test_query_*.py, which set it explicitly."""
+    monkeypatch.setenv("MMSEARCH_SEARCH_MIN_SCORE", "0")
+
+
 def tagged_png(path: Path, words: str, color: tuple[int, int, int] = (120, 120, 120), size: int = 64) -> Path:
     """A PNG whose tEXt chunk carries words the HashEmbedder reads, standing in for its content."""
     info = PngImagePlugin.PngInfo()

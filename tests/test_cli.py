@@ -80,8 +80,10 @@ def test_search_explain_shows_legs_and_evidence(run, library: Path) -> None:  # 
     out = run("search", "how to cook pasta", "-k", "1", "--explain").stdout.splitlines()
     assert out[0].endswith("docs/pasta.txt")
     assert out[1].startswith('      leg "how to cook pasta"@hash: ')
-    assert out[2].startswith('      evidence text chars 0–62 via "how to cook pasta"@hash/text: score=')
-    assert "raw=" in out[2]
+    assert out[2].startswith('      leg "how to cook pasta"@keyword: ')  # the full-text leg (query layer)
+    assert out[3].startswith('      evidence text chars 0–62 via "how to cook pasta"@hash/text: score=')
+    assert "raw=" in out[3]
+    assert out[4].startswith('      evidence text chars 0–62 via "how to cook pasta"@keyword/text: score=')
 
 
 def test_status_lists_counts_failures_and_spaces(run, library: Path) -> None:  # type: ignore[no-untyped-def]

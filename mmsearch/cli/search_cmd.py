@@ -1,4 +1,4 @@
-"""``mmsearch search``."""
+"""``mmsearch search``: the query language on the command line, ranked lines or JSON."""
 
 from __future__ import annotations
 
@@ -15,25 +15,35 @@ def register(cli: click.Group) -> None:
     cli.add_command(search)
 
 
-@click.command()
-@click.argument("text", required=False)
+@click.command(context_settings={"ignore_unknown_options": False})
+@click.argument("words", nargs=-1)
 @click.option("--image", "images", multiple=True, type=click.Path(dir_okay=False),
-              help="Search by example: an image (or any indexable file). Repeatable; combines with TEXT.")
+              help="Search by example: an image (or any indexable file). Repeatable; combines with the query.")
 @click.option("-k", "--limit", "k", default=10, show_default=True, type=click.IntRange(1), help="How many results.")
 @click.option("--offset", default=0, type=click.IntRange(0), help="Skip this many results (paging).")
 @click.option("--type", "types", multiple=True, help="Only these modalities (image, text, audio, video). Repeatable.")
 @click.option("--path", "path_glob", help="Only files whose path (relative to its library) or name matches this glob.")
-@click.option("--min-score", default=0.0, show_default=True, type=float, help="Drop results scoring below this (0–1).")
-@click.option("--fuser", default="weighted", show_default=True, help="How legs combine: weighted or rrf.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Drop results whose calibrated score is below this (0–1; default: setting search.min_score).")
+@click.option("--fuser", default="weighted", show_default=True, help="How legs combine: weighted or rrf (or a plugin's).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.option("--explain", is_flag=True, help="Show the legs, raw and calibrated scores and evidence of each result.")
 @click.pass_context
-def search(ctx: click.Context, text: str | None, images: tuple[str, ...], k: int, offset: int, types: tuple[str, ...],
-           path_glob: str | None, min_score: float, fuser: str, as_json: bool, explain: bool) -> None:
-    """Search the index for TEXT and/or example files."""
-    from ..search.query import Query
+def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], k: int, offset: int, types: tuple[str, ...],
+           path_glob: str | None, min_score: float | None, fuser: str, as_json: bool, explain: bool) -> None:
+    """Search the index. The query is text and/or example files, with weights, negatives and filters:
 
-    query = Query.build(text=text, files=images, types=[t.strip() for v in types for t in v.split(",")], path=path_glob)
+    \b
+      mmsearch search a red car at night
+      mmsearch search '"red car" + ./ref.jpg - night type:image after:2021'
+      mmsearch search '2:"golden retriever" -cat path:"pets/*" size:<5MB'
+    """
+    from ..search.query import Filters, Query, file_part
+
+    text = join_words(words)
+    extra = [file_part(image) for image in images]
+    query = Query.parse(text).with_parts(extra) if text.strip() else Query.build(files=images)
+    query = query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
     with open_engine(ctx) as engine:
         known = set(engine.registry.modalities)
         unknown = sorted(set(query.filters.types) - known)
@@ -52,8 +62,17 @@ def search(ctx: click.Context, text: str | None, images: tuple[str, ...], k: int
             click.echo("\n".join("    " + line for line in hit.explain().splitlines()[1:]))
 
 
+def join_words(words: tuple[str, ...]) -> str:
+    """The shell split the query; quote again the words it unquoted (``"red car"`` arrives as one
+    argument with a space), so ``mmsearch search "red car" + ./ref.jpg`` means what it says."""
+    if len(words) == 1:
+        return words[0]
+    return " ".join(f'"{w}"' if any(c.isspace() for c in w) and '"' not in w else w for w in words)
+
+
 def format_hit(rank: int, hit: Hit) -> str:
-    line = f"{rank:>3}. {hit.score:.3f}  {hit.abspath}"
+    """``  1. 0.912  /lib/clip.mp4#t=83.2 @ 01:23–01:31 "…text…"``: the path is a deep link."""
+    line = f"{rank:>3}. {hit.score:.3f}  {hit.link()}"
     best = hit.best
     if best is not None:
         where = best.locator.describe() if best.locator.start is not None or best.locator.page is not None else ""

@@ -79,6 +79,12 @@ def write_extracted(session: Session, batch: list[Extracted], spaces: Sequence[A
 
 def _upsert_media(session: Session, item: Extracted, stamp: datetime) -> int:
     found = item.job.found
+    # The capture date a modality reported on the first segment (ISO string), for date filters.
+    raw_taken = item.segments[0].meta.get("taken") if item.error is None and item.segments else None
+    try:
+        taken_at = datetime.fromisoformat(str(raw_taken)).replace(tzinfo=None) if raw_taken else None
+    except ValueError:
+        taken_at = None
     values = {
         "size": found.size,
         "mtime_ns": found.mtime_ns,
@@ -88,6 +94,7 @@ def _upsert_media(session: Session, item: Extracted, stamp: datetime) -> int:
         "status": "failed" if item.error else "indexed",
         "error": item.error,
         "indexed_at": stamp,
+        "taken_at": taken_at,
     }
     if item.job.old is not None:
         session.execute(update(Media).where(Media.id == item.job.old.media_id).values(**values))

@@ -1,4 +1,10 @@
-"""Late fusion: combine per-leg media scores into one ranking. Fusers are registered by plugins."""
+"""Late fusion: combine per-leg media scores into one ranking. Fusers are registered by plugins.
+
+A query *part* ("red car", ./ref.jpg, -night) runs several legs: one per embedding space and a
+keyword leg. Legs of one part are alternative ways of finding the same thing, so the weighted
+fuser first joins them with a noisy-OR (found by two legs scores at least as high as by either
+alone), then takes the weighted sum over parts (parts are things the media should satisfy).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,14 @@ from typing import ClassVar
 
 @dataclass(frozen=True)
 class LegScores:
-    """One leg's result, aggregated per media: ``scores`` maps media id to a score in [0, 1],
-    ordered best first (the order is the leg's ranking)."""
+    """One leg's result, aggregated per media: ``scores`` maps media id to a calibrated score in
+    [0, 1], ordered best first (the order is the leg's ranking). ``weight`` is the weight of the
+    query part the leg serves (negative: push down); ``part`` numbers that part."""
 
     name: str
     weight: float
     scores: Mapping[int, float] = field(default_factory=dict)
+    part: int = 0
 
 
 class Fuser(ABC):
@@ -28,22 +36,40 @@ class Fuser(ABC):
         """Return a fused score for every media that any leg found."""
 
 
+def noisy_or(scores: Sequence[float]) -> float:
+    """1 − Π(1 − s): never below the best single score, higher when independent legs agree."""
+    miss = 1.0
+    for score in scores:
+        miss *= 1.0 - min(max(score, 0.0), 1.0)
+    return 1.0 - miss
+
+
 class WeightedSum(Fuser):
-    """Σ weight·score over the legs, divided by the sum of positive weights."""
+    """Per part, the noisy-OR of its legs; then Σ weight·part score over parts divided by the sum
+    of positive weights, clipped to [0, 1]. Stays a calibrated score: a media matching every
+    positive part perfectly scores 1, a negative part subtracts."""
 
     name = "weighted"
 
     def fuse(self, legs: Sequence[LegScores]) -> dict[int, float]:
-        total = sum(leg.weight for leg in legs if leg.weight > 0) or 1.0
-        fused: dict[int, float] = {}
+        parts: dict[int, list[LegScores]] = {}
         for leg in legs:
-            for media_id, score in leg.scores.items():
-                fused[media_id] = fused.get(media_id, 0.0) + leg.weight * score / total
-        return fused
+            parts.setdefault(leg.part, []).append(leg)
+        weights = {p: group[0].weight for p, group in parts.items()}
+        total = sum(w for w in weights.values() if w > 0) or 1.0
+        fused: dict[int, float] = {}
+        for p, group in parts.items():
+            media = {m for leg in group for m in leg.scores}
+            for media_id in media:
+                part_score = noisy_or([leg.scores[media_id] for leg in group if media_id in leg.scores])
+                fused[media_id] = fused.get(media_id, 0.0) + weights[p] * part_score / total
+        return {m: min(max(s, 0.0), 1.0) for m, s in fused.items()}
 
 
 class ReciprocalRankFusion(Fuser):
-    """Σ weight / (k + rank), rank counted from 1 in each leg (Cormack et al., k = 60)."""
+    """Σ weight / (k + rank) over legs, rank counted from 1 in each leg (Cormack et al., k = 60).
+
+    Ignores score scales entirely; the "no good match" cut still uses calibrated scores."""
 
     name = "rrf"
 
@@ -53,7 +79,7 @@ class ReciprocalRankFusion(Fuser):
     def fuse(self, legs: Sequence[LegScores]) -> dict[int, float]:
         fused: dict[int, float] = {}
         for leg in legs:
-            ranked = sorted(leg.scores.items(), key=lambda item: -item[1])
+            ranked = sorted(leg.scores.items(), key=lambda item: (-item[1], item[0]))
             for rank, (media_id, _score) in enumerate(ranked, start=1):
                 fused[media_id] = fused.get(media_id, 0.0) + leg.weight / (self.k + rank)
         return fused

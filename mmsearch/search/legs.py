@@ -19,10 +19,11 @@ from .query import QueryPart
 
 @dataclass(frozen=True)
 class SegmentHit:
-    segment_id: int
-    leg: str
-    raw: float
+    segment_id: int  # 0 for a file-name match (no segment)
+    leg: str  # the leg's name and the segment kind searched, e.g. '"cat"@lite/image'
+    raw: float  # cosine for vector legs, the backend's rank for keyword legs
     score: float  # calibrated, in [0, 1]
+    kind: str = ""  # the segment kind ("" where the segment row says)
 
 
 def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.ndarray | None:
@@ -63,7 +64,7 @@ def run_leg(
     for kind, index in space.by_kind.items():
         if len(index) == 0:
             continue
-        scores, ids = index.search(query[None, :], k, allowed)
+        scores, ids = index.search(query[None, :], min(k, len(index)), allowed)
         keep = ids[0] >= 0
         raw, ids_kept = scores[0][keep], ids[0][keep]
         if not len(ids_kept):
@@ -72,7 +73,7 @@ def run_leg(
         sample = background.sample(key, space.generation, index)
         prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
         calibrated = squash(zscores(query, raw, sample, prior))
-        hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c)) for i, r, c in zip(ids_kept, raw, calibrated))
+        hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c), kind) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits
 
 

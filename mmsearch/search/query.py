@@ -1,9 +1,14 @@
-"""A search request: weighted parts (text, or an example file) and filters applied before search."""
+"""A search request: weighted parts (text, or an example file) and filters applied before search.
+
+Strings in the query language are turned into a :class:`Query` by ``parse.py``; Python callers
+may also build one directly with :meth:`Query.build` or the dataclasses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import QueryError
@@ -15,8 +20,8 @@ FILE = "file"  # a part given as an example file; its modality decides the paylo
 @dataclass(frozen=True)
 class QueryPart:
     kind: str  # "text" or "file"
-    value: str  # the text, or the file's path
-    weight: float = 1.0
+    value: str  # the text, or the file's absolute path
+    weight: float = 1.0  # negative: push media like this down
 
     @property
     def label(self) -> str:
@@ -27,18 +32,58 @@ class QueryPart:
 
 @dataclass(frozen=True)
 class Filters:
+    """Restrictions evaluated in SQL before any leg runs (see ``filters.py``)."""
+
     types: frozenset[str] = frozenset()  # modality names
-    path: str | None = None  # glob over the path relative to its library root
+    path: str | None = None  # glob over the path relative to its library root, or the file name
+    after: datetime | None = None  # capture date (EXIF) else mtime, inclusive lower bound (local time)
+    before: datetime | None = None  # exclusive upper bound
+    min_size: int | None = None  # bytes, inclusive
+    max_size: int | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.types or self.path)
+        return bool(self.types or self.path or self.after or self.before or self.min_size is not None or self.max_size is not None)
+
+    def merge(self, other: Filters) -> Filters:
+        """Both sets of restrictions: types add up, any bound or glob in ``other`` wins."""
+        return Filters(
+            types=self.types | other.types,
+            path=other.path or self.path,
+            after=other.after or self.after,
+            before=other.before or self.before,
+            min_size=other.min_size if other.min_size is not None else self.min_size,
+            max_size=other.max_size if other.max_size is not None else self.max_size,
+        )
 
 
 @dataclass(frozen=True)
 class Query:
     parts: tuple[QueryPart, ...]
     filters: Filters = field(default_factory=Filters)
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            raise QueryError("nothing to search for: give a text query, an example file (--image FILE), or both")
+        if not any(p.weight > 0 for p in self.parts):
+            raise QueryError("a query needs at least one positive part; negative parts (-\"night\") only push results down")
+        if any(p.weight == 0 for p in self.parts):
+            raise QueryError("a part weighs 0, which would ignore it; drop it or give it a weight such as 0.5:")
+
+    @property
+    def positive(self) -> tuple[QueryPart, ...]:
+        return tuple(p for p in self.parts if p.weight > 0)
+
+    @property
+    def negative(self) -> tuple[QueryPart, ...]:
+        return tuple(p for p in self.parts if p.weight < 0)
+
+    @classmethod
+    def parse(cls, text: str) -> Query:
+        """Parse the query language, e.g. ``"red car" + ./ref.jpg - night type:image after:2021``."""
+        from .parse import parse
+
+        return parse(text)
 
     @classmethod
     def build(
@@ -47,15 +92,32 @@ class Query:
         files: Iterable[str | Path] = (),
         types: Iterable[str] = (),
         path: str | None = None,
+        *,
+        negative: Iterable[str] = (),
+        after: datetime | None = None,
+        before: datetime | None = None,
+        min_size: int | None = None,
+        max_size: int | None = None,
     ) -> Query:
+        """A query from structured arguments; ``text`` is taken literally (not parsed)."""
         parts = []
         if text is not None and text.strip():
             parts.append(QueryPart(TEXT, text.strip()))
-        for item in files:
-            file = Path(item).expanduser()
-            if not file.is_file():
-                raise QueryError(f"{item}: no such file to search by example")
-            parts.append(QueryPart(FILE, str(file.resolve())))
+        parts.extend(file_part(item) for item in files)
+        parts.extend(QueryPart(TEXT, n.strip(), -1.0) for n in negative if n.strip())
         if not parts:
             raise QueryError("nothing to search for: give a text query, an example file (--image FILE), or both")
-        return cls(tuple(parts), Filters(frozenset(types), path))
+        return cls(tuple(parts), Filters(frozenset(types), path, after, before, min_size, max_size))
+
+    def with_filters(self, filters: Filters) -> Query:
+        return replace(self, filters=self.filters.merge(filters))
+
+    def with_parts(self, parts: Iterable[QueryPart]) -> Query:
+        return replace(self, parts=self.parts + tuple(parts))
+
+
+def file_part(item: str | Path, weight: float = 1.0) -> QueryPart:
+    file = Path(item).expanduser()
+    if not file.is_file():
+        raise QueryError(f"{item}: no such file to search by example")
+    return QueryPart(FILE, str(file.resolve()), weight)

@@ -1,30 +1,32 @@
-"""Runs a Query: legs → calibrated segment hits → per-media aggregation → fusion → Hits."""
+"""Runs a Query: pre-filter → legs → calibrated segment hits → per-media aggregation → fusion → Hits."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..embedder import Embedder
 from ..errors import QueryError
 from ..plugins import Registry
-from ..store.models import Media, Root
-from ..store.models import Segment as SegmentRow
-from ..types import Evidence, Hit, Locator
+from ..types import TEXT, Hit
 from ..vectors.cache import SpaceIndexes
+from . import keyword
+from .aggregate import build_hits, per_media, segment_owners, segments_of
 from .bank import QueryBank
 from .calibrate import Background
-from .fusion import Fuser, LegScores
+from .filters import allowed_segments, media_condition
+from .fusion import Fuser, LegScores, WeightedSum
 from .legs import SegmentHit, query_vector, run_leg, spaces_for
-from .query import Filters, Query
+from .query import Query, QueryPart
 
-EVIDENCE_PER_HIT = 3
+#: The "no good match" cut on the calibrated score (setting ``search.min_score``); measured in
+#: the report of the query layer: nonsense queries' best hits score ≤ 0.2x, real ones ≥ 0.6x.
+DEFAULT_MIN_SCORE = 0.35
+STAGES = ("filter", "encode", "vector", "keyword", "fusion", "metadata")
 
 
 class Searcher:
@@ -35,92 +37,93 @@ class Searcher:
         self.spaces = spaces
         self.background = Background()
         self.bank = QueryBank(index_dir)
+        self.keyword = keyword.supported(db)
+        self.timings: dict[str, float] = {}  # seconds per stage of the last search (for the benchmark)
 
-    def search(self, query: Query, k: int = 10, offset: int = 0, min_score: float = 0.0, fuser: str = "weighted") -> list[Hit]:
+    def search(self, query: Query, k: int = 10, offset: int = 0, min_score: float = DEFAULT_MIN_SCORE, fuser: str = "weighted") -> list[Hit]:
         if k < 1 or offset < 0:
             raise QueryError("k must be at least 1 and offset at least 0")
         chosen: Fuser = self._fuser(fuser)
-        allowed = self._prefilter(query.filters)
+        self.timings = dict.fromkeys(STAGES, 0.0)
+        clock = time.perf_counter()
+        allowed = allowed_segments(self.db, query.filters) if query.filters.active else None
+        self._tick("filter", clock)
         if allowed is not None and len(allowed) == 0:
             return []
         per_leg = max(50, (k + offset) * 5)  # segments per leg, enough to fill k media after grouping
+        condition = media_condition(query.filters, self.db.dialect.name)
         legs: list[LegScores] = []
-        seg_hits: dict[int, list[SegmentHit]] = {}
-        for part in query.parts:
-            serving = spaces_for(part, self.embedders)
-            vectors = [(i, query_vector(part, self.embedders[i], self.registry)) for i in serving]
-            vectors = [(i, v) for i, v in vectors if v is not None]
-            if not vectors:
-                raise QueryError(f"no embedding space of this index can take {part.label}")
-            for i, vector in vectors:
-                name = f"{part.label}@{self.embedders[i].name}"
-                bank = self.bank.vectors(self.spaces[i].space_id, self.embedders[i], part.kind)
-                hits = run_leg(name, vector, self.spaces[i], (self.background, bank), per_leg, allowed)
-                legs.append(self._per_media(name, part.weight / len(vectors), hits, seg_hits))
-        fused = chosen.fuse(legs)
-        ranked = sorted(((s, m) for m, s in fused.items() if s >= min_score), key=lambda sm: (-sm[0], sm[1]))
+        evidence: dict[int, list[SegmentHit]] = {}
+        positive = [(p, part) for p, part in enumerate(query.parts) if part.weight > 0]
+        negative = [(p, part) for p, part in enumerate(query.parts) if part.weight < 0]
+        for p, part in positive:
+            legs += self._legs(p, part, per_leg, allowed, condition, evidence)
+        candidates = {m for leg in legs for m in leg.scores}
+        if negative and candidates:
+            # Score every candidate against the negative parts (not just their own top-k), so a
+            # media just outside a negative leg's top-k is pushed down like one inside it.
+            clock = time.perf_counter()
+            inside = np.asarray(segments_of(self.db, candidates), dtype=np.int64)
+            if allowed is not None:
+                inside = np.intersect1d(inside, allowed)
+            self._tick("filter", clock)
+            for p, part in negative:
+                legs += self._legs(p, part, max(len(inside), 1), inside, condition, None, candidates)
+        clock = time.perf_counter()
+        gate = WeightedSum().fuse(legs)  # the calibrated match score decides what counts as a match
+        fused = gate if chosen.name == WeightedSum.name and type(chosen) is WeightedSum else chosen.fuse(legs)
+        ranked = sorted(((fused.get(m, 0.0), m) for m in candidates if gate.get(m, 0.0) >= min_score), key=lambda sm: (-sm[0], sm[1]))
         page = ranked[offset : offset + k]
-        return self._hits(page, legs, seg_hits)
+        self._tick("fusion", clock)
+        clock = time.perf_counter()
+        hits = build_hits(self.db, page, legs, evidence)
+        self._tick("metadata", clock)
+        return hits
+
+    def _legs(self, p: int, part: QueryPart, k: int, allowed: np.ndarray | None, condition: object,
+              evidence: dict[int, list[SegmentHit]] | None, only: set[int] | None = None) -> list[LegScores]:
+        """The vector legs (one per space that takes the part) and, for text, the keyword leg."""
+        clock = time.perf_counter()
+        serving = spaces_for(part, self.embedders)
+        vectors = [(i, v) for i in serving if (v := query_vector(part, self.embedders[i], self.registry)) is not None]
+        self._tick("encode", clock)
+        if not vectors:
+            raise QueryError(f"no embedding space of this index can take {part.label}")
+        clock = time.perf_counter()
+        found: list[tuple[str, list[SegmentHit]]] = []
+        for i, vector in vectors:
+            name = f"{part.label}@{self.embedders[i].name}"
+            bank = self.bank.vectors(self.spaces[i].space_id, self.embedders[i], part.kind)
+            found.append((name, run_leg(name, vector, self.spaces[i], (self.background, bank), k, allowed)))
+        owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
+        self._tick("vector", clock)
+        out = []
+        for name, hits in found:
+            owned = [(owners[h.segment_id], h) for h in hits if h.segment_id in owners]
+            out.append(self._collect(name, part, p, owned, evidence))
+        if part.kind == TEXT and self.keyword:
+            clock = time.perf_counter()
+            name = f"{part.label}@keyword"
+            kw = keyword.search(self.db, part.value, condition, k if only is None else max(k, len(only)))  # type: ignore[arg-type]
+            owned = [(h.media_id, SegmentHit(0 if h.kind == keyword.NAME else h.row_id, f"{name}/{h.kind}", h.raw, h.score, h.kind))
+                     for h in kw if only is None or h.media_id in only]
+            out.append(self._collect(name, part, p, owned, evidence))
+            self._tick("keyword", clock)
+        return out
+
+    @staticmethod
+    def _collect(name: str, part: QueryPart, p: int, owned: list[tuple[int, SegmentHit]],
+                 evidence: dict[int, list[SegmentHit]] | None) -> LegScores:
+        if evidence is not None:
+            for media_id, hit in owned:
+                evidence.setdefault(media_id, []).append(hit)
+        return per_media(name, part.weight, p, owned)
+
+    def _tick(self, stage: str, since: float) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - since
 
     def _fuser(self, name: str) -> Fuser:
         entry = self.registry.fusers.get(name)
         if entry is None:
             raise QueryError(f"no fuser named {name!r}; available: {', '.join(sorted(self.registry.fusers))}")
         return entry.obj
-
-    def _per_media(self, name: str, weight: float, hits: list[SegmentHit], seg_hits: dict[int, list[SegmentHit]]) -> LegScores:
-        if not hits:
-            return LegScores(name, weight, {})
-        with Session(self.db) as session:
-            owner = dict(session.execute(select(SegmentRow.id, SegmentRow.media_id).where(SegmentRow.id.in_([h.segment_id for h in hits]))).all())
-        best: dict[int, float] = {}
-        for hit in sorted(hits, key=lambda h: -h.score):
-            media_id = owner.get(hit.segment_id)
-            if media_id is None:
-                continue
-            best.setdefault(media_id, hit.score)
-            seg_hits.setdefault(media_id, []).append(hit)
-        return LegScores(name, weight, best)
-
-    def _prefilter(self, filters: Filters) -> np.ndarray | None:
-        """Segment ids the filters allow, found in SQL *before* the vector search."""
-        if not filters.active:
-            return None
-        with Session(self.db) as session:
-            query = select(Media.id, Media.relpath).where(Media.status == "indexed")
-            if filters.types:
-                query = query.where(Media.modality.in_(sorted(filters.types)))
-            media = session.execute(query).all()
-            if filters.path:
-                media = [m for m in media if fnmatchcase(m.relpath, filters.path) or fnmatchcase(Path(m.relpath).name, filters.path)]
-            ids: list[int] = []
-            media_ids = [m.id for m in media]
-            for start in range(0, len(media_ids), 900):
-                chunk = media_ids[start : start + 900]
-                ids.extend(session.scalars(select(SegmentRow.id).where(SegmentRow.media_id.in_(chunk))))
-        return np.asarray(ids, dtype=np.int64)
-
-    def _hits(self, page: list[tuple[float, int]], legs: list[LegScores], seg_hits: dict[int, list[SegmentHit]]) -> list[Hit]:
-        if not page:
-            return []
-        media_ids = [m for _, m in page]
-        evidence_ids = {m: sorted(seg_hits.get(m, []), key=lambda h: -h.score)[:EVIDENCE_PER_HIT] for m in media_ids}
-        wanted = [h.segment_id for hs in evidence_ids.values() for h in hs]
-        with Session(self.db) as session:
-            media = {row.Media.id: row for row in session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id).where(Media.id.in_(media_ids)))}
-            segments = {s.id: s for s in session.scalars(select(SegmentRow).where(SegmentRow.id.in_(wanted)))}
-            out = []
-            for score, media_id in page:
-                row = media[media_id]
-                evidence = tuple(_evidence(segments[h.segment_id], h) for h in evidence_ids[media_id] if h.segment_id in segments)
-                leg_scores = {leg.name: leg.scores[media_id] for leg in legs if media_id in leg.scores}
-                out.append(
-                    Hit(media_id=media_id, path=row.Media.relpath, abspath=str(Path(row.path) / row.Media.relpath),
-                        modality=row.Media.modality or "", score=float(score), evidence=evidence, legs=leg_scores)
-                )
-        return out
-
-
-def _evidence(seg: SegmentRow, hit: SegmentHit) -> Evidence:
-    locator = Locator(start=seg.t_start, end=seg.t_end, char_start=seg.char_start, char_end=seg.char_end, page=seg.page)
-    return Evidence(segment_id=seg.id, kind=seg.kind, locator=locator, text=seg.text, leg=hit.leg, score=hit.score, raw_score=hit.raw)

@@ -47,6 +47,8 @@ class Media(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     indexed_at: Mapped[datetime]
+    # EXIF capture date (a modality's meta["taken"] on the first segment); date filters fall back to mtime.
+    taken_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Segment(Base):

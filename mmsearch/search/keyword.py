@@ -1,0 +1,150 @@
+"""The keyword leg: full-text search over segment text and file names, calibrated to [0, 1].
+
+SQLite uses the FTS5 tables of migration 0003 (bm25 ranking); PostgreSQL its GIN-indexed
+``to_tsvector`` expressions (``websearch_to_tsquery``, ``ts_rank``). Both return, per row, a
+backend rank and which query terms the row contains; calibration is the same for both:
+
+    score = KW_MAX · coverage² · (RANK_FLOOR + (1 - RANK_FLOOR) · rank / best rank)
+
+where ``coverage`` is the IDF-weighted share of the query's terms the row contains. A row with
+every rare query word scores near KW_MAX (a file name or an exact phrase outranks a vague semantic
+match); one sharing a single common word scores low; nonsense words match nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, bindparam, Connection, Engine, column, exists, func, literal_column, select, table, text
+
+from ..store.models import Media
+from ..store.models import Segment as SegmentRow
+
+KW_MAX = 0.95
+RANK_FLOOR = 0.8
+MAX_TERMS = 12
+NAME = "name"  # the evidence kind of a file-name match
+
+# Words too common to be evidence on their own (both backends would rank them near zero anyway).
+STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have how i in is it its of on or that the their this to was "
+    "were what when where which who why will with you your about into over than then there these those".split()
+)
+
+PG_SEGMENT_TSV = "to_tsvector('english', coalesce(segments.text, ''))"  # as indexed by migration 0003
+PG_MEDIA_TSV = "to_tsvector('english', translate(media.relpath, '/._-', '    '))"
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    row_id: int  # segment id, or media id when ``kind`` is NAME
+    media_id: int
+    kind: str  # "text" or NAME
+    raw: float  # the backend's rank (higher is better)
+    score: float  # calibrated, in [0, 1]
+
+
+def terms(query: str) -> list[str]:
+    words = [w for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS]
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def supported(db: Engine) -> bool:
+    return db.dialect.name in ("sqlite", "postgresql")
+
+
+def search(db: Engine, query: str, condition: ColumnElement[bool], limit: int) -> list[KeywordHit]:
+    """Top ``limit`` segments and top ``limit`` file names for ``query`` among allowed media."""
+    words = terms(query)
+    if not words or not supported(db):
+        return []
+    backend = _Sqlite() if db.dialect.name == "sqlite" else _Postgres()
+    hits: list[KeywordHit] = []
+    with db.connect() as conn:
+        for kind in ("text", NAME):
+            rows = backend.top(conn, kind, words, condition, limit)  # (row id, media id, rank)
+            if not rows:
+                continue
+            total, df = backend.frequencies(conn, kind, words)
+            contains = backend.contains(conn, kind, words, [r[0] for r in rows])
+            hits.extend(_calibrate(kind, rows, words, total, df, contains))
+    return hits
+
+
+def _calibrate(kind: str, rows: Sequence[tuple[int, int, float]], words: list[str], total: int,
+               df: dict[str, int], contains: dict[str, set[int]]) -> list[KeywordHit]:
+    idf = {w: math.log(1.0 + (total - df.get(w, 0) + 0.5) / (df.get(w, 0) + 0.5)) for w in words}
+    whole = sum(idf.values()) or 1.0
+    best = max(r[2] for r in rows) or 1.0
+    out = []
+    for row_id, media_id, rank in rows:
+        coverage = sum(idf[w] for w in words if row_id in contains.get(w, ())) / whole
+        share = max(0.0, rank) / best if best > 0 else 1.0
+        score = KW_MAX * coverage**2 * (RANK_FLOOR + (1 - RANK_FLOOR) * share)
+        out.append(KeywordHit(int(row_id), int(media_id), kind, float(rank), float(score)))
+    return out
+
+
+def _has_segments() -> ColumnElement[bool]:
+    # A file with no segments (silence, noise) has nothing to show as evidence: not a result.
+    return exists().where(SegmentRow.media_id == Media.id)
+
+
+class _Sqlite:
+    TABLES = {"text": "segments_fts", NAME: "media_fts"}
+
+    def _match(self, words: list[str]) -> str:
+        return " OR ".join(f'"{w}"' for w in words)  # \w+ words: no quote can break out
+
+    def top(self, conn: Connection, kind: str, words: list[str], condition: ColumnElement[bool], limit: int) -> list[tuple[int, int, float]]:
+        name = self.TABLES[kind]
+        fts = table(name, column("rowid"))
+        rank = (-func.bm25(literal_column(name))).label("r")  # bm25() is lower-is-better
+        if kind == "text":
+            query = (select(fts.c.rowid, SegmentRow.media_id, rank).select_from(fts)
+                     .join(SegmentRow, SegmentRow.id == fts.c.rowid).join(Media, Media.id == SegmentRow.media_id))
+        else:
+            query = select(fts.c.rowid, Media.id, rank).select_from(fts).join(Media, Media.id == fts.c.rowid).where(_has_segments())
+        query = query.where(text(f"{name} MATCH :q")).where(condition).order_by(literal_column("r").desc()).limit(limit)
+        return [tuple(r) for r in conn.execute(query, {"q": self._match(words)})]
+
+    def frequencies(self, conn: Connection, kind: str, words: list[str]) -> tuple[int, dict[str, int]]:
+        table = self.TABLES[kind]
+        total = conn.scalar(text("SELECT count(*) FROM segments WHERE text IS NOT NULL" if kind == "text" else "SELECT count(*) FROM media"))
+        df = {w: int(conn.scalar(text(f"SELECT count(*) FROM {table} WHERE {table} MATCH :q"), {"q": f'"{w}"'}) or 0) for w in words}
+        return int(total or 0), df
+
+    def contains(self, conn: Connection, kind: str, words: list[str], ids: list[int]) -> dict[str, set[int]]:
+        table = self.TABLES[kind]
+        sql = text(f"SELECT rowid FROM {table} WHERE {table} MATCH :q AND rowid IN (SELECT value FROM json_each(:ids))")
+        return {w: set(conn.scalars(sql, {"q": f'"{w}"', "ids": json.dumps(ids)})) for w in words}
+
+
+class _Postgres:
+    TSV = {"text": PG_SEGMENT_TSV, NAME: PG_MEDIA_TSV}
+
+    def top(self, conn: Connection, kind: str, words: list[str], condition: ColumnElement[bool], limit: int) -> list[tuple[int, int, float]]:
+        tsv = self.TSV[kind]
+        tsquery = "websearch_to_tsquery('english', :q)"
+        rank = func.ts_rank(literal_column(tsv), func.websearch_to_tsquery(literal_column("'english'"), bindparam("q"))).label("r")
+        if kind == "text":
+            query = select(SegmentRow.id, SegmentRow.media_id, rank).join(Media, Media.id == SegmentRow.media_id)
+        else:
+            query = select(Media.id, Media.id, rank).where(_has_segments())
+        query = query.where(text(f"{tsv} @@ {tsquery}")).where(condition).order_by(literal_column("r").desc()).limit(limit)
+        return [tuple(r) for r in conn.execute(query, {"q": " or ".join(words)})]
+
+    def frequencies(self, conn: Connection, kind: str, words: list[str]) -> tuple[int, dict[str, int]]:
+        table = "segments" if kind == "text" else "media"
+        total = conn.scalar(text("SELECT count(*) FROM segments WHERE text IS NOT NULL" if kind == "text" else "SELECT count(*) FROM media"))
+        sql = text(f"SELECT count(*) FROM {table} WHERE {self.TSV[kind]} @@ websearch_to_tsquery('english', :q)")
+        return int(total or 0), {w: int(conn.scalar(sql, {"q": w}) or 0) for w in words}
+
+    def contains(self, conn: Connection, kind: str, words: list[str], ids: list[int]) -> dict[str, set[int]]:
+        table = "segments" if kind == "text" else "media"
+        sql = text(f"SELECT id FROM {table} WHERE id = ANY(:ids) AND {self.TSV[kind]} @@ websearch_to_tsquery('english', :q)")
+        return {w: set(conn.scalars(sql, {"q": w, "ids": ids})) for w in words}

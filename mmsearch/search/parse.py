@@ -1,0 +1,214 @@
+"""The query language, shared by the CLI and ``Engine.search("...")``.
+
+    query   := item*
+    item    := filter | [sign] [weight ":"] atom | "+"
+    filter  := ("type" | "path" | "after" | "before" | "size") ":" value
+    atom    := '"' text '"' | "file:" path | path-of-an-existing-file | word+
+    sign    := "-" (push down) | "+" (a separator; parts are added anyway)
+
+Unquoted words run together into one text part until an operator, a quote, a file or a weight
+ends the run: ``red car - night sky`` is "red car" minus "night sky". ``2:"golden retriever"``
+weighs a part twice. Filters may appear anywhere: ``type:image,video``, ``path:"2024/*"``,
+``after:2021``, ``before:2022-06-30`` (dates YYYY[-MM[-DD]], local time; ``after`` includes the
+day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import QueryError
+from ..types import TEXT
+from .query import Filters, Query, QueryPart, file_part
+
+FILTER_KEYS = ("type", "path", "after", "before", "size")
+_WEIGHT = re.compile(r"(\d+(?:\.\d+)?):(?=[^\s\d])")  # "12:30" stays text
+_KEY = re.compile(r"([A-Za-z]+):")
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?$", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def error(text: str, pos: int, message: str) -> QueryError:
+    """A QueryError naming the column and marking it (``^``) inside the query."""
+    return QueryError(f"{message} at column {pos + 1}: {text[:pos]}^{text[pos:]}")
+
+
+@dataclass
+class _State:
+    text: str
+    parts: list[QueryPart] = field(default_factory=list)
+    filters: dict[str, object] = field(default_factory=dict)
+    types: set[str] = field(default_factory=set)
+    words: list[str] = field(default_factory=list)
+    words_weight: float = 1.0
+    sign: float = 1.0
+    weight: float | None = None
+    pending_at: int = -1  # where the pending sign/weight was written, for errors
+
+    def take_weight(self) -> float:
+        value = self.sign * (self.weight if self.weight is not None else 1.0)
+        self.sign, self.weight, self.pending_at = 1.0, None, -1
+        return value
+
+    def flush(self) -> None:
+        if self.words:
+            self.parts.append(QueryPart(TEXT, " ".join(self.words), self.words_weight))
+            self.words = []
+
+    def pending(self) -> bool:
+        return self.sign != 1.0 or self.weight is not None
+
+
+def parse(text: str) -> Query:
+    state = _State(text)
+    pos, n = 0, len(text)
+    while pos < n:
+        if text[pos].isspace():
+            pos += 1
+            continue
+        if text[pos] in "+-" and (pos + 1 == n or text[pos + 1].isspace() or text[pos + 1] == '"' or text[pos] == "-"):
+            state.flush()
+            if text[pos] == "-":
+                state.sign, state.pending_at = -state.sign, pos
+            pos += 1
+            continue
+        weight = _WEIGHT.match(text, pos)
+        if weight:
+            state.flush()
+            state.weight, state.pending_at = float(weight.group(1)), pos
+            if state.weight == 0:
+                raise error(text, pos, "a weight of 0 would ignore the part; drop it or use e.g. 0.5:")
+            pos = weight.end()
+            continue
+        if text[pos] == '"':
+            value, pos = _quoted(text, pos)
+            state.flush()
+            if value.strip():
+                state.parts.append(QueryPart(TEXT, " ".join(value.split()), state.take_weight()))
+            continue
+        end = _token_end(text, pos)
+        token = text[pos:end]
+        key = _KEY.match(token)
+        if key and key.group(1).lower() in (*FILTER_KEYS, "file"):
+            name = key.group(1).lower()
+            value_at = pos + key.end()
+            if value_at < n and text[value_at] == '"':
+                value, end = _quoted(text, value_at)
+            else:
+                value = text[value_at:end]
+            if not value:
+                raise error(text, pos, f"{name}: needs a value, e.g. {_EXAMPLES.get(name, name + ':VALUE')}")
+            if name == "file":
+                state.flush()
+                state.parts.append(_file(text, value_at, value, state.take_weight()))
+            else:
+                if state.pending():
+                    raise error(text, state.pending_at, "a sign or weight must precede a part, not a filter")
+                _filter(state, name, value, value_at)
+            pos = end
+            continue
+        if key and not token[key.end():].startswith("/"):
+            raise error(text, pos, f"unknown filter {key.group(1)!r} (filters: {', '.join(FILTER_KEYS)}); "
+                                   f"put the words in quotes to search them as text")
+        if _looks_like_file(token):
+            state.flush()
+            state.parts.append(_file(text, pos, token, state.take_weight()))
+        else:
+            if state.pending():  # a sign or weight starts a new run of words
+                state.flush()
+                state.words_weight = state.take_weight()
+            elif not state.words:
+                state.words_weight = 1.0
+            state.words.append(token)
+        pos = end
+    if state.pending():
+        raise error(text, state.pending_at, "a sign or weight is followed by nothing to apply it to")
+    state.flush()
+    filters = Filters(frozenset(state.types), **state.filters)  # type: ignore[arg-type]
+    if filters.after and filters.before and filters.after >= filters.before:
+        raise QueryError(f"after:{filters.after.date()} is not before before:{filters.before.date()}; no file can match")
+    if not state.parts:
+        hint = "; filters only narrow a search" if filters.active else ""
+        raise QueryError(f"nothing to search for: give a text query, an example file (--image FILE), or both{hint}")
+    return Query(tuple(state.parts), filters)
+
+
+_EXAMPLES = {"type": "type:image", "path": 'path:"photos/*"', "after": "after:2021-06", "before": "before:2022",
+             "size": "size:>10MB", "file": "file:./ref.jpg"}
+
+
+def _quoted(text: str, pos: int) -> tuple[str, int]:
+    close = text.find('"', pos + 1)
+    if close < 0:
+        raise error(text, pos, "this quote is never closed; add a closing \"")
+    return text[pos + 1 : close], close + 1
+
+
+def _token_end(text: str, pos: int) -> int:
+    end = pos
+    while end < len(text) and not text[end].isspace() and text[end] != '"':
+        end += 1
+    return end
+
+
+def _looks_like_file(token: str) -> bool:
+    return token.startswith(("./", "../", "/", "~/")) or (("/" in token or "." in token.strip(".")) and Path(token).expanduser().is_file())
+
+
+def _file(text: str, pos: int, value: str, weight: float) -> QueryPart:
+    if not Path(value).expanduser().is_file():
+        raise error(text, pos, f"no such file {value!r} to search by example; check the path (quote words to search them as text)")
+    return file_part(value, weight)
+
+
+def _filter(state: _State, name: str, value: str, pos: int) -> None:
+    text = state.text
+    if name == "type":
+        kinds = {t.strip().lower() for t in re.split(r"[,|]", value) if t.strip()}
+        if not kinds:
+            raise error(text, pos, "type: needs a modality, e.g. type:image or type:image,video")
+        state.types |= kinds
+    elif name == "path":
+        state.filters["path"] = value
+    elif name in ("after", "before"):
+        state.filters[name] = _date(text, pos, value, upper=False)
+    else:
+        low, high = _size_range(text, pos, value)
+        if low is not None:
+            state.filters["min_size"] = low
+        if high is not None:
+            state.filters["max_size"] = high
+
+
+def _date(text: str, pos: int, value: str, upper: bool) -> datetime:
+    match = _DATE.match(value)
+    if not match:
+        raise error(text, pos, f"{value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        return datetime(year or 1, month or 1, day or 1)
+    except ValueError as exc:
+        raise error(text, pos, f"{value!r} is not a valid date ({exc})") from None
+
+
+def _size_range(text: str, pos: int, value: str) -> tuple[int | None, int | None]:
+    if ".." in value:
+        low, _, high = value.partition("..")
+        return (_bytes(text, pos, low) if low else None, _bytes(text, pos, high) if high else None)
+    for op in (">=", "<=", ">", "<", "="):
+        if value.startswith(op):
+            amount = _bytes(text, pos + len(op), value[len(op):])
+            return {">=": (amount, None), "<=": (None, amount), ">": (amount + 1, None),
+                    "<": (None, amount - 1), "=": (amount, amount)}[op]
+    raise error(text, pos, f"size:{value} needs a comparison, e.g. size:>10MB, size:<=500KB or size:1MB..1GB")
+
+
+def _bytes(text: str, pos: int, value: str) -> int:
+    match = _SIZE.match(value.strip())
+    if not match:
+        raise error(text, pos, f"{value!r} is not a size; use a number with B, KB, MB, GB or TB (1 KB = 1024 B)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
