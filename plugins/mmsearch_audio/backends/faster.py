@@ -77,6 +77,7 @@ class FasterWhisper:
             language=options.language,
             beam_size=options.beam_size,
             temperature=list(options.temperatures),
+            best_of=options.best_of,
             # Windows are transcribed independently: conditioning on earlier text is what lets
             # one hallucination seed the next.
             condition_on_previous_text=False,

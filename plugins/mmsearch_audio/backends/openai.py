@@ -81,6 +81,7 @@ class OpenAIWhisper:
                 language=language,
                 beam_size=options.beam_size if options.beam_size > 1 else None,
                 temperature=options.temperatures,
+                best_of=options.best_of,
                 condition_on_previous_text=False,
                 no_speech_threshold=options.no_speech_threshold,
                 fp16=self.device.startswith("cuda"),
