@@ -69,8 +69,9 @@ class ClipConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClipConfig:
-        tag = str(settings.get("clip.pretrained") or "")
         weights = settings.get("clip.weights")
+        # No tag and no file: the documented default weights, so the model id and advice name them.
+        tag = str(settings.get("clip.pretrained") or ("" if weights else DEFAULT_TAG))
         # open_clip also accepts a file path as `pretrained`; honour that spelling too.
         if not weights and tag and (os.sep in tag or tag.endswith((".bin", ".pt", ".pth", ".safetensors"))):
             weights, tag = tag, ""
