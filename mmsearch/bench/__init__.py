@@ -1,1 +1,1 @@
-"""Benchmarks that print ratios measured in one run: `python -m mmsearch.bench NAME`."""
+"""Benchmarks: ``python -m mmsearch.bench <name>`` (see ``__main__.py``)."""

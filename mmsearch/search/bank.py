@@ -4,6 +4,7 @@ the spread itself (see ``calibrate.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,27 +36,50 @@ def bank_texts() -> list[str]:
     return [template.format(topic) for topic in TOPICS for template in TEMPLATES]
 
 
+def null_texts(count: int = 64, seed: int = 7) -> list[str]:
+    """Pronounceable gibberish ("vorplix sna"), the null model of a text query: whatever such a
+    query scores on a segment is what that segment gives *anything* (a hub), not evidence."""
+    rng = np.random.default_rng(seed)
+    onsets = ["b", "bl", "d", "f", "fl", "g", "gw", "k", "kr", "l", "m", "n", "p", "pl", "q", "r", "s", "sn", "t", "v", "w", "x", "z", "zz"]
+    vowels = ["a", "e", "i", "o", "u", "y", "oo", "ai"]
+    codas = ["", "", "x", "rp", "ft", "mp", "zz", "k", "q", "rn"]
+
+    def word() -> str:
+        return "".join(str(rng.choice(onsets)) + str(rng.choice(vowels)) + str(rng.choice(codas)) for _ in range(int(rng.integers(1, 3))))
+
+    return [" ".join(word() for _ in range(int(rng.integers(1, 4)))) for _ in range(count)]
+
+
 class QueryBank:
     """Bank vectors per embedder, embedded once and cached in the index directory."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._vectors: dict[int, np.ndarray] = {}
+        self._vectors: dict[tuple[int, str], np.ndarray] = {}
 
     def vectors(self, space_id: int, embedder: Embedder, kind: str) -> np.ndarray | None:
+        """The generic-topic bank in this space (text queries only; others use the library)."""
+        return self._cached(space_id, embedder, kind, "bank", bank_texts)
+
+    def null(self, space_id: int, embedder: Embedder, kind: str) -> np.ndarray | None:
+        """The gibberish bank in this space (text queries only)."""
+        return self._cached(space_id, embedder, kind, "null", null_texts)
+
+    def _cached(self, space_id: int, embedder: Embedder, kind: str, which: str, texts_of: Callable[[], list[str]]) -> np.ndarray | None:
         if kind != TEXT or not embedder.accepts(TEXT):
-            return None  # only text queries have a bank; others use the library background
-        if space_id not in self._vectors:
-            texts = bank_texts()
-            path = self.directory / f"bank-{space_id}-{kind}.npy"
+            return None
+        key = (space_id, which)
+        if key not in self._vectors:
+            texts = texts_of()
+            path = self.directory / f"{which}-{space_id}-{kind}.npy"
             cached = _load(path, (len(texts), int(embedder.dim)))
             if cached is None:
                 cached = embedder.embed(TEXT, texts)
                 tmp = path.with_suffix(".tmp.npy")
                 np.save(tmp, cached)
                 tmp.replace(path)
-            self._vectors[space_id] = cached
-        return self._vectors[space_id]
+            self._vectors[key] = cached
+        return self._vectors[key]
 
 
 def _load(path: Path, shape: tuple[int, int]) -> np.ndarray | None:

@@ -19,8 +19,10 @@ from ..vectors.faiss_index import VectorIndex
 SAMPLE = 2048
 MIN_STD = 0.02  # near-identical baselines must not blow up z
 PRIOR_WEIGHT = 8.0  # the bank's spread counts as this many library samples
-CENTER = 2.0  # z at which the calibrated score is 0.5
+CENTER = 2.25  # z at which the calibrated score is 0.5: the default no-match cut (search.min_score)
 WIDTH = 0.5
+NULL_QUANTILE = 0.9
+NULL_SLACK = 1.0  # z may exceed the null margin by this much (the margin is a cruder estimate)
 
 
 class Background:
@@ -54,15 +56,32 @@ class Background:
         return vectors
 
 
-def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_variance: float | None) -> np.ndarray:
-    """How far each raw score stands above this query's scores on the leg's segments."""
+def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_variance: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """How far each raw score stands above this query's scores on the *other* segments of the
+    leg (z, and the standard deviation used). Leaving the hit out matters in small libraries:
+    with the match inside the sample, 4 images can never give z above 1.5."""
     sims = sample @ query
     n = len(sims)
-    mean = float(sims.mean()) if n else 0.0
-    var = float(sims.var()) if n else 0.0
+    if n < 2:
+        std = np.full(len(raw), max((prior_variance or MIN_STD**2) ** 0.5, MIN_STD))
+        return (raw - (float(sims.mean()) if n else 0.0)) / std, std
+    total, squares = float(sims.sum()), float((sims.astype(np.float64) ** 2).sum())
+    inside = n <= SAMPLE  # the sample is the whole index: every hit is in it
+    m = n - 1 if inside else n
+    mean = (total - raw) / m if inside else np.full(len(raw), total / n)
+    var = np.maximum(((squares - raw.astype(np.float64) ** 2) if inside else squares) / m - mean**2, 0.0)
     if prior_variance is not None:
-        var = (n * var + PRIOR_WEIGHT * prior_variance) / (n + PRIOR_WEIGHT)
-    return (raw - mean) / max(var**0.5, MIN_STD)
+        var = (m * var + PRIOR_WEIGHT * prior_variance) / (m + PRIOR_WEIGHT)
+    std = np.maximum(np.sqrt(var), MIN_STD)
+    return (raw - mean) / std, std
+
+
+def null_margin(raw: np.ndarray, hit_vectors: np.ndarray, null: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """How far each raw score stands above what gibberish queries score on *that* segment (its
+    NULL_QUANTILE), in the query's standard deviations. A segment every query lands near (a hub:
+    odd tokens, a busy image) gives nonsense a high raw score; this margin sees through it."""
+    sims = hit_vectors @ null.T  # (hits, null queries)
+    return (raw - np.quantile(sims, NULL_QUANTILE, axis=1)) / std
 
 
 def squash(z: np.ndarray, center: float = CENTER, width: float = WIDTH) -> np.ndarray:

@@ -13,7 +13,7 @@ from ..errors import QueryError
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
-from .calibrate import Background, squash, zscores
+from .calibrate import NULL_SLACK, Background, null_margin, squash, zscores
 from .query import QueryPart
 
 
@@ -50,7 +50,7 @@ def run_leg(
     name: str,
     query: np.ndarray,
     space: SpaceIndexes,
-    calibration: tuple[Background, np.ndarray | None],
+    calibration: tuple[Background, np.ndarray | None, np.ndarray | None],
     k: int,
     allowed: np.ndarray | None,
 ) -> list[SegmentHit]:
@@ -59,7 +59,7 @@ def run_leg(
     ``calibration`` is the library background and, when the query kind has one, the query bank
     whose typical spread steadies the calibration of small libraries.
     """
-    background, bank = calibration
+    background, bank, null = calibration
     hits: list[SegmentHit] = []
     for kind, index in space.by_kind.items():
         if len(index) == 0:
@@ -72,7 +72,11 @@ def run_leg(
         key = (space.space_id, kind)
         sample = background.sample(key, space.generation, index)
         prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
-        calibrated = squash(zscores(query, raw, sample, prior))
+        z, std = zscores(query, raw, sample, prior)
+        if null is not None:
+            margin = null_margin(raw, index.index.reconstruct_batch(ids_kept), null, std)
+            z = np.minimum(z, margin + NULL_SLACK)
+        calibrated = squash(z)
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c), kind) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits
 

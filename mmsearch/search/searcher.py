@@ -23,9 +23,10 @@ from .fusion import Fuser, LegScores, WeightedSum
 from .legs import SegmentHit, query_vector, run_leg, spaces_for
 from .query import Query, QueryPart
 
-#: The "no good match" cut on the calibrated score (setting ``search.min_score``); measured in
-#: the report of the query layer: nonsense queries' best hits score ≤ 0.2x, real ones ≥ 0.6x.
-DEFAULT_MIN_SCORE = 0.35
+#: The "no good match" cut on the calibrated score (setting ``search.min_score``): 0.5 is
+#: calibrate.CENTER. Measured on a mixed library with the lite space (tests/test_query_mixed.py):
+#: nonsense queries' best hits score ≤ 0.32, the true targets of real queries ≥ 0.63.
+DEFAULT_MIN_SCORE = 0.5
 STAGES = ("filter", "encode", "vector", "keyword", "fusion", "metadata")
 
 
@@ -93,8 +94,9 @@ class Searcher:
         found: list[tuple[str, list[SegmentHit]]] = []
         for i, vector in vectors:
             name = f"{part.label}@{self.embedders[i].name}"
-            bank = self.bank.vectors(self.spaces[i].space_id, self.embedders[i], part.kind)
-            found.append((name, run_leg(name, vector, self.spaces[i], (self.background, bank), k, allowed)))
+            space_id, embedder = self.spaces[i].space_id, self.embedders[i]
+            calibration = (self.background, self.bank.vectors(space_id, embedder, part.kind), self.bank.null(space_id, embedder, part.kind))
+            found.append((name, run_leg(name, vector, self.spaces[i], calibration, k, allowed)))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
         out = []

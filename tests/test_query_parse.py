@@ -1,0 +1,76 @@
+"""The query language: parts, weights, negatives, files, filters, and errors that point at the spot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from mmsearch import QueryError
+from mmsearch.search.parse import parse
+from mmsearch.search.query import FILE, Query, QueryPart
+
+
+def test_unquoted_words_form_one_text_part() -> None:
+    assert parse("a red car at night").parts == (QueryPart("text", "a red car at night"),)
+
+
+def test_parts_weights_and_negatives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ref.jpg").write_bytes(b"x")
+    query = parse('"red car" + ./ref.jpg - "night" 2:"golden retriever" -fog 0.5:blue sky')
+    assert query.parts == (
+        QueryPart("text", "red car"), QueryPart(FILE, str(tmp_path / "ref.jpg")), QueryPart("text", "night", -1.0),
+        QueryPart("text", "golden retriever", 2.0), QueryPart("text", "fog", -1.0), QueryPart("text", "blue sky", 0.5),
+    )
+    assert [p.label for p in query.parts] == ['"red car"', "ref.jpg", '-"night"', '2:"golden retriever"', '-"fog"', '0.5:"blue sky"']
+
+
+def test_an_existing_file_is_a_file_part_and_words_stay_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "clip.wav").write_bytes(b"x")
+    assert parse("clip.wav").parts[0].kind == FILE
+    assert parse(f"file:{tmp_path / 'clip.wav'} t-shirt 12:30").parts[1] == QueryPart("text", "t-shirt 12:30")
+
+
+def test_filters_anywhere() -> None:
+    query = parse('type:image,video cat path:"my photos/*" after:2021 before:2022-06-15 size:>10MB type:audio')
+    f = query.filters
+    assert query.parts == (QueryPart("text", "cat"),)
+    assert f.types == {"image", "video", "audio"} and f.path == "my photos/*"
+    assert f.after == datetime(2021, 1, 1) and f.before == datetime(2022, 6, 15)
+    assert f.min_size == 10 * 1024**2 + 1 and f.max_size is None
+    assert (parse("x size:<=500KB").filters.max_size, parse("x size:1MB..2MB").filters.min_size) == (500 * 1024, 1024**2)
+
+
+@pytest.mark.parametrize("text, message, column", [
+    ("red tpye:image", "unknown filter 'tpye'", 5),
+    ('cat "unclosed', "never closed", 5),
+    ("cat -", "followed by nothing", 5),
+    ("cat after:2021-13", "not a valid date", 11),
+    ("cat after:yesterday", "not a date", 11),
+    ("cat size:10MB", "needs a comparison", 10),
+    ("cat size:>ten", "not a size", 11),
+    ("cat ./missing.jpg", "no such file", 5),
+    ("0:cat", "weight of 0", 1),
+    ("cat - type:image dog", "must precede a part", 5),
+])
+def test_errors_say_what_and_where(text: str, message: str, column: int) -> None:
+    with pytest.raises(QueryError, match=message) as info:
+        parse(text)
+    assert f"at column {column}: {text[: column - 1]}^{text[column - 1:]}" in str(info.value)
+
+
+def test_queries_need_a_positive_part() -> None:
+    with pytest.raises(QueryError, match="nothing to search for.*filters only narrow"):
+        parse("type:image")
+    with pytest.raises(QueryError, match="at least one positive part"):
+        parse("-night")
+    with pytest.raises(QueryError, match="after:2022-01-01 is not before"):
+        parse("x after:2022 before:2021")
+
+
+def test_structured_queries_match_parsed_ones() -> None:
+    built = Query.build(text="red car", negative=["night"], types=["image"], after=datetime(2021, 1, 1))
+    assert built == parse("red car - night type:image after:2021")
