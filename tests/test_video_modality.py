@@ -153,10 +153,11 @@ def _run(sampler: SceneSampler, timeline: list[tuple[float, np.ndarray]]) -> lis
 
 def test_sampler_cuts_at_scene_changes_and_respects_min_interval() -> None:
     a, b, c = _picture(1), _picture(2), _picture(3)
-    timeline = [(t / 4, a) for t in range(8)] + [(2.0, b), (2.25, c)] + [(t / 4, c) for t in range(10, 20)]
+    timeline = [(t / 4, a) for t in range(8)] + [(2.0, b), (2.25, b)] + [(t / 4, c) for t in range(10, 20)]
     decisions = _run(SceneSampler(VideoConfig()), timeline)
-    # a at 0; the cut to b at 2.0; c arrives inside b's hold, so it is taken at 3.0 but starts at 2.25
-    assert decisions == [(Action.KEEP, 0.0), (Action.KEEP, 2.0), (Action.KEEP, 2.25)]
+    # a at 0; the cut to b at 2.0 (taken at 2.25, once b holds still); c arrives inside b's
+    # min_interval hold, so its frame is taken at 3.25 but its segment starts at the cut, 2.5
+    assert decisions == [(Action.KEEP, 0.0), (Action.KEEP, 2.0), (Action.KEEP, 2.5)]
 
 
 def test_sampler_merges_near_identical_frames_and_catches_drift() -> None:
@@ -169,9 +170,18 @@ def test_sampler_merges_near_identical_frames_and_catches_drift() -> None:
     assert 3 <= len(kept) <= 7  # re-looked every max_interval, kept once the drift is visible
 
 
+def test_sampler_ignores_a_flash_and_does_not_cut_a_slow_pan() -> None:
+    a, b = _picture(1), _picture(2)
+    flash = [(t / 4, a) for t in range(12)] + [(3.0, b)] + [(t / 4, a) for t in range(13, 24)]
+    assert _run(SceneSampler(VideoConfig()), flash) == [(Action.KEEP, 0.0)]
+    # a pan: 2% of the picture changes per look, never a cut; re-looked at max_interval only
+    pan = [(t / 4, (a * (1 - t / 400) + b * t / 400).astype(np.float32)) for t in range(48)]
+    assert _run(SceneSampler(VideoConfig()), pan) == [(Action.KEEP, 0.0), (Action.KEEP, 10.0)]
+
+
 def test_sampler_skips_blank_frames_and_closes_the_shot() -> None:
     black, a = np.zeros((32, 32), np.float32), _picture(1)
-    timeline = [(0.0, black), (1.0, black), (3.0, a), (6.0, black), (8.0, a)]
+    timeline = [(t / 4, black if t < 12 or 24 <= t < 32 else a) for t in range(40)]
     assert _run(SceneSampler(VideoConfig()), timeline) == [(Action.KEEP, 3.0), (Action.BREAK, 6.0), (Action.KEEP, 8.0)]
 
 

@@ -2,7 +2,7 @@
 
 Settings (``video.*``; the transcript also follows the ``audio.*`` keys):
 ``video.min_interval`` (s, default 1), ``video.max_interval`` (s, default 10),
-``video.scene_threshold`` (0..1, default 0.12), ``video.dedup_threshold`` (0..1, default 0.03),
+``video.scene_threshold`` (0..1, default 0.1), ``video.dedup_threshold`` (0..1, default 0.03),
 ``video.blank_threshold`` (0..1, default 0.02), ``video.analysis_fps`` (default 4),
 ``video.max_side`` (px, default 640), ``video.transcribe`` (default true).
 """

@@ -13,12 +13,13 @@ DEFAULTS: dict[str, Any] = {
     "video.min_interval": 1.0,
     # Re-look at least this often inside a long shot (pans, slow fades), unless nothing changed.
     "video.max_interval": 10.0,
-    # Mean absolute difference (0..1) of a 32x32 grey thumbnail against the last sampled frame
-    # above which a new shot starts. Hard cuts between unrelated shots measure 0.15-0.4.
-    "video.scene_threshold": 0.12,
+    # Mean absolute difference (0..1) of a 32x32 colour thumbnail against the last sampled frame
+    # above which a new shot starts. Hard cuts between unrelated shots mostly measure 0.12-0.4; a
+    # cut missed here is still caught within max_interval.
+    "video.scene_threshold": 0.1,
     # Below this difference a frame is "the same picture" and is not embedded again.
     "video.dedup_threshold": 0.03,
-    # Frames whose thumbnail has a grey-level standard deviation (0..1) under this are blank
+    # Frames whose thumbnail varies (standard deviation per channel, 0..1) less than this are blank
     # (black intro, fade, title card background) and are not embedded: they match every query alike.
     "video.blank_threshold": 0.02,
     # Frames per second looked at for the scene signal; the others are decoded but never converted.

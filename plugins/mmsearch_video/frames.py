@@ -3,7 +3,7 @@ are held at a time, however long the video.
 
 Cost control: the codec decodes on all cores (``thread_type = "AUTO"``) and skips frames nothing
 else refers to; only ``analysis_fps`` frames a second are looked at, each scaled by swscale
-straight from YUV to a 32x32 grey thumbnail; only the frames kept are converted to RGB, at
+straight from YUV to a 32x32 colour thumbnail; only the frames kept are converted to RGB, at
 ``max_side``.
 """
 
@@ -38,8 +38,8 @@ class _Pending:
 
 
 def signature(frame: Any) -> np.ndarray:
-    """The 32x32 grey thumbnail the sampler decides on, as float32 in [0, 1]."""
-    small = frame.reformat(width=SIGNATURE_SIDE, height=SIGNATURE_SIDE, format="gray", interpolation="AREA")
+    """The 32x32 RGB thumbnail the sampler decides on, as float32 in [0, 1]."""
+    small = frame.reformat(width=SIGNATURE_SIDE, height=SIGNATURE_SIDE, format="rgb24", interpolation="AREA")
     return small.to_ndarray().astype(np.float32) / 255.0
 
 

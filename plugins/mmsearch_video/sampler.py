@@ -1,8 +1,8 @@
 """Which frames of a video to embed: one per shot, again inside long shots only when the picture
-changed, never a blank one. Pure logic on tiny grey thumbnails, so it is cheap and testable alone.
+changed, never a blank one. Pure logic on tiny thumbnails, so it is cheap and testable alone.
 
-The caller feeds one thumbnail ("signature") per looked-at frame, in time order, and gets back
-what to do with that frame.
+The caller feeds one thumbnail ("signature": ``(side, side)`` grey or ``(side, side, 3)`` RGB, in
+[0, 1]) per looked-at frame, in time order, and gets back what to do with that frame.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import numpy as np
 
 from .config import VideoConfig
 
-#: Side of the grey thumbnail the decisions are made on: big enough to see a cut or a title,
-#: small enough that comparing two costs nothing (1 KiB).
+#: Side of the colour thumbnail the decisions are made on: big enough to see a cut or a title,
+#: small enough that comparing two costs nothing (3 KiB). Colour, not grey: a cut between two
+#: shots of equal brightness but different hues must still count.
 SIGNATURE_SIDE = 32
 
 
@@ -37,18 +38,24 @@ def difference(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def is_blank(signature: np.ndarray, threshold: float) -> bool:
-    """A picture with (almost) no contrast: black, white, one flat colour."""
-    return float(signature.std()) < threshold
+    """A picture with (almost) no contrast: black, white, one flat colour (spread measured
+    across the picture, per channel: a flat red frame is as blank as a black one)."""
+    channels = signature.shape[-1] if signature.ndim == 3 else 1
+    return float(signature.reshape(-1, channels).std(axis=0).mean()) < threshold
 
 
 class SceneSampler:
-    """Decides, frame by frame, where segments start and end.
+    """Decides, look by look, where segments start and end.
 
-    * A frame is looked at no sooner than ``min_interval`` after the last decision.
-    * A new segment starts when the picture differs from the last decision's by
-      ``scene_threshold`` (a cut or a large change), or ``max_interval`` has passed and it differs
-      from the last *embedded* frame by ``dedup_threshold`` (slow drift); a static picture thus stays
-      one segment however long it lasts.
+    * A cut is a sudden change: the picture differs from the previous look by ``scene_threshold``.
+      A new segment starts there, with the frame of the first look after the picture settles,
+      unless it is back to what it was by then (a flash). A large change built up gradually
+      (twice the threshold against the last decision: a pan to another view) counts too.
+    * Slow drift (camera motion, a slow fade) is re-examined every ``max_interval``: a new segment
+      starts only if the picture differs from the last *embedded* one by ``dedup_threshold``, so a
+      static picture stays one segment however long it lasts.
+    * No two decisions are closer than ``min_interval``, so a video never costs more than one
+      vector per ``min_interval``.
     * Blank pictures end the open segment and start none.
     """
 
@@ -56,9 +63,10 @@ class SceneSampler:
         self.config = config
         self._ref: np.ndarray | None = None  # signature at the last decision
         self._ref_t = 0.0
+        self._last: np.ndarray | None = None  # signature at the previous look
         self._kept: np.ndarray | None = None  # signature of the frame the open segment embeds
         self._open = False
-        self._change_at: float | None = None  # first time a big change was seen during the hold
+        self._cut_at: float | None = None  # when a cut was seen during the hold
 
     @property
     def open(self) -> bool:
@@ -66,23 +74,29 @@ class SceneSampler:
 
     def feed(self, t: float, signature: np.ndarray) -> Decision:
         config = self.config
-        if self._ref is None:
+        previous, self._last = self._last, signature
+        if self._ref is None or previous is None:
             return self._decide(t, t, signature)
         elapsed = t - self._ref_t
-        big_change = difference(signature, self._ref) >= config.scene_threshold
-        if big_change and self._change_at is None:
-            self._change_at = t  # a cut inside the hold: the new segment will start here
+        if difference(signature, previous) >= config.scene_threshold:
+            # A cut (or a flash, or the middle of a dissolve): the segment starts here, but the
+            # frame is taken once the picture holds still for a look, never mid-transition.
+            self._cut_at = t if self._cut_at is None else self._cut_at
+            if elapsed < config.max_interval:
+                return Decision(Action.NONE)
+            return self._decide(t, self._cut_at, signature)  # non-stop motion: sample anyway
         if elapsed < config.min_interval:
             return Decision(Action.NONE)
-        if big_change:
-            return self._decide(t, self._change_at if self._change_at is not None else t, signature)
-        self._change_at = None  # the change was a flash (or a flash-back): ignore it
+        drift = difference(signature, self._ref)
+        if drift >= config.scene_threshold and (self._cut_at is not None or drift >= 2 * config.scene_threshold):
+            return self._decide(t, self._cut_at if self._cut_at is not None else t, signature)
+        self._cut_at = None  # no cut, or one the picture came back from (a flash): ignore it
         if elapsed >= config.max_interval:
             return self._decide(t, t, signature)
         return Decision(Action.NONE)
 
     def _decide(self, t: float, at: float, signature: np.ndarray) -> Decision:
-        self._ref, self._ref_t, self._change_at = signature, t, None
+        self._ref, self._ref_t, self._cut_at = signature, t, None
         if is_blank(signature, self.config.blank_threshold):
             if self._open:
                 self._open, self._kept = False, None
