@@ -63,8 +63,9 @@ def _streams(source: Source) -> tuple[bool, bool]:
 
     try:
         container: Any = av.open(str(source.path), mode="r", metadata_errors="ignore")
-    except av.error.FFmpegError as exc:  # "moov atom not found", "Invalid data found ..."
-        detail = " ".join(str(exc).replace(str(source.path), source.relpath).split())
+    except av.error.FFmpegError as exc:  # a truncated mp4 (index lost) or not a video at all
+        # FFmpeg's own words, without its errno and the absolute path (the error names the file).
+        detail = " ".join(str(exc.strerror or exc).split())
         raise ValueError(f"not a readable video ({detail})") from exc
     with container:
         return bool(container.streams.video), bool(container.streams.audio)
