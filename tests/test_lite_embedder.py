@@ -37,14 +37,22 @@ TEXT_QUERIES = {
     "a cat": "chelsea.png",
     "a rocket": "rocket.jpg",
     "a cup of coffee": "coffee.png",
+    "an astronaut": "astronaut.png",
+    "a horse": "horse.png",
+    "coins": "coins.png",
+    "a brick wall": "brick.png",
+    "a page of text": "page.png",
 }
 GALLERY = [
     "chelsea.png", "rocket.jpg", "coffee.png", "astronaut.png", "camera.png", "coins.png", "moon.png",
     "horse.png", "motorcycle_left.png", "hubble_deep_field.jpg", "clock_motion.png", "chessboard_RGB.png",
     "page.png", "grass.png", "brick.png",
 ]  # fmt: skip
-HELDOUT_SAMPLE = 200  # same sample train.py reports as "test_sample"
-HELDOUT_FLOORS = {"t2i@10": 0.0, "i2t@10": 0.0}  # percent; a little under the measured values
+HELDOUT_SAMPLE = 100  # the first half of the 200-item sample train.py reports as "test_sample"
+# percent, a little under what the cached features give on this sample (RESULTS.md): projection
+# t→i R@1/R@10 48/82, i→t 53/74; bridge t→i 10/21, i→t 10/21
+HELDOUT_FLOORS = {"t2i@1": 43.0, "t2i@10": 76.0, "i2t@1": 47.0, "i2t@10": 68.0}
+BRIDGE_FLOORS = {"t2i@10": 16.0, "i2t@10": 16.0}
 
 
 def photo(name: str) -> Image.Image:
@@ -72,12 +80,13 @@ def test_construction_is_cheap_and_names_the_weights() -> None:
     embedder = LiteEmbedder()
     assert embedder._image_model is None and embedder._text_model is None  # nothing heavy yet
     assert embedder.space.dim == 384 and embedder.space.kinds == frozenset({"image", "text"})
-    if embedder.uses_projection:
-        assert embedder.model.startswith("effnetlite0+minilm-l6/proj-")
+    assert embedder.model == "effnetlite0+minilm-l6/bridge-v1"  # the default, see RESULTS.md
+    if LiteEmbedder(mode="auto").uses_projection:
+        assert LiteEmbedder(mode="projection").model.startswith("effnetlite0+minilm-l6/proj-")
 
 
 def test_missing_projection_falls_back_to_bridge_with_its_own_id(tmp_path: Path) -> None:
-    fallback = LiteEmbedder(projection=tmp_path / "absent.npz")
+    fallback = LiteEmbedder(mode="auto", projection=tmp_path / "absent.npz")
     assert not fallback.uses_projection
     assert fallback.model == "effnetlite0+minilm-l6/bridge-v1"
     assert LiteEmbedder(mode="bridge").model == fallback.model
@@ -88,14 +97,14 @@ def test_missing_projection_falls_back_to_bridge_with_its_own_id(tmp_path: Path)
 
 
 def test_model_id_changes_with_the_weights(tmp_path: Path) -> None:
-    default = LiteEmbedder()
+    default = LiteEmbedder(mode="auto")
     if not default.uses_projection:
         pytest.skip("no trained projection committed")
     changed = default._projection
     assert changed is not None
     copy = tmp_path / "p.npz"
     type(changed)(changed.weight * 1.01, changed.bias, changed.mean, changed.std, changed.temperature, changed.prompt, changed.preprocess).save(copy)
-    assert LiteEmbedder(projection=copy).model != default.model
+    assert LiteEmbedder(mode="projection", projection=copy).model != default.model
 
 
 def test_hook_registers_one_lite_embedder() -> None:
@@ -176,6 +185,10 @@ def heldout() -> list[lite_data.Item]:
 @pytest.mark.slow
 def test_heldout_recall_beats_floor_and_bridge(lite: LiteEmbedder, heldout: list[lite_data.Item]) -> None:
     assert len(heldout) == HELDOUT_SAMPLE
+    if not LiteEmbedder(mode="auto").uses_projection:
+        pytest.skip("no trained projection committed")
+    projected = LiteEmbedder(mode="projection")
+    projected.share_towers_from(lite)
     images = []
     for item in heldout:
         with Image.open(item.path) as image:
@@ -185,9 +198,10 @@ def test_heldout_recall_beats_floor_and_bridge(lite: LiteEmbedder, heldout: list
         p, lg = lite.image_features(images[start : start + 50])
         pooled, logits = np.concatenate([pooled, p]), np.concatenate([logits, lg])
     texts = lite.embed("text", [item.caption for item in heldout])
-    got = evaluate.recall(lite.project(pooled, logits), texts)
+    got = evaluate.recall(projected.project(pooled, logits), texts)
+    bridged = evaluate.recall(lite.project(pooled, logits), texts)
     for key, floor in HELDOUT_FLOORS.items():
         assert got[key] >= floor, (key, got)
-    if lite.uses_projection:
-        bridged = evaluate.recall(lite.project(pooled, logits, use_projection=False), texts)
-        assert evaluate.score(got) > evaluate.score(bridged), (got, bridged)
+    for key, floor in BRIDGE_FLOORS.items():
+        assert bridged[key] >= floor, (key, bridged)
+    assert evaluate.score(got) > evaluate.score(bridged) + 20, (got, bridged)

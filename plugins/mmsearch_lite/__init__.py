@@ -1,6 +1,6 @@
 """The ``lite`` embedder plugin: an offline image–text space (EfficientNet-Lite0 + MiniLM-L6).
 
-Settings: ``lite.mode`` (auto | projection | bridge), ``lite.projection`` (path to a trained
+Settings: ``lite.mode`` (bridge, the default | projection | auto), ``lite.projection`` (path to a trained
 ``.npz``), ``lite.device`` (defaults to the global ``device``), ``batch_size``.
 """
 
@@ -24,7 +24,7 @@ __all__ = ["LiteEmbedder", "hookimpl", "register_embedders"]
 def register_embedders(register: Callable[[Embedder], None], settings: Settings) -> None:
     register(
         LiteEmbedder(
-            mode=str(settings.get("lite.mode", "auto")),
+            mode=str(settings.get("lite.mode", "bridge")),
             projection=settings.get("lite.projection"),
             device=str(settings.get("lite.device") or settings.get("device", "auto")),
             batch_size=settings.get_int("batch_size", 32),

@@ -17,12 +17,14 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from PIL import Image
 
 OPENCLIPART_DIR = Path("/usr/share/openclipart")
 EMOJI_PACKAGE = "emoji-datasource-google"
@@ -35,6 +37,8 @@ VAL_PERCENT = 10
 _NOISE_KEYWORDS = frozenset(
     {"", "hash", "magick", "lemon_theme_icon", "unsorted", "theme", "special", "united_nations_member", "mapsym"}
 )
+# A few clip-art PNGs are rendered at up to 231 megapixels; decoding one takes a gigabyte.
+MAX_PIXELS = 40_000_000
 # A title shared by this many files names a collection ("Lemon SVG theme"); use the file name then.
 _COLLECTION_TITLE_COUNT = 5
 _TITLE = re.compile(r"<dc:title>(.*?)</dc:title>", re.S)
@@ -103,6 +107,17 @@ def _svg_metadata(svg: Path) -> tuple[str, list[str]]:
     return (_clean(title.group(1)) if title else ""), [_clean(k).lower() for k in keywords]
 
 
+def _small_enough(png: Path) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(png) as image:  # reads the header only
+                width, height = image.size
+    except (OSError, Image.DecompressionBombError):
+        return False
+    return width * height <= MAX_PIXELS
+
+
 def openclipart_items(root: Path = OPENCLIPART_DIR) -> list[Item]:
     png_root, svg_root = root / "png", root / "svg"
     if not png_root.is_dir() or not svg_root.is_dir():
@@ -110,6 +125,8 @@ def openclipart_items(root: Path = OPENCLIPART_DIR) -> list[Item]:
     raw: list[tuple[Path, Path, str, list[str]]] = []
     for png in sorted(png_root.rglob("*.png")):
         rel = png.relative_to(png_root)
+        if not _small_enough(png):
+            continue
         svg = (svg_root / rel).with_suffix(".svg")
         title, keywords = _svg_metadata(svg) if svg.is_file() else ("", [])
         raw.append((png, rel, title, keywords))

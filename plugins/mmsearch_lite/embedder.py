@@ -31,11 +31,12 @@ class LiteEmbedder(Embedder):
     kinds = frozenset({IMAGE, TEXT})
     dim = 384
 
-    def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32) -> None:
+    def __init__(self, mode: str = "bridge", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32) -> None:
         """Cheap: reads at most a 1 MB projection file; models load in :meth:`load`.
 
-        ``mode``: ``auto`` uses the projection when its file exists, else the bridge;
-        ``projection`` requires it; ``bridge`` ignores it.
+        ``mode``: ``bridge`` (default) ignores the projection; ``projection`` requires its file;
+        ``auto`` uses it when the file exists. The bridge is the default because the projection,
+        trained on clip art and emoji, wins there but loses on photos (see RESULTS.md).
         """
         if mode not in MODES:
             raise ConfigError(f"lite.mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -87,6 +88,13 @@ class LiteEmbedder(Embedder):
         self._image_model = towers.load_image_tower(self._device)
         self._text_model = towers.load_text_tower(self._device)
         self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
+
+    def share_towers_from(self, other: LiteEmbedder) -> None:
+        """Use ``other``'s loaded towers (a bridge and a projection space side by side, one load)."""
+        other.ensure_loaded()
+        self._image_model, self._text_model, self._device = other._image_model, other._text_model, other._device
+        self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
+        self._loaded = True
 
     def prepare(self, kind: str, payload: Any) -> Any:
         if kind == IMAGE:

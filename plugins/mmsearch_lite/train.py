@@ -40,7 +40,7 @@ def choose_bridge(logits: np.ndarray, texts: np.ndarray, text_model: Any) -> tup
     tried: dict[str, Any] = {}
     best = ("", 0.0, -1.0)
     for prompt in PROMPTS:
-        classes = bridge.class_embeddings(text_model, prompt)
+        classes = bridge.class_embeddings(text_model, prompt, shipped=None)
         for t in TEMPERATURES:
             value = evaluate.score(evaluate.recall(bridge.bridge(logits, classes, t), texts))
             tried[f"{prompt!r} T={t}"] = round(value, 3)
@@ -90,12 +90,12 @@ def fit(
             weight = (base + delta).half().float()  # measure what the float16 file will hold
             val = evaluate.recall((x_val @ weight + bias).numpy(), texts["val"])
         value = evaluate.score(val)
-        history.append({"epoch": epoch + 1, "loss": round(float(loss), 4), "val_mean_recall": round(value, 3)})
-        log.info("epoch %d loss %.4f val mean recall %.2f", epoch + 1, float(loss), value)
+        history.append({"epoch": epoch + 1, "loss": round(float(loss.detach()), 4), "val_mean_recall": round(value, 3)})
+        log.info("epoch %d loss %.4f val mean recall %.2f", epoch + 1, float(loss.detach()), value)
         if value > best["score"]:
             best = {"score": value, "epoch": epoch + 1, "weight": weight.numpy().copy(), "bias": bias.detach().numpy().copy()}
     projection = Projection(best["weight"], best["bias"], mean, std, args.temperature, args.prompt, towers.PREPROCESS_VERSION)
-    return projection, {"best_epoch": best["epoch"], "history": history, "logit_scale": round(float(log_scale.exp()), 3)}
+    return projection, {"best_epoch": best["epoch"], "best_score": round(best["score"], 3), "history": history, "logit_scale": round(float(log_scale.detach().exp()), 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,13 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("projection.npz"))
     parser.add_argument("--cache", type=Path, default=None, help="feature cache folder")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--val-only", action="store_true", help="tune: report validation only, write nothing")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("mmsearch_lite").setLevel(logging.INFO)  # ours only, not faiss/alembic chatter
     import torch
 
     torch.set_num_threads(args.threads)
@@ -129,9 +131,15 @@ def main(argv: list[str] | None = None) -> int:
 
     args.prompt, args.temperature, tried = choose_bridge(logits["val"], texts["val"], text_model)
     log.info("bridge: prompt %r, T=%s", args.prompt, args.temperature)
-    classes = bridge.class_embeddings(text_model, args.prompt)
+    classes = bridge.class_embeddings(text_model, args.prompt, shipped=None)
+    if args.prompt == bridge.PROMPT and not args.val_only:
+        bridge.save_class_embeddings(classes)
     bridged = {s: bridge.bridge(l, classes, args.temperature) for s, l in logits.items()}
     projection, training = fit(bridged, pooled, texts, args)
+    if args.val_only:  # hyperparameters are chosen here, without looking at the held-out split
+        bridge_val = evaluate.score(evaluate.recall(bridged["val"], texts["val"]))
+        print(f"val mean recall: bridge {bridge_val:.2f}, projection {training['best_score']:.2f} @ epoch {training['best_epoch']}")
+        return 0
 
     sample_ids = {i.id for i in data.heldout_sample(items, SAMPLE_SIZE)}
     in_sample = np.array([i.id in sample_ids for i in splits["test"]])
