@@ -98,7 +98,7 @@ def test_wheel_ships_migrations_and_builtin_plugins(tmp_path: Path) -> None:
     scripts = {p.name for p in (ROOT / "alembic" / "versions").glob("*.py")}
     assert scripts and {f"mmsearch/migrations/versions/{s}" for s in scripts} <= names
     assert {"mmsearch/migrations/env.py", "mmsearch/migrations/script.py.mako"} <= names
-    assert {"mmsearch_image/__init__.py", "mmsearch_text/__init__.py"} <= names
+    assert {"mmsearch_image/__init__.py", "mmsearch_text/__init__.py", "mmsearch_lite/projection.npz"} <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[mmsearch]" in text and "image = mmsearch_image" in text
