@@ -117,8 +117,8 @@ def overlap(a: str, b: str) -> float:
     return len(wa & wb) / max(1, len(wa | wb))
 
 
-@pytest.mark.parametrize("clip", ["volcano", "football"])
-def test_backends_give_matching_transcripts(both: dict[str, AudioModality], media: Media, clip: str) -> None:
+def test_backends_give_matching_transcripts(both: dict[str, AudioModality], media: Media) -> None:
+    clip = "volcano"  # one clip: openai-whisper is the slow half of the suite
     results = {name: list(m.segments(source_for(media.clips[clip]))) for name, m in both.items()}
     fast, slow = results["faster-whisper"], results["openai-whisper"]
     assert fast and slow
