@@ -114,8 +114,8 @@ def _make(root: Path) -> VideoMedia:
     # A still with temporal sensor-like noise: every frame differs a little, the picture does not.
     static = root / "static.mp4"
     _run("ffmpeg", "-y", "-v", "error", "-loop", "1", "-framerate", "10", "-t", "40", "-i", str(stills["astronaut"]),
-         "-vf", "scale=320:-2,noise=alls=12:allf=t,format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "38",
-         str(static))
+         "-vf", "scale=320:-2,noise=alls=12:allf=t,format=yuv420p",
+         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "38", str(static))
 
     intro_cat = slideshow(root / "intro-a.mp4", [(stills["black"], INTRO), (stills["chelsea"], 4.0)])
     intro_coffee = slideshow(root / "intro-b.mp4", [(stills["black"], INTRO), (stills["coffee"], 4.0)])

@@ -172,7 +172,8 @@ def measure(videos: dict[str, Path], index_dir: Path) -> list[Result]:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| video | length s | wall s | video s per wall s | CPU s | video s per CPU s | vectors (frames + speech) | vectors per minute |",
+        "| video | length s | wall s | video s per wall s | CPU s | video s per CPU s "
+        "| vectors (frames + speech) | vectors per minute |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -192,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         videos = make_videos(Path(tmp), args.seconds, narrated=not args.no_speech)
         results = measure(videos, Path(tmp) / "index")
     print(table(results))
-    print(json.dumps([{**asdict(r), "speed": round(r.speed, 2), "per_minute": round(r.per_minute, 2)} for r in results]))
+    rows = [{**asdict(r), "speed": round(r.speed, 2), "per_minute": round(r.per_minute, 2)} for r in results]
+    print(json.dumps(rows))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ class VideoConfig:
         max_interval = _float(settings, "video.max_interval", 0.1, 86400.0)
         if max_interval < min_interval:
             raise ConfigError(
-                f"setting 'video.max_interval' ({max_interval:g}) must not be below 'video.min_interval' ({min_interval:g})"
+                f"setting 'video.max_interval' ({max_interval:g}) must not be below "
+                f"'video.min_interval' ({min_interval:g})"
             )
         return cls(
             min_interval=min_interval,
