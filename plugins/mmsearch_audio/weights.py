@@ -57,7 +57,8 @@ def _package_dir(package: str, sub: str) -> Path | None:
 
 
 def _looks_like_path(model: str) -> bool:
-    return model.startswith((".", "/", "~")) or os.sep in model and Path(model).expanduser().exists()
+    # An existing folder always wins over a hub name of the same spelling: offline first.
+    return model.startswith((".", "/", "~")) or Path(model).expanduser().exists()
 
 
 def resolve_model(model: str, cache_dir: Path, allow_download: bool) -> ModelSource:
