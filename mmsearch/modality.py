@@ -24,7 +24,7 @@ class Modality(ABC):
     extensions: ClassVar[frozenset[str]] = frozenset()
     kinds: ClassVar[frozenset[str]]
     #: True when extract() yields lazily from a long stream (audio, video): the pipeline then
-    #: consumes it in place instead of materialising every segment in a worker thread.
+    #: embeds its segments in chunks as they come, so memory stays flat as duration grows.
     streaming: ClassVar[bool] = False
 
     def accepts(self, path: Path) -> bool:

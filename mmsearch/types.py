@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,8 +13,9 @@ IMAGE = "image"
 TEXT = "text"
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+def _clock(seconds: float, up: bool = False) -> str:
+    # Starts round down and ends round up, so the shown range covers what the #t= link seeks to.
+    minutes, secs = divmod(int(math.ceil(seconds) if up else math.floor(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
@@ -34,7 +36,7 @@ class Locator:
         if self.start is not None:
             span = _clock(self.start)
             if self.end is not None and self.end > self.start:
-                span += f"–{_clock(self.end)}"
+                span += f"–{_clock(self.end, up=True)}"
             parts.append(f"@ {span}")
         if self.page is not None:
             parts.append(f"page {self.page}")

@@ -125,3 +125,50 @@ def test_progress_reports_every_file(library: Path, open_engine: OpenEngine) -> 
     assert [d for _, d, _ in seen] == list(range(1, 8))
     assert {t for _, _, t in seen} == {7}
     assert {p for p, _, _ in seen} >= {"photos/cat.png", "docs/unreadable.txt"}
+
+
+def test_streaming_modality_memory_stays_flat(tmp_path: Path) -> None:
+    """An hour-long stream must not hold every prepared frame at once: only vectors accumulate."""
+    from collections.abc import Iterator
+
+    import mmsearch
+    from mmsearch import hookimpl
+    from mmsearch.testing import HashEmbedder, fake_plugin
+    from mmsearch.types import TEXT, Locator, Segment, Source
+
+    live = {"now": 0, "peak": 0}
+
+    class Prepared(str):
+        def __new__(cls, text: str) -> "Prepared":
+            live["now"] += 1
+            live["peak"] = max(live["peak"], live["now"])
+            return super().__new__(cls, text)
+
+        def __del__(self) -> None:
+            live["now"] -= 1
+
+    class CountingEmbedder(HashEmbedder):
+        def prepare(self, kind: str, payload: object) -> object:
+            return Prepared(str(payload))
+
+    class Stream(mmsearch.Modality):
+        name = "stream"
+        kinds = frozenset({TEXT})
+        extensions = frozenset({".stream"})
+        streaming = True
+
+        def extract(self, source: Source) -> Iterator[Segment]:
+            for i in range(1000):
+                yield Segment(TEXT, f"minute {i} of the talk", Locator(start=i * 2.0, end=i * 2.0 + 2), text=f"minute {i}")
+
+    class Plugin:
+        @hookimpl
+        def register_modalities(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(Stream())
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "talk.stream").write_text("x")
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin(CountingEmbedder()), Plugin()]) as engine:
+        summary = engine.index([tmp_path / "lib"])
+        assert summary.segments == 1000 and engine.status().spaces[0]["vectors"] == 1000
+    assert live["peak"] <= 128, f"{live['peak']} prepared payloads alive at once"

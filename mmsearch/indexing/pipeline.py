@@ -44,27 +44,49 @@ class Extracted:
     error: str | None = None
 
 
-def extract(job: Job, embedders: Sequence[Embedder]) -> Extracted:
+def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> Extracted:
+    """Extract and prepare one file. Segments of a streaming modality (hours of video) are
+    embedded every ``stream_chunk`` segments as they come, so only vectors accumulate."""
     found = job.found
     if found.error is not None:
         return Extracted(job, error=found.error)
+    item = Extracted(job, prepared=[[] for _ in embedders], vectors=[{} for _ in embedders])
     try:
-        digest = job.content_hash or file_hash(found.path)
+        item.content_hash = job.content_hash or file_hash(found.path)
         source = Source(path=found.path, relpath=found.relpath, size=found.size)
-        segments = list(job.modality.segments(source))
+        pending = 0
+        for segment in job.modality.segments(source):
+            _prepare_into(item, segment, embedders)
+            pending += 1
+            if job.modality.streaming and pending >= stream_chunk:
+                _embed_together([item], embedders)
+                pending = 0
     except ExtractError as exc:
-        return Extracted(job, error=exc.reason)
+        item.error = exc.reason
     except OSError as exc:
-        return Extracted(job, error=f"cannot read file: {exc.strerror or exc}")
-    prepared: list[list[Any]] = []
-    for embedder in embedders:
+        item.error = f"cannot read file: {exc.strerror or exc}"
+    except _PrepareError as exc:
+        item.error = str(exc)
+    except MMSearchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a streamed chunk that breaks the model fails its file only
+        item.error = f"embedding failed: {describe_exception(exc)}"
+    return item
+
+
+class _PrepareError(Exception):
+    pass
+
+
+def _prepare_into(item: Extracted, segment: Segment, embedders: Sequence[Embedder]) -> None:
+    for e, embedder in enumerate(embedders):
         try:
-            prepared.append([embedder.prepare(s.kind, s.payload) if embedder.accepts(s.kind) else None for s in segments])
+            ready = embedder.prepare(segment.kind, segment.payload) if embedder.accepts(segment.kind) else None
         except Exception as exc:  # noqa: BLE001 - a payload the embedder cannot take fails its file only
-            return Extracted(job, digest, error=f"{embedder.name} cannot prepare it: {describe_exception(exc)}")
-    # Payloads are prepared now; drop the decoded originals so the window holds less memory.
-    slim = [Segment(s.kind, None, s.locator, s.text, s.meta) for s in segments]
-    return Extracted(job, digest, slim, prepared, [{} for _ in embedders])
+            raise _PrepareError(f"{embedder.name} cannot prepare it: {describe_exception(exc)}") from exc
+        item.prepared[e].append(ready)
+    # The payload is prepared now; keep the segment without the decoded original.
+    item.segments.append(Segment(segment.kind, None, segment.locator, segment.text, segment.meta))
 
 
 def embed(batch: list[Extracted], embedders: Sequence[Embedder]) -> None:
@@ -93,6 +115,7 @@ def _embed_together(items: list[Extracted], embedders: Sequence[Embedder]) -> No
             vectors = embedder.embed(kind, [item.prepared[e][i] for item, i in refs], prepared=True)
             for (item, i), vector in zip(refs, vectors):
                 item.vectors[e][i] = vector
+                item.prepared[e][i] = None  # embedded: free the tensor, and never embed it twice
 
 
 def run(
