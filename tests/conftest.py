@@ -16,11 +16,10 @@ PG_URL = os.environ.get("MMSEARCH_TEST_PG", "postgresql+psycopg://postgres@127.0
 REQUIRE_PG = os.environ.get("MMSEARCH_REQUIRE_POSTGRES") == "1"
 
 
-@pytest.fixture(autouse=True)
-def _no_match_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests here rank and filter with the HashEmbedder, whose scores say nothing about meaning:
-    they see every result. The "no good match" cut (search.min_score) is tested with a real model
-    in tests/test_query_*.py, which set it explicitly."""
+@pytest.fixture
+def no_match_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests that rank and filter with the HashEmbedder, whose scores say nothing about
+    meaning: they see every result. Real-model tests keep the default "no good match" cut."""
     monkeypatch.setenv("MMSEARCH_SEARCH_MIN_SCORE", "0")
 
 
@@ -87,7 +86,7 @@ OpenEngine = Callable[..., mmsearch.Engine]
 
 
 @pytest.fixture
-def open_engine(tmp_path: Path) -> Iterator[OpenEngine]:
+def open_engine(tmp_path: Path, no_match_cut_off: None) -> Iterator[OpenEngine]:
     """Opens engines with the deterministic HashEmbedder; closes them at the end."""
     opened: list[mmsearch.Engine] = []
 
