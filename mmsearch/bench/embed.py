@@ -1,4 +1,4 @@
-"""Indexing throughput against the model alone: ``python -m mmsearch.bench.embed``.
+"""Indexing throughput against the model alone: ``python -m mmsearch.bench embed``.
 
 For each embedder (ViT-B-32 with random weights, which cost what real ones do, and ``lite``) and
 each photo size, it measures in one run:
@@ -95,8 +95,8 @@ def embedders(names: list[str]):  # type: ignore[no-untyped-def]
             yield "lite", LiteEmbedder()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m mmsearch.bench.embed", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mmsearch.bench embed", description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=48, help="photos per size")
     parser.add_argument("--embedders", default="vit-b-32,lite")
     parser.add_argument("--sizes", default="2MP,12MP")
@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{label:28} {size:7} {model:11.1f} {e2e:10.1f} {e2e / model:6.2f}")
             p50, p99 = text_latency(embedder)
             print(f"{label:28} text query encode: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
