@@ -94,3 +94,20 @@ def test_damaged_cache_loads_as_none(tmp_path: Path, damage: str) -> None:
         stamp_path(path).unlink()
     dim = 16 if damage == "wrong-dim" else 32
     assert VectorIndex.load(path, dim) is None
+
+
+def test_large_index_single_query_matches_brute_force_after_removals() -> None:
+    """From 20k vectors a single query takes the BLAS path; it must agree with FAISS's answer."""
+    from mmsearch.vectors.faiss_index import BLAS_SINGLE_QUERY
+
+    ids, vectors = _data(n=BLAS_SINGLE_QUERY + 5000, d=32)
+    index = VectorIndex(32, use_gpu=False)
+    index.add(ids, vectors)
+    index.remove(ids[:5000:7])
+    keep = np.ones(len(ids), dtype=bool)
+    keep[:5000:7] = False
+    query = vectors[9000:9001]
+    scores, found = index.search(query, 25)
+    ref_scores, ref_ids = _brute(ids[keep], vectors[keep], query, 25)
+    np.testing.assert_array_equal(found, ref_ids)
+    np.testing.assert_allclose(scores, ref_scores, rtol=1e-5, atol=1e-6)

@@ -15,6 +15,10 @@ import faiss
 import numpy as np
 
 
+#: From this many vectors, a single unfiltered query is scored with BLAS instead of FAISS.
+BLAS_SINGLE_QUERY = 20_000
+
+
 def gpu_count() -> int:
     # faiss-cpu has no get_num_gpus; faiss-gpu reports 0 on a machine without CUDA.
     get = getattr(faiss, "get_num_gpus", None)
@@ -64,7 +68,21 @@ class VectorIndex:
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
             params = faiss.SearchParameters(sel=selector)
             return self.index.search(queries, k, params=params)
+        if not self.use_gpu and queries.shape[0] == 1 and len(self) >= BLAS_SINGLE_QUERY:
+            return self._blas_search(queries, k)
         return self._searcher().search(queries, k)
+
+    def _blas_search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        # FAISS scans for one query on one thread; a BLAS matrix-vector product over FAISS's own
+        # storage (no copy) uses every core: 13 ms instead of 21 ms at 100k x 512 on 2 cores.
+        n = len(self)
+        flat = faiss.downcast_index(self.index.index)
+        stored = faiss.rev_swig_ptr(flat.get_xb(), n * self.dim).reshape(n, self.dim)
+        scores = stored @ queries[0]
+        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        ids = faiss.rev_swig_ptr(self.index.id_map.data(), n)[top].astype(np.int64)
+        return scores[top][None, :].astype(np.float32), ids[None, :]
 
     def _searcher(self) -> faiss.Index:
         if not self.use_gpu:
