@@ -36,8 +36,6 @@ class IndexContext:
 
 def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
     started = time.monotonic()
-    for embedder in ctx.embedders:
-        embedder.ensure_loaded()  # a missing model fails now, before any file is touched
     found, known = _survey(ctx, paths)
     todo = scan.plan(found, known, retry_failed)
     counts = {"added": 0, "updated": 0, "unchanged": len(todo.unchanged), "removed": len(todo.removed),
@@ -53,6 +51,9 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 counts["removed"] += 1
             continue
         jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path)))
+    if jobs:  # a missing model fails now, before any file is touched; a no-op run loads none
+        for embedder in ctx.embedders:
+            embedder.ensure_loaded()
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
     done = 0
 
