@@ -128,3 +128,17 @@ def test_bad_settings_file_names_the_file(tmp_path: Path) -> None:
     (index / "mmsearch.toml").write_text("this is = = not toml")
     with pytest.raises(mmsearch.ConfigError, match="mmsearch.toml: not valid TOML"):
         mmsearch.Engine.open(index, plugins=[fake_plugin()])
+
+
+def test_the_only_document_of_its_kind_can_still_be_a_strong_match(tmp_path: Path, open_engine: OpenEngine) -> None:
+    """A library with one transcript among photos: no other text to compare it with, so its
+    baseline comes from generic queries; it must not be scored against itself into oblivion."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i, words in enumerate(["cat kitten", "rocket launch", "beach sand", "forest trees"]):
+        tagged_png(lib / f"img{i}.png", words)
+    (lib / "talk.txt").write_text("at midnight the volcano erupted and lava flowed to the village")
+    engine = open_engine()
+    engine.index([lib])
+    top = engine.search("volcano erupted lava")[0]
+    assert top.path == "talk.txt" and top.score > 0.5

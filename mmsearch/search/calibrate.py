@@ -56,12 +56,18 @@ class Background:
         return vectors
 
 
-def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_variance: float | None) -> tuple[np.ndarray, np.ndarray]:
+def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_variance: float | None,
+            bank_on_hits: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How far each raw score stands above this query's scores on the *other* segments of the
     leg (z, and the standard deviation used). Leaving the hit out matters in small libraries:
-    with the match inside the sample, 4 images can never give z above 1.5."""
+    with the match inside the sample, 4 images can never give z above 1.5. When the leg holds a
+    single segment there is no other: the baseline is then what the bank's generic queries score
+    on that segment (``bank_on_hits``, hits x bank)."""
     sims = sample @ query
     n = len(sims)
+    if n < 2 and bank_on_hits is not None:
+        std = np.maximum(bank_on_hits.std(axis=1), MIN_STD)
+        return (raw - bank_on_hits.mean(axis=1)) / std, std
     if n < 2:
         std = np.full(len(raw), max((prior_variance or MIN_STD**2) ** 0.5, MIN_STD))
         return (raw - (float(sims.mean()) if n else 0.0)) / std, std
