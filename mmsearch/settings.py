@@ -29,6 +29,27 @@ def env_name(key: str) -> str:
     return "MMSEARCH_" + key.upper().replace(".", "_").replace("-", "_")
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def invalid(key: str, value: Any, wanted: str) -> ConfigError:
+    """The error for a setting with an unusable value, naming its environment spelling too."""
+    return ConfigError(f"setting {key!r} (env {env_name(key)}) must be {wanted}, got {value!r}")
+
+
+def parse_bool(key: str, value: Any) -> bool:
+    """True/false from TOML booleans or the strings environment variables carry."""
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise invalid(key, value, "true or false")
+
+
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
@@ -79,7 +100,10 @@ class Settings:
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"setting {key!r} (env {env_name(key)}) must be a whole number, got {value!r}") from None
+            raise invalid(key, value, "a whole number") from None
+
+    def get_bool(self, key: str, default: bool = False) -> bool:
+        return parse_bool(key, self.get(key, default))
 
     def with_overrides(self, **overrides: Any) -> Settings:
         merged = {**self._overrides, **{k: v for k, v in overrides.items() if v is not None}}

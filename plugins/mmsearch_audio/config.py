@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmsearch.errors import ConfigError
-from mmsearch.settings import Settings, env_name
+from mmsearch.settings import Settings, env_name, invalid, parse_bool
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 VAD_MODES = ("auto", "silero", "energy", "off")
@@ -37,8 +36,7 @@ def _get(settings: Settings | None, key: str) -> Any:
     return settings.get(key, DEFAULTS[key])
 
 
-def _bad(key: str, value: Any, wanted: str) -> ConfigError:
-    return ConfigError(f"setting {key!r} (env {env_name(key)}) must be {wanted}, got {value!r}")
+_bad = invalid  # one wording for every setting error
 
 
 def _float(settings: Settings | None, key: str, low: float, high: float) -> float:
@@ -64,15 +62,7 @@ def _int(settings: Settings | None, key: str, low: int) -> int:
 
 
 def _bool(settings: Settings | None, key: str) -> bool:
-    value = _get(settings, key)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise _bad(key, value, "true or false")
+    return parse_bool(key, _get(settings, key))
 
 
 def _choice(settings: Settings | None, key: str, choices: tuple[str, ...]) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mmsearch.errors import ConfigError
-from mmsearch.settings import Settings, env_name
+from mmsearch.settings import Settings, env_name, parse_bool
 
 DEFAULT_ARCH = "ViT-B-32"
 DEFAULT_TAG = "laion2b_s34b_b79k"
@@ -28,7 +28,6 @@ PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 LIST_HINT = 'python -c "import open_clip; print(open_clip.list_pretrained())"'
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 
 
 def clean_tag(tag: str) -> str:
@@ -36,15 +35,7 @@ def clean_tag(tag: str) -> str:
     return tag.strip().lower().replace("-", "_")
 
 
-def as_bool(key: str, value: Any) -> bool:
-    if isinstance(value, bool) or value is None:
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(f"setting {key!r} (env {env_name(key)}) must be true or false, got {value!r}")
+as_bool = parse_bool
 
 
 def hub_offline() -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmsearch.errors import ConfigError
-from mmsearch.settings import Settings, env_name
+from mmsearch.settings import Settings, invalid, parse_bool
 
 DEFAULTS: dict[str, Any] = {
     # Never two frames of one shot closer than this: a fast-cut trailer still costs <= 1 vector/s.
@@ -34,8 +34,7 @@ def _get(settings: Settings | None, key: str) -> Any:
     return DEFAULTS[key] if settings is None else settings.get(key, DEFAULTS[key])
 
 
-def _bad(key: str, value: Any, wanted: str) -> ConfigError:
-    return ConfigError(f"setting {key!r} (env {env_name(key)}) must be {wanted}, got {value!r}")
+_bad = invalid  # one wording for every setting error
 
 
 def _float(settings: Settings | None, key: str, low: float, high: float) -> float:
@@ -50,15 +49,7 @@ def _float(settings: Settings | None, key: str, low: float, high: float) -> floa
 
 
 def _bool(settings: Settings | None, key: str) -> bool:
-    value = _get(settings, key)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise _bad(key, value, "true or false")
+    return parse_bool(key, _get(settings, key))
 
 
 @dataclass(frozen=True)
