@@ -50,6 +50,17 @@ def parse_bool(key: str, value: Any) -> bool:
     raise invalid(key, value, "true or false")
 
 
+def parse_float(key: str, value: Any, low: float = float("-inf"), high: float = float("inf")) -> float:
+    """A number within [low, high], from TOML or an environment string."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise invalid(key, value, "a number") from None
+    if not low <= number <= high:
+        raise invalid(key, value, f"between {low:g} and {high:g}")
+    return number
+
+
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmsearch.settings import Settings, env_name, invalid, parse_bool
+from mmsearch.settings import Settings, env_name, invalid, parse_bool, parse_float
 
 BACKENDS = ("faster-whisper", "openai-whisper")
 VAD_MODES = ("auto", "silero", "energy", "off")
@@ -40,14 +40,7 @@ _bad = invalid  # one wording for every setting error
 
 
 def _float(settings: Settings | None, key: str, low: float, high: float) -> float:
-    value = _get(settings, key)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise _bad(key, value, "a number") from None
-    if not low <= number <= high:
-        raise _bad(key, value, f"between {low:g} and {high:g}")
-    return number
+    return parse_float(key, _get(settings, key), low, high)
 
 
 def _int(settings: Settings | None, key: str, low: int) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmsearch.errors import ConfigError
-from mmsearch.settings import Settings, invalid, parse_bool
+from mmsearch.settings import Settings, invalid, parse_bool, parse_float
 
 DEFAULTS: dict[str, Any] = {
     # Never two frames of one shot closer than this: a fast-cut trailer still costs <= 1 vector/s.
@@ -38,14 +38,7 @@ _bad = invalid  # one wording for every setting error
 
 
 def _float(settings: Settings | None, key: str, low: float, high: float) -> float:
-    value = _get(settings, key)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise _bad(key, value, "a number") from None
-    if not low <= number <= high:
-        raise _bad(key, value, f"between {low:g} and {high:g}")
-    return number
+    return parse_float(key, _get(settings, key), low, high)
 
 
 def _bool(settings: Settings | None, key: str) -> bool:
