@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..engine import Engine
 from ..errors import MMSearchError
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 class Group(click.Group):
@@ -28,6 +30,8 @@ class Group(click.Group):
 
 
 def open_engine(ctx: click.Context, announce: bool = True) -> Engine:
+    from ..engine import Engine  # imported on use: `mmsearch --help` need not load FAISS
+
     obj = ctx.find_root().obj
     engine = Engine.open(obj["index"], db=obj["db"], embedders=obj["embedders"])
     if announce and engine.space_note:

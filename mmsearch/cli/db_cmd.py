@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..engine import default_index_dir
 from ..settings import Settings
-from ..store import db as store_db
 
 
 def register(cli: click.Group) -> None:
@@ -24,6 +22,9 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """Apply pending schema migrations to the index database (back it up first)."""
+    from ..engine import default_index_dir  # imported on use, as the engine loads FAISS
+    from ..store import db as store_db
+
     obj = ctx.find_root().obj
     index_dir = Path(obj["index"] or Settings().get("index") or default_index_dir()).expanduser().resolve()
     url = obj["db"] or Settings.load(index_dir if index_dir.exists() else None).get("db") or store_db.default_url(index_dir)
