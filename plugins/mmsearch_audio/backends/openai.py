@@ -13,7 +13,7 @@ from mmsearch.errors import ModelUnavailableError
 
 from ..config import AudioConfig
 from ..convert import openai_checkpoint
-from ..gates import TimeMap, speech_regions
+from ..gates import gated_speech
 from ..weights import resolve_model
 from . import DecodeOptions, TranscriptSegment
 
@@ -66,11 +66,10 @@ class OpenAIWhisper:
         import whisper
 
         # The same gate faster-whisper applies with vad_filter: only speech reaches the decoder.
-        regions = speech_regions(audio, options.vad)
-        if not regions:
+        gated = gated_speech(audio, options.vad)
+        if gated is None:
             return
-        timemap = TimeMap(regions)
-        speech = np.concatenate([audio[s:e] for s, e in regions]).astype(np.float32)
+        timemap, speech = gated
         language = options.language
         if language is None and not self.model.is_multilingual:
             language = "en"
