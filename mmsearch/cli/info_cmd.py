@@ -43,13 +43,16 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def plugins(as_json: bool) -> None:
-    """Installed plugins, the hooks each implements and what each registered."""
+    """Installed plugins, the hooks each implements and what each registered; disabled ones with why."""
     pm = make_plugin_manager()
     rows = describe_plugins(pm, Registry(pm, Settings()))
     if as_json:
         echo_json(rows)
         return
     for row in rows:
+        if row["status"] == "failed":
+            click.echo(f"{row['name']}: FAILED, disabled: {row['reason']}")
+            continue
         registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers") if row[what]]
         origin = f" [{row['distribution']}]" if row["distribution"] else ""
         click.echo(f"{row['name']}{origin}: hooks {', '.join(row['hooks'])}" + (f"; {'; '.join(registered)}" if registered else ""))
