@@ -6,6 +6,7 @@ import click
 
 from ..plugins import Registry, describe_plugins, make_plugin_manager
 from ..settings import Settings
+from ..spaces import default_order
 from .common import echo_json, human_bytes, open_engine
 
 
@@ -65,7 +66,7 @@ def models(as_json: bool) -> None:
     pm = make_plugin_manager()
     registry = Registry(pm, Settings())
     rows = []
-    for entry in sorted(registry.embedders.values(), key=lambda r: (-r.obj.priority, r.name)):
+    for entry in sorted(registry.embedders.values(), key=lambda r: default_order(r.obj)):  # the default first
         embedder = entry.obj
         info = embedder.info()
         rows.append({"name": entry.name, "plugin": entry.plugin, "space": embedder.space.key, "dim": int(embedder.dim),
