@@ -5,7 +5,7 @@ A hook implementation may accept any subset of a spec's arguments, by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,15 +17,26 @@ if TYPE_CHECKING:
     from .search.fusion import Fuser
     from .modality import Modality
     from .settings import Settings
+    from .transcriber import Transcriber
 
 hookspec = pluggy.HookspecMarker("mmsearch")
 
 
 @hookspec
-def register_modalities(register: Callable[[Modality], None], settings: Settings) -> None:
+def register_transcribers(register: Callable[[Transcriber], None], settings: Settings) -> None:
+    """Register :class:`~mmsearch.transcriber.Transcriber` instances (speech to timed text) by
+    calling ``register(transcriber)``. Runs before ``register_modalities``, which receives them."""
+
+
+@hookspec
+def register_modalities(
+    register: Callable[[Modality], None], settings: Settings, transcribers: Mapping[str, Transcriber]
+) -> None:
     """Register :class:`~mmsearch.Modality` instances by calling ``register(modality)``.
 
     When two modalities accept a file, the one registered first wins; built-ins register last.
+    ``transcribers`` holds the registered transcribers by name (empty when none is installed):
+    a modality that needs speech as text takes one from there instead of importing a plugin.
     """
 
 

@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import pluggy
@@ -20,6 +21,7 @@ from .extras import MissingExtraError
 from .search.fusion import Fuser
 from .modality import Modality
 from .settings import Settings
+from .transcriber import Transcriber
 
 PROJECT = "mmsearch"
 #: Comma-separated entry-point names to load; unset loads all, empty loads none.
@@ -172,7 +174,10 @@ class Registry:
         self.modalities: dict[str, Registered] = {}
         self.embedders: dict[str, Registered] = {}
         self.fusers: dict[str, Registered] = {}
-        self._collect("register_modalities", Modality, self.modalities, settings=settings)
+        self.transcribers: dict[str, Registered] = {}
+        self._collect("register_transcribers", Transcriber, self.transcribers, settings=settings)
+        transcribers = MappingProxyType({name: entry.obj for name, entry in self.transcribers.items()})
+        self._collect("register_modalities", Modality, self.modalities, settings=settings, transcribers=transcribers)
         self._collect("register_embedders", Embedder, self.embedders, settings=settings)
         self._collect("register_fusers", Fuser, self.fusers)
 
@@ -196,7 +201,7 @@ class Registry:
                 disable(self.pm, plugin_name, f"{where}{_describe(exc)}")
 
     def _drop(self, plugin_name: str) -> None:
-        for table in (self.modalities, self.embedders, self.fusers):
+        for table in (self.transcribers, self.modalities, self.embedders, self.fusers):
             for name in [n for n, r in table.items() if r.plugin == plugin_name]:
                 del table[name]
 
@@ -241,9 +246,10 @@ def describe_plugins(pm: PluginManager, registry: Registry) -> list[dict[str, An
                 "modalities": sorted(r.name for r in registry.modalities.values() if r.plugin == name),
                 "embedders": sorted(r.name for r in registry.embedders.values() if r.plugin == name),
                 "fusers": sorted(r.name for r in registry.fusers.values() if r.plugin == name),
+                "transcribers": sorted(r.name for r in registry.transcribers.values() if r.plugin == name),
             }
         )
     for failure in pm.failures.values():
         rows.append({"name": failure.name, "status": "failed", "reason": failure.reason, "hooks": [],
-                     "distribution": pm.versions.get(failure.name), "modalities": [], "embedders": [], "fusers": []})
+                     "distribution": pm.versions.get(failure.name), "modalities": [], "embedders": [], "fusers": [], "transcribers": []})
     return sorted(rows, key=lambda row: row["name"])

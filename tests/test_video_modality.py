@@ -29,7 +29,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> VideoMedia:
 
 @pytest.fixture(scope="session")
 def video() -> VideoModality:
-    return VideoModality(Settings(environ={}))
+    from mmsearch_audio import WhisperTranscriber
+
+    settings = Settings(environ={})
+    return VideoModality(settings, WhisperTranscriber(settings))
 
 
 @pytest.fixture(scope="session")

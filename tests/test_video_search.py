@@ -45,7 +45,7 @@ def indexed(media: VideoMedia, tmp_path_factory: pytest.TempPathFactory) -> Iter
         (library / name).write_text(text + "\n")
     installed = {ep.name for ep in metadata.entry_points(group="mmsearch")}
     mp = pytest.MonkeyPatch()
-    mp.setenv("MMSEARCH_LOAD_PLUGINS", ",".join(n for n in ("video", "text", "lite") if n in installed))
+    mp.setenv("MMSEARCH_LOAD_PLUGINS", ",".join(n for n in ("video", "audio", "text", "lite") if n in installed))
     plugins = [m for n, m in (("video", mmsearch_video), ("lite", lite)) if n not in installed]
     engine = mmsearch.Engine.open(tmp_path_factory.mktemp("video-index"), embedders=["lite"], plugins=plugins)
     summary = engine.index([library])

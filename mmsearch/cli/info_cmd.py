@@ -54,7 +54,7 @@ def plugins(as_json: bool) -> None:
         if row["status"] == "failed":
             click.echo(f"{row['name']}: FAILED, disabled: {row['reason']}")
             continue
-        registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers") if row[what]]
+        registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers", "transcribers") if row[what]]
         origin = f" [{row['distribution']}]" if row["distribution"] else ""
         click.echo(f"{row['name']}{origin}: hooks {', '.join(row['hooks'])}" + (f"; {'; '.join(registered)}" if registered else ""))
 
