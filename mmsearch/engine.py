@@ -16,7 +16,7 @@ from .errors import MMSearchError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
-from .plugins import Registry, make_plugin_manager
+from .plugins import Registry, make_plugin_manager, notify_index_finished
 from .search.query import Query
 from .search.searcher import Searcher
 from .settings import Settings
@@ -120,7 +120,9 @@ class Engine:
             workers=workers,
             batch_segments=self.settings.get_int("batch_size"),
         )
-        return index_paths(ctx, paths, retry_failed, progress)
+        summary = index_paths(ctx, paths, retry_failed, progress)
+        notify_index_finished(self.pm, summary, self)  # the index_finished hook
+        return summary
 
     def _ignored(self, path: Path) -> bool:
         return bool(self.pm.hook.ignore_path(path=path, settings=self.settings))

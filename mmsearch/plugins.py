@@ -20,7 +20,7 @@ from .errors import MMSearchError, PluginError
 from .extras import MissingExtraError
 from .search.fusion import Fuser
 from .modality import Modality
-from .settings import Settings
+from .settings import Settings, SettingsSection
 from .transcriber import Transcriber
 
 PROJECT = "mmsearch"
@@ -175,6 +175,9 @@ class Registry:
         self.embedders: dict[str, Registered] = {}
         self.fusers: dict[str, Registered] = {}
         self.transcribers: dict[str, Registered] = {}
+        self.settings_sections: dict[str, Registered] = {}
+        self._collect("register_settings", SettingsSection, self.settings_sections)
+        settings.check(entry.obj for entry in self.settings_sections.values())  # typos stop here
         self._collect("register_transcribers", Transcriber, self.transcribers, settings=settings)
         transcribers = MappingProxyType({name: entry.obj for name, entry in self.transcribers.items()})
         self._collect("register_modalities", Modality, self.modalities, settings=settings, transcribers=transcribers)
@@ -201,7 +204,7 @@ class Registry:
                 disable(self.pm, plugin_name, f"{where}{_describe(exc)}")
 
     def _drop(self, plugin_name: str) -> None:
-        for table in (self.transcribers, self.modalities, self.embedders, self.fusers):
+        for table in (self.settings_sections, self.transcribers, self.modalities, self.embedders, self.fusers):
             for name in [n for n, r in table.items() if r.plugin == plugin_name]:
                 del table[name]
 
@@ -229,6 +232,17 @@ class Registry:
             if entry.obj.accepts(path):
                 return entry.obj
         return None
+
+
+def notify_index_finished(pm: PluginManager, summary: Any, engine: Any) -> None:
+    """The ``index_finished`` hook, each implementation on its own: one that raises is disabled
+    with a warning and the others still run; the indexing run's result stands."""
+    for impl in pm.hook.index_finished.get_hookimpls()[::-1]:
+        args = {"summary": summary, "engine": engine}
+        try:
+            impl.function(**{name: args[name] for name in impl.argnames})
+        except Exception as exc:  # noqa: BLE001 - the index is already written; keep it that way
+            disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin), f"index_finished raised {_describe(exc)}")
 
 
 def describe_plugins(pm: PluginManager, registry: Registry) -> list[dict[str, Any]]:
