@@ -74,3 +74,24 @@ def test_hook_index_finished(library: Path, open_engine) -> None:  # type: ignor
     assert heard == [(summary.added, engine)] and summary.added > 0
     engine.index([library])
     assert len(heard) == 2, "every run is announced, the broken listener no longer is"
+
+
+def test_plugin_command_gets_a_context_that_opens_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+    from click.testing import CliRunner
+
+    from mmsearch.cli import cli
+    from mmsearch.cli.context import CliContext
+
+    @click.command("count-segments")
+    @click.pass_obj
+    def count_segments(obj: CliContext) -> None:
+        assert isinstance(obj, CliContext)
+        with obj.open_engine(announce=False) as engine:
+            click.echo(f"{obj.embedders} {engine.status().segments}")
+
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")
+    monkeypatch.setitem(cli.commands, "count-segments", count_segments)
+    result = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "--embedder", "hash", "count-segments"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "('hash',) 0"
