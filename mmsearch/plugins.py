@@ -250,6 +250,8 @@ def describe_plugins(pm: PluginManager, registry: Registry) -> list[dict[str, An
     plugins with ``status: "failed"`` and the reason."""
     rows = []
     for name, plugin in pm.list_name_plugin():
+        if plugin is None:  # blocked: a disabled plugin, listed below with its reason
+            continue
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         rows.append(
             {

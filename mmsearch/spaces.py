@@ -80,7 +80,8 @@ def _choose_for_new_index(registry: Registry, requested: Sequence[str] | None) -
         return [registry.embedders[name].obj for name in requested], None
     candidates = sorted((r.obj for r in registry.embedders.values()), key=default_order)
     if not candidates:
-        raise ConfigError("no embedder is installed; install mmsearch with its built-in plugins (see README)")
+        raise ConfigError('no embedder is installed; install one: pip install "mmsearch[lite]" (offline) '
+                          'or "mmsearch[clip]" (see `mmsearch plugins` for disabled ones)')
     passed_over: list[str] = []
     details: list[str] = []
     for embedder in candidates:

@@ -55,10 +55,13 @@ def _one_line_warnings() -> None:
     from ..plugins import PluginWarning
 
     original = warnings.showwarning
+    shown: set[str] = set()  # a command may build the plugin manager twice: say each thing once
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, PluginWarning):
-            click.echo(f"Warning: {message}", err=True)
+            if str(message) not in shown:
+                shown.add(str(message))
+                click.echo(f"Warning: {message}", err=True)
         else:
             original(message, category, *args, **kwargs)
 
