@@ -6,7 +6,6 @@ import click
 
 from ..plugins import Registry, describe_plugins, make_plugin_manager
 from ..settings import Settings
-from ..spaces import default_order
 from .common import echo_json, human_bytes, open_engine
 
 
@@ -63,6 +62,8 @@ def plugins(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def models(as_json: bool) -> None:
     """Embedders, their spaces, where their weights come from and whether they work here offline."""
+    from ..spaces import default_order  # imported on use: it loads SQLAlchemy, `--help` need not
+
     pm = make_plugin_manager()
     registry = Registry(pm, Settings())
     rows = []
