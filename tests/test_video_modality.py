@@ -19,6 +19,8 @@ from mmsearch.types import IMAGE, TEXT, Segment
 from mmsearch_video import VideoConfig, VideoModality
 from mmsearch_video.sampler import Action, SceneSampler
 
+pytestmark = pytest.mark.slow  # real Whisper weights for the narration, real videos
+
 LOOK = 0.25  # seconds between looks at the default analysis_fps
 
 

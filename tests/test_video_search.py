@@ -16,6 +16,8 @@ import mmsearch
 
 import mmsearch_video
 
+pytestmark = pytest.mark.slow  # real lite and Whisper weights
+
 lite = pytest.importorskip("mmsearch_lite")
 if lite.towers.missing_packages():
     pytest.skip(f"lite embedder packages not installed: {lite.towers.missing_packages()}", allow_module_level=True)
