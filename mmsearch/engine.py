@@ -16,7 +16,7 @@ from .errors import MMSearchError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
-from .plugins import Registry, make_plugin_manager, notify_index_finished
+from .plugins import Registry, first_answer, make_plugin_manager, notify_index_finished
 from .search.query import Query
 from .search.searcher import Searcher
 from .settings import Settings
@@ -125,7 +125,7 @@ class Engine:
         return summary
 
     def _ignored(self, path: Path) -> bool:
-        return bool(self.pm.hook.ignore_path(path=path, settings=self.settings))
+        return bool(first_answer(self.pm, "ignore_path", path=path, settings=self.settings))  # isolates a raising plugin
 
     def remove(self, paths: Sequence[str | os.PathLike[str]]) -> int:
         """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""

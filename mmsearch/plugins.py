@@ -234,6 +234,22 @@ class Registry:
         return None
 
 
+def first_answer(pm: PluginManager, hook_name: str, **kwargs: Any) -> Any:
+    """A ``firstresult`` hook (``ignore_path``) called implementation by implementation, in
+    pluggy's order: one that raises is disabled with a warning and the next one answers."""
+    for impl in getattr(pm.hook, hook_name).get_hookimpls()[::-1]:
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        try:
+            answer = impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the walk
+            disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin), f"{hook_name} raised {_describe(exc)}")
+            continue
+        if answer is not None:
+            return answer
+    return None
+
+
 def notify_index_finished(pm: PluginManager, summary: Any, engine: Any) -> None:
     """The ``index_finished`` hook, each implementation on its own: one that raises is disabled
     with a warning and the others still run; the indexing run's result stands."""

@@ -111,3 +111,16 @@ def test_cli_help_and_plugins_survive_broken_plugins(broken_plugins: Path) -> No
     assert rows["text"]["status"] == "ok"
     plain = _cli("plugins", env_extra=env)
     assert "broken_hook: FAILED, disabled: register_modalities raised RuntimeError: disk on fire" in plain.stdout, plain.stdout
+
+
+def test_ignore_path_that_raises_disables_only_that_plugin(library: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    class Crashy:
+        @hookimpl(tryfirst=True)
+        def ignore_path(self, path: Path) -> bool | None:
+            raise OSError("cannot stat the exclusion list")
+
+    engine = open_engine(plugins=[fake_plugin(), Crashy()])
+    with pytest.warns(PluginWarning, match="ignore_path raised OSError: cannot stat the exclusion list"):
+        summary = engine.index([library])
+    assert summary.added > 0
+    assert not any(h.path.startswith(".hidden/") for h in engine.search("cat", k=50)), "the default rule still answers"
