@@ -81,7 +81,7 @@ def format_hit(rank: int, hit: Hit) -> str:
         where = loc.describe() if loc.start is not None else (f"p. {loc.page}" if loc.page is not None else "")
         if where:
             line += f" {where}"
-        if best.text and (loc.start is not None or loc.page is not None):
+        if best.text and (loc.start is not None or loc.page is not None or loc.box is not None):  # box: OCR text
             text = " ".join(best.text.split())
             line += f' "{text[:SNIPPET]}{"…" if len(text) > SNIPPET else ""}"'
     return line

@@ -11,7 +11,7 @@ from mmsearch.chunking import chunk_text
 from mmsearch.types import TEXT, Locator, Segment, Source
 
 from .config import OcrConfig
-from .tesseract import Word, has_text_lines, read_words
+from .tesseract import Word, has_text_lines, read_words, tesseract_ready
 
 #: OCR reads the file itself when it is an image larger than the payload (the image modality
 #: downsizes photos for embedding, which leaves screenshot text unreadable) up to this size.
@@ -23,6 +23,8 @@ SCANNED_PAGE_CHARS = 20
 
 
 def ocr_segments(source: Source, segment: Segment, config: OcrConfig) -> list[Segment]:
+    if config.mode == "auto" and not tesseract_ready(config.lang):
+        return []  # asked for nothing explicitly: index without OCR (warned once) rather than fail every file
     image = picture(source, segment.payload)
     if image is None:
         return []

@@ -47,6 +47,24 @@ def tessdata_dir(lang: str) -> Path:
     )
 
 
+_ready: dict[str, bool] = {}
+
+
+def tesseract_ready(lang: str) -> bool:
+    """Whether Tesseract can run for ``lang``; says why once (a log warning) when it cannot."""
+    if lang not in _ready:
+        try:
+            import tesserocr  # noqa: F401
+
+            tessdata_dir(lang)
+            _ready[lang] = True
+        except (ImportError, ModelUnavailableError) as exc:
+            log.warning("OCR is off: %s", exc if isinstance(exc, ModelUnavailableError) else
+                        f"tesserocr is not installed ({exc}); pip install 'mmsearch[documents]'")
+            _ready[lang] = False
+    return _ready[lang]
+
+
 def _api(lang: str):  # noqa: ANN202 - tesserocr has no type stubs
     import tesserocr
 
