@@ -6,7 +6,6 @@ import posixpath
 import zipfile
 from pathlib import Path
 
-from .html import read_html
 from .model import Document, Paragraph, clean, iso
 
 #: Office files are zips: refuse one that would inflate past this (a zip bomb, or not a document).
@@ -70,12 +69,16 @@ def read_odt(path: Path) -> Document:
 
 
 def read_html_file(path: Path) -> Document:
+    from .html import read_html
+
     return read_html(path.read_bytes())
 
 
 def read_epub(path: Path) -> Document:
     """EPUB 2/3: container.xml names the package (OPF), whose spine orders the XHTML chapters."""
     from bs4 import BeautifulSoup
+
+    from .html import read_html
 
     _check_zip(path, "EPUB")
     with zipfile.ZipFile(path) as zf:

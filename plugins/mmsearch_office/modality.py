@@ -13,6 +13,10 @@ from mmsearch.types import TEXT, Locator, Segment, Source
 from .formats import READERS
 
 
+#: import name -> the PyPI distribution that provides it
+_PYPI = {"docx": "python-docx", "odf": "odfpy", "bs4": "beautifulsoup4", "lxml": "lxml"}
+
+
 class DocumentModality(Modality):
     name = "document"
     kinds = frozenset({TEXT})
@@ -23,7 +27,11 @@ class DocumentModality(Modality):
         self.overlap = overlap
 
     def extract(self, source: Source) -> Iterator[Segment]:
-        document = READERS[source.path.suffix.lower()](source.path)
+        try:
+            document = READERS[source.path.suffix.lower()](source.path)
+        except ImportError as exc:  # the documents extra is optional: say which install reads this file
+            raise ValueError(f"reading {source.path.suffix} files needs {_PYPI.get(exc.name or '', exc.name or str(exc))} "
+                             "(pip install 'mmsearch[documents]')") from None
         # Paragraphs joined by blank lines, so the chunker prefers to cut between them.
         starts, parts, offset = [], [], 0
         for para in document.paragraphs:

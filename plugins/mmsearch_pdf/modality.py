@@ -10,8 +10,6 @@ from mmsearch.chunking import chunk_text
 from mmsearch.modality import Modality
 from mmsearch.types import IMAGE, TEXT, Locator, Segment, Source
 
-from .reader import PdfReader, pages
-
 
 class PdfModality(Modality):
     name = "pdf"
@@ -27,6 +25,10 @@ class PdfModality(Modality):
         self.render_dpi = render_dpi
 
     def extract(self, source: Source) -> Iterator[Segment]:
+        try:  # imported here so that mmsearch runs (without PDFs) when the documents extra is absent
+            from .reader import PdfReader, pages
+        except ImportError as exc:
+            raise ValueError(f"reading PDFs needs pypdfium2 ({exc}); pip install 'mmsearch[documents]'") from None
         with PdfReader(source.path) as reader:
             info = reader.info()
             if info.pages == 0:
