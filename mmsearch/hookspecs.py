@@ -5,7 +5,7 @@ A hook implementation may accept any subset of a spec's arguments, by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from .modality import Modality
     from .engine import Engine
     from .settings import Settings, SettingsSection
-    from .types import IndexSummary
     from .transcriber import Transcriber
+    from .types import IndexSummary, Segment, Source
 
 hookspec = pluggy.HookspecMarker("mmsearch")
 
@@ -96,3 +96,18 @@ def index_finished(summary: IndexSummary, engine: Engine) -> None:
 def ignore_path(path: Path, settings: Settings) -> bool | None:
     """Return ``True`` to skip ``path`` while walking a library, ``False`` to keep it,
     ``None`` to leave the decision to other plugins. The first non-``None`` answer wins."""
+
+
+@hookspec
+def extra_segments(source: Source, modality: str, segment: Segment, settings: Settings) -> Iterable[Segment] | None:
+    """Contribute segments derived from ``segment``, which the modality named ``modality`` yielded
+    for ``source``; they join the same media, after it. Return ``None`` (or nothing) to add none.
+
+    This is how one plugin adds to another's media without importing it: the OCR plugin reads the
+    text in an ``image`` segment (a photo, a scanned PDF page) and returns ``text`` segments with
+    the same page and the region they cover (``Locator.box``). ``segment.payload`` is the decoded
+    payload as the modality yielded it (an image may be downscaled for embedding; ``source.path``
+    is the file, to decode again at full resolution). Called once per segment in the extracting
+    thread, so implementations must be thread-safe; keep it cheap when there is nothing to add.
+    Segments returned may be of any kind an embedder takes. An exception fails the file alone.
+    """

@@ -16,12 +16,13 @@ import pluggy
 
 from . import defaults, hookspecs
 from .embedder import Embedder
-from .errors import MMSearchError, PluginError
+from .errors import ExtractError, MMSearchError, PluginError
 from .extras import MissingExtraError
 from .search.fusion import Fuser
-from .modality import Modality
+from .modality import Modality, describe_exception
 from .settings import Settings, SettingsSection
 from .transcriber import Transcriber
+from .types import Segment, Source
 
 PROJECT = "mmsearch"
 #: Comma-separated entry-point names to load; unset loads all, empty loads none.
@@ -226,6 +227,27 @@ class Registry:
             found[name] = Registered(name, plugin_name, obj)
 
         return register
+
+    @property
+    def adds_segments(self) -> bool:
+        """Whether any plugin implements ``extra_segments`` (else indexing skips the call)."""
+        return bool(self.pm.hook.extra_segments.get_hookimpls())
+
+    def extra_segments(self, source: Source, modality: str, segment: Segment) -> list[Segment]:
+        """The segments plugins derive from ``segment`` (the ``extra_segments`` hook), checked."""
+        try:
+            results = self.pm.hook.extra_segments(source=source, modality=modality, segment=segment, settings=self.settings)
+        except MMSearchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plugin failing on one file fails that file only
+            raise ExtractError(source.relpath, f"extra segments failed: {describe_exception(exc)}") from exc
+        out: list[Segment] = []
+        for result in results:
+            for extra in result or ():
+                if not isinstance(extra, Segment):
+                    raise PluginError(f"an extra_segments plugin returned {type(extra).__name__}, not a Segment")
+                out.append(extra)
+        return out
 
     def modality_for(self, path: Any) -> Modality | None:
         for entry in self.modalities.values():

@@ -71,14 +71,17 @@ def join_words(words: tuple[str, ...]) -> str:
 
 
 def format_hit(rank: int, hit: Hit) -> str:
-    """``  1. 0.912  /lib/clip.mp4#t=83.2 @ 01:23–01:31 "…text…"``: the path is a deep link."""
+    """``  1. 0.912  /lib/clip.mp4#t=83.2 @ 01:23–01:31 "…text…"`` or
+    ``  2. 0.874  /lib/manual.pdf#page=212 p. 212 "…text…"``: the path is a deep link."""
     line = f"{rank:>3}. {hit.score:.3f}  {hit.link()}"
     best = hit.best
     if best is not None:
-        where = best.locator.describe() if best.locator.start is not None or best.locator.page is not None else ""
+        loc = best.locator
+        # A page names where to look in a long document; character offsets would only be noise.
+        where = loc.describe() if loc.start is not None else (f"p. {loc.page}" if loc.page is not None else "")
         if where:
             line += f" {where}"
-        if best.text and best.locator.start is not None:
+        if best.text and (loc.start is not None or loc.page is not None or loc.box is not None):  # box: OCR text
             text = " ".join(best.text.split())
             line += f' "{text[:SNIPPET]}{"…" if len(text) > SNIPPET else ""}"'
     return line

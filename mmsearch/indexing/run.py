@@ -42,6 +42,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
               "renamed": len(todo.renamed), "failed": 0, "skipped": 0, "segments": 0}
     failures: list[FileReport] = []
     jobs: list[pipeline.Job] = []
+    derive = ctx.registry.extra_segments if ctx.registry.adds_segments else None
     for item, old in [(f, None) for f in todo.new] + todo.changed:
         modality = ctx.registry.modality_for(item.path)
         if modality is None:
@@ -50,7 +51,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 todo.removed.append(old)
                 counts["removed"] += 1
             continue
-        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path)))
+        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
     if jobs:  # a missing model fails now, before any file is touched; a no-op run loads none
         for embedder in ctx.embedders:
             embedder.ensure_loaded()

@@ -30,6 +30,10 @@ def media_condition(filters: Filters, dialect: str) -> ColumnElement[bool]:
         conds.append(Media.size >= filters.min_size)
     if filters.max_size is not None:
         conds.append(Media.size <= filters.max_size)
+    if filters.title:
+        conds.append(Media.title.icontains(filters.title, autoescape=True))
+    if filters.author:
+        conds.append(Media.author.icontains(filters.author, autoescape=True))
     return and_(*conds)
 
 

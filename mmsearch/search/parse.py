@@ -2,7 +2,7 @@
 
     query   := item*
     item    := filter | [sign] [weight ":"] atom | "+"
-    filter  := ("type" | "path" | "after" | "before" | "size") ":" value
+    filter  := ("type" | "path" | "after" | "before" | "size" | "title" | "author") ":" value
     atom    := '"' text '"' | "file:" path | path-of-an-existing-file | word+
     sign    := "-" (push down) | "+" (a separator; parts are added anyway)
 
@@ -10,7 +10,8 @@ Unquoted words run together into one text part until an operator, a quote, a fil
 ends the run: ``red car - night sky`` is "red car" minus "night sky". ``2:"golden retriever"``
 weighs a part twice. Filters may appear anywhere: ``type:image,video``, ``path:"2024/*"``,
 ``after:2021``, ``before:2022-06-30`` (dates YYYY[-MM[-DD]], local time; ``after`` includes the
-day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``.
+day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``, and for documents
+``title:"annual report"``, ``author:smith`` (the metadata contains it, ignoring case).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..errors import QueryError
 from ..types import TEXT
 from .query import Filters, Query, QueryPart, file_part
 
-FILTER_KEYS = ("type", "path", "after", "before", "size")
+FILTER_KEYS = ("type", "path", "after", "before", "size", "title", "author")
 _WEIGHT = re.compile(r"(\d+(?:\.\d+)?):(?=[^\s\d])")  # "12:30" stays text
 _KEY = re.compile(r"([A-Za-z]+):")
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -138,7 +139,7 @@ def parse(text: str) -> Query:
 
 
 _EXAMPLES = {"type": "type:image", "path": 'path:"photos/*"', "after": "after:2021-06", "before": "before:2022",
-             "size": "size:>10MB", "file": "file:./ref.jpg"}
+             "size": "size:>10MB", "file": "file:./ref.jpg", "title": 'title:"annual report"', "author": "author:smith"}
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:
@@ -172,8 +173,8 @@ def _filter(state: _State, name: str, value: str, pos: int) -> None:
         if not kinds:
             raise error(text, pos, "type: needs a modality, e.g. type:image or type:image,video")
         state.types |= kinds
-    elif name == "path":
-        state.filters["path"] = value
+    elif name in ("path", "title", "author"):
+        state.filters[name] = value
     elif name in ("after", "before"):
         state.filters[name] = _date(text, pos, value, upper=False)
     else:

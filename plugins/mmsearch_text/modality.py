@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from mmsearch.modality import Modality
 from mmsearch.types import TEXT, Locator, Segment, Source
 
-from .chunking import chunk_spans
+from mmsearch.chunking import chunk_spans
 
 _CONTROL_OK = {"\n", "\r", "\t", "\f"}
 
