@@ -44,8 +44,10 @@ def url_for(sock: socket.socket, host: str) -> str:
 
 
 def serve(engine: Engine, open_engine: Callable[[], Engine], config: ServerConfig, sock: socket.socket, host: str,
-          announce: Callable[[str], None] = lambda line: print(line, file=sys.stderr), log_level: str = "warning") -> None:
-    """Serve until interrupted (Ctrl-C, SIGTERM), with the discovery file in place meanwhile."""
+          announce: Callable[[str], None] = lambda line: print(line, file=sys.stderr), log_level: str = "warning",
+          started: Callable[[uvicorn.Server], None] | None = None) -> None:
+    """Serve until interrupted (Ctrl-C, SIGTERM), with the discovery file in place meanwhile.
+    ``started`` receives the uvicorn server before it runs (tests stop it with ``should_exit``)."""
     url = url_for(sock, host)
     index_dir: Path = engine.index_dir
     info = discovery.Discovery(url, os.getpid(), socket.gethostname(), str(index_dir),
@@ -56,6 +58,8 @@ def serve(engine: Engine, open_engine: Callable[[], Engine], config: ServerConfi
     try:
         announce(f"Serving {index_dir} at {url}/ (API docs at {url}/docs); `mmsearch search` on this index now uses it. "
                  "Ctrl-C to stop.")
+        if started is not None:
+            started(server)
         server.run(sockets=[sock])
     finally:
         discovery.remove(index_dir, os.getpid())
