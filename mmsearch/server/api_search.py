@@ -8,9 +8,9 @@ import tempfile
 import time
 from dataclasses import asdict
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
@@ -64,9 +64,13 @@ def _parse(q: str) -> SearchQuery | None:
 
 
 def _save(upload: UploadFile, folder: Path, n: int) -> str:
-    # Only the suffix is kept from the client's name: it selects the modality; the name is ours.
-    suffix = re.sub(r"[^A-Za-z0-9.]", "", Path(upload.filename or "").suffix)[:12]
-    target = folder / f"example-{n}{suffix}"
+    """A private copy under the client's base name (query labels and leg names show it, as in
+    the CLI); only that last component is kept, so the name cannot point anywhere."""
+    name = unquote(PurePath(upload.filename or "").name).replace("/", "_").replace("\\", "_").replace("\x00", "")
+    if name in ("", ".", ".."):
+        name = f"example-{n}"
+    target = folder / str(n) / name
+    target.parent.mkdir()
     with target.open("wb") as out:
         while chunk := upload.file.read(1 << 20):
             out.write(chunk)
