@@ -137,3 +137,16 @@ def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def test_cli_does_not_import_the_server_stack(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom mmsearch.cli import main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'httpx') if m in sys.modules))")
+    for args in (["--help"], ["search", "--help"]):
+        out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True,
+                             env={**os.environ, "MMSEARCH_PLUGINS": "mmsearch.testing.plugin"}).stdout
+        assert out.strip().splitlines()[-1] == "[]", (args, out)
