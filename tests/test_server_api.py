@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -14,7 +16,11 @@ pytest.importorskip("fastapi", reason="the server extra is not installed: pip in
 from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from conftest import tagged_png  # noqa: E402
+
 from mmsearch.server.app import create_app  # noqa: E402
+from mmsearch.testing import fake_plugin  # noqa: E402
+from mmsearch.testing.fakes import HashEmbedder  # noqa: E402
 
 
 @pytest.fixture
@@ -134,3 +140,55 @@ def test_video_thumbnail_is_the_frame_at_the_evidence(open_engine, tmp_path: Pat
 
     assert distance(0.5, "chelsea") < distance(0.5, "rocket")
     assert distance(3.0, "rocket") < distance(3.0, "chelsea")
+
+
+class SlowHash(HashEmbedder):
+    """The HashEmbedder, 50 ms per batch: a job that takes long enough to watch and cancel."""
+
+    def embed_batch(self, kind, payloads):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return super().embed_batch(kind, payloads)
+
+
+def _many(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    for i in range(count):
+        tagged_png(folder / f"zebra-{i:03d}.png", f"zebra {i}")
+    return folder
+
+
+def test_job_progress_streams_as_server_sent_events(open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = open_engine()
+    engine.index([library])
+    new = _many(library / "new", 12)
+    api = TestClient(create_app(engine, open_engine))
+    job = api.post("/api/jobs", json={"path": str(new)}).json()
+    with api.stream("GET", f"/api/jobs/{job['id']}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[len("data: "):]) for line in stream.iter_lines() if line.startswith("data: ")]
+    assert events[-1]["state"] == "done" and events[-1]["summary"]["added"] == 12
+    assert [e["done"] for e in events] == sorted(e["done"] for e in events)
+    assert api.get(f"/api/jobs/{job['id']}").json()["state"] == "done"
+    assert api.get("/api/search", params={"q": "zebra", "path": "zebra-*", "k": 50}).json()["hits"].__len__() == 12
+
+
+def test_a_cancelled_job_keeps_what_it_committed(open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
+    def slow():  # type: ignore[no-untyped-def]
+        return open_engine(plugins=[fake_plugin(SlowHash())], settings={"batch_size": 1, "workers": 1})
+
+    engine = slow()
+    engine.index([library])
+    new = _many(library / "new", 80)
+    api = TestClient(create_app(engine, slow))
+    job = api.post("/api/jobs", json={"path": str(new)}).json()
+    while api.get(f"/api/jobs/{job['id']}").json()["done"] < 2:
+        time.sleep(0.05)
+    assert api.post("/api/jobs", json={"path": str(new)}).status_code == 409  # one job at a time
+    assert api.post("/api/remove", json={"paths": [str(new)]}).status_code == 409
+    api.delete(f"/api/jobs/{job['id']}")
+    ended = api.app.state.mmsearch.jobs.wait(job["id"], 30)
+    assert ended.state == "cancelled"
+    kept = api.get("/api/search", params={"q": "zebra", "path": "zebra-*", "k": 100}).json()["hits"]
+    assert 2 <= len(kept) < 80
+    again = api.post("/api/jobs", json={"path": str(new)}).json()  # picks up where it stopped
+    assert api.app.state.mmsearch.jobs.wait(again["id"], 60).summary["added"] == 80 - len(kept)
