@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -82,8 +83,6 @@ def main() -> int:
     import mmsearch
     from mmsearch.server.config import ServerConfig
     from mmsearch.server.run import bind, serve
-
-    import threading
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)

@@ -92,3 +92,10 @@ def test_page_search_thumbnails_and_video_at_evidence_time(browser, open_engine,
         text.click()
         mark = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#viewer-body mark"))
         assert mark[0].text.strip()
+        browser.find_element(By.ID, "viewer-close").click()
+        # Phone width: no sideways scrolling, two columns of results.
+        browser.set_window_size(390, 844)
+        wait.until(lambda d: d.execute_script("return window.innerWidth") <= 400)
+        assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        columns = browser.execute_script("return getComputedStyle(document.getElementById('results')).gridTemplateColumns")
+        assert len(columns.split()) == 2, columns
