@@ -6,7 +6,8 @@ For each size, a synthetic library (media with five text segments of pseudo-word
 vectors in the embedder's space, written straight into SQL: ``synthetic.py``) is served by a real
 ``mmsearch serve`` process on 127.0.0.1. Measured from a client process:
 
-* warm: ``GET /api/search`` latency over keep-alive HTTP (encode + legs + fusion + JSON), p50/p99;
+* warm: ``GET /api/search`` latency over keep-alive HTTP (encode + legs + fusion + JSON), p50/p99,
+  and the server's CPU time per search (wall time on a shared machine also measures the others);
 * CLI: wall time of ``mmsearch search WORDS`` finding the server through its discovery file,
   and of ``mmsearch search --no-server WORDS`` (loads the model, opens the index), in the same run.
 
@@ -20,7 +21,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -36,8 +36,8 @@ SEGMENTS_PER_MEDIA = 5
 
 
 def _cli() -> list[str]:
-    script = shutil.which("mmsearch") or str(Path(sys.executable).with_name("mmsearch"))
-    return [script]
+    # This interpreter's mmsearch (what the console script runs), not whichever is first on PATH.
+    return [sys.executable, "-c", "import sys; from mmsearch.cli import main; sys.exit(main())"]
 
 
 def build(directory: Path, size: int, embedder: str, seed: int = 0) -> list[str]:
@@ -78,6 +78,16 @@ def start_server(directory: Path, timeout: float = 600) -> tuple[subprocess.Pope
     raise RuntimeError("mmsearch serve did not start in time")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux): the server's own cost per search,
+    which does not depend on how busy the rest of the machine is, unlike wall time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def warm_latency(url: str, queries: list[str]) -> tuple[float, float]:
     target = urlparse(url)
     conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
@@ -115,7 +125,9 @@ def run(size: int, n_queries: int, cli_runs: int, embedder: str) -> dict[str, An
         built = time.perf_counter() - began
         proc, url = start_server(directory)
         try:
+            cpu_before = cpu_seconds(proc.pid)
             p50, p99 = warm_latency(url, queries[: n_queries + 3])
+            cpu_ms = (cpu_seconds(proc.pid) - cpu_before) * 1000 / (n_queries + 3)
             warm_s, warm_out = cli_seconds(directory, queries[-1], cli_runs)
             cold_s, cold_out = cli_seconds(directory, queries[-1], cli_runs, "--no-server")
         finally:
@@ -123,7 +135,7 @@ def run(size: int, n_queries: int, cli_runs: int, embedder: str) -> dict[str, An
             proc.wait(60)
         from ..server import discovery
 
-        return {"size": size, "p50": p50, "p99": p99, "cli_server_s": warm_s, "cli_cold_s": cold_s,
+        return {"size": size, "p50": p50, "p99": p99, "cpu_ms": cpu_ms, "load": os.getloadavg()[0], "cli_server_s": warm_s, "cli_cold_s": cold_s,
                 "same_output": warm_out == cold_out, "built_s": built,
                 "discovery_removed": not (directory / discovery.FILE).exists()}
 
@@ -136,11 +148,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--embedder", default="lite")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    print(f"{'segments':>9} {'p50 ms':>7} {'p99 ms':>7} {'CLI+server s':>13} {'CLI cold s':>11} {'ratio':>6}  same output")
+    print(f"{'segments':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'CLI+server s':>13} {'CLI cold s':>11} {'ratio':>6}  same output")
     for size in (int(s) for s in args.sizes.split(",")):
         r = run(size, args.queries, args.cli_runs, args.embedder)
-        print(f"{r['size']:>9} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['cli_server_s']:>13.2f} {r['cli_cold_s']:>11.2f} "
-              f"{r['cli_cold_s'] / r['cli_server_s']:>5.1f}x  {r['same_output']} (build {r['built_s']:.0f} s)", flush=True)
+        print(f"{r['size']:>9} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['cpu_ms']:>7.1f} {r['cli_server_s']:>13.2f} {r['cli_cold_s']:>11.2f} "
+              f"{r['cli_cold_s'] / r['cli_server_s']:>5.1f}x  {r['same_output']} (build {r['built_s']:.0f} s; load average {r['load']:.1f} on {os.cpu_count()} cores)", flush=True)
         if not r["discovery_removed"]:
             print("  warning: the server left its discovery file behind", flush=True)
     return 0
