@@ -32,6 +32,8 @@ class IndexContext:
     ignore: Callable[[Path], bool]
     workers: int
     batch_segments: int
+    #: Extracts, embeds and writes the jobs: the in-process pipeline, or e.g. a RayRunner.
+    runner: Callable[..., None] = pipeline.run
 
 
 def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
@@ -88,7 +90,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
             report(rep)
 
     try:
-        pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
+        ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
     finally:
         for space in ctx.spaces:
             space.indexes.save()
