@@ -168,6 +168,8 @@ class RayRunner:
             compute=data.ActorPoolStrategy(size=actors),
             num_cpus=self.options.cpus_per_worker,
             num_gpus=self.options.gpus_per_worker if gpus > 0 else None,
+            # Per dataset, not per ray.init: the cluster may have been started by someone else.
+            runtime_env={"env_vars": _forwarded_env()},
         )
         written: set[int] = set()
         batch: list[pipeline.Extracted] = []
@@ -196,8 +198,7 @@ class RayRunner:
         if ray.is_initialized():
             return
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
-        env = {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)}
-        kwargs: dict[str, Any] = {"runtime_env": {"env_vars": env}, "log_to_driver": False, "logging_level": "ERROR"}
+        kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": "ERROR"}
         address = self.options.address
         try:
             if address:
@@ -214,6 +215,10 @@ class RayRunner:
             return max(1, int(gpus // max(self.options.gpus_per_worker, 1e-6)))
         cpus = float(ray.cluster_resources().get("CPU", 1))
         return max(1, int(cpus // max(2 * self.options.cpus_per_worker, 1e-6)))
+
+
+def _forwarded_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES)}
 
 
 def _portable(settings: Settings) -> Settings:
