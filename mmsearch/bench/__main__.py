@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"embed": "mmsearch.bench.embed", "query": "mmsearch.bench.query"}
+BENCHMARKS = {"embed": "mmsearch.bench.embed", "query": "mmsearch.bench.query", "ray": "mmsearch.bench.ray"}
 
 
 def main(argv: list[str]) -> int:

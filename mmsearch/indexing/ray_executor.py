@@ -130,6 +130,8 @@ class _ExtractWorker:
 class RayRunner:
     """A drop-in for :func:`pipeline.run` that sends extraction and embedding to Ray."""
 
+    loads_models_here = False  # each worker loads them; a missing model fails its constructor
+
     def __init__(self, settings: Settings, plugins: Sequence[object], options: RayOptions) -> None:
         self.settings = settings
         self.plugins = list(plugins)

@@ -53,7 +53,9 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 counts["removed"] += 1
             continue
         jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path)))
-    if jobs:  # a missing model fails now, before any file is touched; a no-op run loads none
+    # A missing model fails now, before any file is touched; a no-op run loads none, and a
+    # runner whose workers hold the models (Ray) loads none here.
+    if jobs and getattr(ctx.runner, "loads_models_here", True):
         for embedder in ctx.embedders:
             embedder.ensure_loaded()
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
