@@ -232,3 +232,23 @@ def test_cli_executor_ray(cluster: str, tmp_path: Path) -> None:
                          env=env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
     assert "4 added" in out.stdout and "1 failed" in out.stdout and "Traceback" not in out.stderr
+
+
+def test_a_worker_with_another_model_is_refused(cluster: str, tmp_path: Path) -> None:
+    from mmsearch.testing.fakes import HashEmbedder
+
+    class Drifting(HashEmbedder):
+        """Reports a different model in every process, as a node with other weights would."""
+
+        @property  # type: ignore[override]
+        def model(self) -> str:
+            return f"hash-{os.getpid()}"
+
+        @model.setter
+        def model(self, value: str) -> None:
+            pass
+
+    lib = make_library(tmp_path, notes=0)
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin(Drifting())]) as engine:
+        with pytest.raises(mmsearch.MMSearchError, match=r"^Ray worker on .* where the index uses hash:hash-\d+; install the same"):
+            engine.index([lib], executor="ray", ray_address=cluster)

@@ -21,8 +21,9 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +177,7 @@ class RayRunner:
         written: set[int] = set()
         batch: list[pipeline.Extracted] = []
         pending = 0
-        for rows in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+        for rows in _translated(dataset.iter_batches(batch_size=None, batch_format="numpy")):
             for blob in rows["result"]:
                 result: _Result = pickle.loads(blob)
                 if result.key in written:  # a retried batch delivered twice: keep the first
@@ -196,7 +197,7 @@ class RayRunner:
     def _connect(self, ray: Any) -> None:
         # Ray's own INFO lines would interleave with the progress bar; failures still surface.
         for name in ("ray", "ray.data"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         if ray.is_initialized():
             return
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
@@ -217,6 +218,30 @@ class RayRunner:
             return max(1, int(gpus // max(self.options.gpus_per_worker, 1e-6)))
         cpus = float(ray.cluster_resources().get("CPU", 1))
         return max(1, int(cpus // max(2 * self.options.cpus_per_worker, 1e-6)))
+
+
+_WORKER_ERROR = re.compile(r"mmsearch\.errors\.\w+: ([^\n]+)")
+
+
+def _translated(batches: Iterable[Any]) -> Iterator[Any]:
+    """Ray's batches, with a worker's MMSearchError (a missing model, a mismatched space)
+    surfacing as itself rather than as Ray's wrapped traceback."""
+    try:
+        yield from batches
+    except MMSearchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Ray wraps worker errors in its own types
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, MMSearchError):
+                raise MMSearchError(str(cause)) from exc
+            cause = getattr(cause, "cause", None) or cause.__cause__
+        # An actor that died in its constructor carries the worker's error only as text.
+        said = _WORKER_ERROR.search(str(exc))
+        if said:
+            raise MMSearchError(said.group(1).strip()) from exc
+        text = " ".join(str(exc).split())[:300]
+        raise MMSearchError(f"the Ray run failed: {type(exc).__name__}: {text}; what was written before is kept, run again to resume") from exc
 
 
 def _forwarded_env() -> dict[str, str]:
