@@ -112,6 +112,14 @@ class Embedder(ABC):
 
     # -- owned by the base class -------------------------------------------------------------
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Shipped to another process (a Ray worker), an embedder loads its own weights there:
+        # a lock cannot be pickled, and a loaded flag without the weights would be a lie.
+        state = dict(self.__dict__)
+        state.pop("_load_lock", None)
+        state.pop("_loaded", None)
+        return state
+
     @property
     def space(self) -> Space:
         return Space(embedder=self.name, model=self.model, dim=int(self.dim), kinds=frozenset(self.kinds))
