@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mmsearch_text.chunking import chunk_spans
+from mmsearch.chunking import chunk_spans
 
 # Words from a small alphabet, joined by the separators the chunker breaks on, plus raw text
 # (no spaces at all: CJK, URLs, base64) and arbitrary unicode.
