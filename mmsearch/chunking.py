@@ -49,12 +49,16 @@ def chunk_spans(text: str, size: int, overlap: int) -> Iterator[tuple[int, int]]
         raise ValueError("chunk size must be positive")
     overlap = max(0, min(overlap, size // 2))
     start, n = 0, len(text)
+    last_end = 0
     while start < n:
         end = min(n, start + size)
         if end < n:
             end = _best_break(text, start + size // 2, end)
         if text[start:end].strip():
-            yield _trim(text, start, end)
+            span = _trim(text, start, end)
+            if span[1] > last_end:  # trimmed, a window can shrink to text the last chunk already holds
+                last_end = span[1]
+                yield span
         if end >= n:
             break
         start = max(end - overlap, start + 1)

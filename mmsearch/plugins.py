@@ -103,7 +103,7 @@ def _register(pm: PluginManager, plugin: object, name: str | None) -> None:
 
 def _disable_unknown_hooks(pm: PluginManager) -> None:
     """pluggy's check_pending stops at the first unknown hook; this names every plugin with one."""
-    known = [n for n in vars(hookspecs) if not n.startswith("_")]
+    known = [n for n, f in vars(hookspecs).items() if hasattr(f, f"{PROJECT}_spec")]
     for hook_name, caller in list(vars(pm.hook).items()):
         if hook_name.startswith("_") or caller.has_spec():
             continue
@@ -111,7 +111,7 @@ def _disable_unknown_hooks(pm: PluginManager) -> None:
             if impl.optionalhook:
                 continue
             close = difflib.get_close_matches(hook_name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(pm.hook.__dict__.keys() & set(known)))}"
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(known))}"
             disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin), f"implements unknown hook {hook_name!r}{hint}")
 
 

@@ -1,6 +1,6 @@
 """Property tests (hypothesis) for the text chunker: whatever the text, chunks stay within the size
 an embedder reads, never begin or end in whitespace, come in order, and together cover every
-non-blank character (nothing is silently dropped)."""
+non-blank character (nothing is silently dropped), each adding text the previous one lacks."""
 
 from __future__ import annotations
 
@@ -23,14 +23,16 @@ OVERLAP = st.integers(min_value=0, max_value=400)
 @given(text=TEXT, size=SIZE, overlap=OVERLAP)
 @example(text="a" * 50, size=8, overlap=0)  # one long word: must not vanish after the first chunk
 @example(text="猫" * 40, size=10, overlap=3)  # no spaces at all (CJK)
+@example(text="?? ? ", size=2, overlap=1)  # a trimmed window inside the last chunk: no duplicate
 def test_chunks_fit_are_trimmed_ordered_and_cover_the_text(text: str, size: int, overlap: int) -> None:
     spans = list(chunk_spans(text, size, overlap))
     for start, end in spans:
         assert 0 <= start < end <= len(text), (start, end)
         assert end - start <= size, f"chunk {start}-{end} is longer than {size}"
         assert not text[start].isspace() and not text[end - 1].isspace(), f"chunk {start}-{end} not trimmed"
-    starts = [s for s, _ in spans]
-    assert starts == sorted(set(starts)), "chunks must come in order, each starting after the last"
+    starts, ends = [s for s, _ in spans], [e for _, e in spans]
+    assert starts == sorted(starts), "chunks must come in text order"
+    assert all(a < b for a, b in zip(ends, ends[1:])), f"a chunk adds nothing the previous one holds: {spans}"
     covered = bytearray(len(text))
     for start, end in spans:
         covered[start:end] = b"\x01" * (end - start)
