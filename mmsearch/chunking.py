@@ -58,8 +58,9 @@ def chunk_spans(text: str, size: int, overlap: int) -> Iterator[tuple[int, int]]
         if end >= n:
             break
         start = max(end - overlap, start + 1)
-        # Restart on a word boundary so no chunk begins mid-word.
-        while 0 < start < n and not text[start - 1].isspace():
+        # Restart on a word boundary so no chunk begins mid-word, but never past this chunk's
+        # end: text without spaces (CJK, a URL) would otherwise be skipped to its end, unindexed.
+        while 0 < start < end and not text[start - 1].isspace():
             start += 1
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 import click
 
 from ..errors import QueryError
 from ..types import Hit
 from .common import echo_json, open_engine
+
+if TYPE_CHECKING:
+    from ..search.query import Query
+    from ..server.client import Client
 
 SNIPPET = 100
 
@@ -28,9 +35,13 @@ def register(cli: click.Group) -> None:
 @click.option("--fuser", default="weighted", show_default=True, help="How legs combine: weighted or rrf (or a plugin's).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.option("--explain", is_flag=True, help="Show the legs, raw and calibrated scores and evidence of each result.")
+@click.option("--server", "server_url", envvar="MMSEARCH_SERVER",
+              help="Ask this `mmsearch serve` URL [env MMSEARCH_SERVER; default: the index's running server, if any].")
+@click.option("--no-server", is_flag=True, help="Search in this process even when a server for the index is running.")
 @click.pass_context
 def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], k: int, offset: int, types: tuple[str, ...],
-           path_glob: str | None, min_score: float | None, fuser: str, as_json: bool, explain: bool) -> None:
+           path_glob: str | None, min_score: float | None, fuser: str, as_json: bool, explain: bool, server_url: str | None,
+           no_server: bool) -> None:
     """Search the index. The query is text and/or example files, with weights, negatives and filters:
 
     \b
@@ -38,18 +49,46 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
       mmsearch search '"red car" + ./ref.jpg - night type:image after:2021'
       mmsearch search '2:"golden retriever" -cat path:"pets/*" size:<5MB'
     """
+    query = build_query(join_words(words), images, types, path_glob)
+    client = None if no_server else _server_client(ctx, server_url)
+    if client is not None:  # a warm server for this index: no model load here
+        hits = client.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+    else:
+        with open_engine(ctx) as engine:
+            check_types(query, set(engine.registry.modalities))
+            hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+    print_hits(hits, offset, as_json, explain)
+
+
+def build_query(text: str, images: tuple[str, ...], types: tuple[str, ...], path_glob: str | None) -> Query:
     from ..search.query import Filters, Query, file_part
 
-    text = join_words(words)
     extra = [file_part(image) for image in images]
     query = Query.parse(text).with_parts(extra) if text.strip() else Query.build(files=images)
-    query = query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
-    with open_engine(ctx) as engine:
-        known = set(engine.registry.modalities)
-        unknown = sorted(set(query.filters.types) - known)
-        if unknown:
-            raise QueryError(f"unknown --type {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
-        hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+    return query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
+
+
+def check_types(query: Query, known: set[str]) -> None:
+    """The same refusal in-process and in a server (which sends it back as the error line)."""
+    unknown = sorted(set(query.filters.types) - known)
+    if unknown:
+        raise QueryError(f"unknown --type {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
+
+
+def _server_client(ctx: click.Context, url: str | None) -> Client | None:
+    """``--server URL`` (must answer), else the live server of this index (a stale one is ignored)."""
+    from ..server import client
+
+    obj = ctx.find_root().obj
+    if url:
+        chosen = client.Client(url, os.environ.get(client.TOKEN_ENV) or None)
+        chosen.health()
+        return chosen
+    return client.for_index(obj["index"], obj["db"])
+
+
+def print_hits(hits: list[Hit], offset: int, as_json: bool, explain: bool) -> None:
+    """The one output format, whether the hits came from this process or from a server."""
     if as_json:
         echo_json([h.to_dict() for h in hits])
         return

@@ -32,6 +32,8 @@ class IndexContext:
     ignore: Callable[[Path], bool]
     workers: int
     batch_segments: int
+    #: Extracts, embeds and writes the jobs: the in-process pipeline, or e.g. a RayRunner.
+    runner: Callable[..., None] = pipeline.run
 
 
 def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
@@ -52,7 +54,9 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 counts["removed"] += 1
             continue
         jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
-    if jobs:  # a missing model fails now, before any file is touched; a no-op run loads none
+    # A missing model fails now, before any file is touched; a no-op run loads none, and a
+    # runner whose workers hold the models (Ray) loads none here.
+    if jobs and getattr(ctx.runner, "loads_models_here", True):
         for embedder in ctx.embedders:
             embedder.ensure_loaded()
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
@@ -89,7 +93,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
             report(rep)
 
     try:
-        pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
+        ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
     finally:
         for space in ctx.spaces:
             space.indexes.save()
