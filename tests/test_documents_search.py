@@ -5,6 +5,7 @@ their page or region, metadata filters (SQLite and PostgreSQL), broken files fai
 from __future__ import annotations
 
 from collections.abc import Iterable
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import mmsearch
 from mmsearch import hookimpl
 from mmsearch.cli import cli
 from mmsearch.testing.documents import document_library, write_docx, write_pdf
-from mmsearch.types import TEXT, Locator, Segment, Source
+from mmsearch.types import TEXT, Evidence, Hit, Locator, Segment, Source
 
 from mmsearch_ocr.tesseract import tesseract_ready
 
@@ -118,3 +119,20 @@ def test_lite_finds_the_page_of_a_paraphrase_the_scan_and_the_screenshot(docs: P
         for query, (path, page) in cases.items():
             hit = engine.search(query, k=3)[0]
             assert (hit.path, hit.best.locator.page if hit.best else None) == (path, page), query
+
+
+def test_title_author_filters_and_ocr_boxes_survive_the_server_wire() -> None:
+    """The CLI hands a parsed query to a running server and rebuilds its hits: nothing of the
+    document filters or the OCR region may be lost on the way."""
+    from mmsearch.search.query import Query
+    from mmsearch.server.api_search import hit_out
+    from mmsearch.server.wire import hit_from_wire, query_from_wire, query_to_wire
+
+    query = Query.parse('boiler title:"user manual" author:acme after:2019')
+    data, files = query_to_wire(query)
+    assert query_from_wire(json.loads(json.dumps(data)), files) == query
+    evidence = Evidence(7, TEXT, Locator(page=3, char_start=0, char_end=9, box=(0.1, 0.2, 0.5, 0.3)), "Firewall", "leg", 0.9, 0.4)
+    hit = Hit(1, "scan.pdf", "/lib/scan.pdf", "pdf", 0.9, (evidence,), {"leg": 0.9})
+    wire = json.loads(hit_out(hit, {}, explain=False).model_dump_json())
+    assert wire["link"] == "/lib/scan.pdf#page=3"
+    assert hit_from_wire(wire).best == evidence

@@ -90,3 +90,14 @@ def test_words_text_and_boxes_line_up() -> None:
     (segment,) = to_segments(ws, (200, 200), page=None)
     assert segment.text == "Exit only\n\nGate"
     np.testing.assert_allclose(segment.locator.box, (0.05, 0.05, 0.5, 0.65))  # type: ignore[arg-type]
+
+
+def test_the_mode_reads_from_an_ocr_table_and_the_short_env_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsearch_ocr.config import OcrConfig
+
+    monkeypatch.delenv("MMSEARCH_OCR", raising=False)
+    (tmp_path / "mmsearch.toml").write_text('[ocr]\nmode = "never"\nlang = "eng+deu"\n')
+    config = OcrConfig.from_settings(Settings.load(tmp_path))
+    assert config.mode == "never" and config.lang == "eng+deu"
+    monkeypatch.setenv("MMSEARCH_OCR", "always")
+    assert OcrConfig.from_settings(Settings.load(tmp_path)).mode == "always"

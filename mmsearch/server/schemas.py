@@ -18,6 +18,7 @@ class LocatorOut(BaseModel):
     char_start: int | None = None
     char_end: int | None = None
     page: int | None = None
+    box: tuple[float, float, float, float] | None = None  # OCR'd text: (left, top, right, bottom), fractions
 
 
 class EvidenceOut(BaseModel):

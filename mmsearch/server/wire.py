@@ -29,7 +29,7 @@ def query_to_wire(query: Query) -> tuple[dict[str, Any], list[str]]:
         parts.append({"kind": part.kind, "value": value, "weight": part.weight})
     f = query.filters
     filters = {"types": sorted(f.types), "path": f.path, "after": _iso(f.after), "before": _iso(f.before),
-               "min_size": f.min_size, "max_size": f.max_size}
+               "min_size": f.min_size, "max_size": f.max_size, "title": f.title, "author": f.author}
     return {"parts": parts, "filters": filters}, files
 
 
@@ -48,7 +48,7 @@ def query_from_wire(data: dict[str, Any], uploads: list[str]) -> Query:
             parts.append(QueryPart(kind, value, weight))
         f = data.get("filters") or {}
         filters = Filters(frozenset(f.get("types") or ()), f.get("path"), _date(f.get("after")), _date(f.get("before")),
-                          f.get("min_size"), f.get("max_size"))
+                          f.get("min_size"), f.get("max_size"), f.get("title"), f.get("author"))
     except (KeyError, TypeError, ValueError) as exc:
         raise QueryError(f"malformed query JSON ({exc}); send {{'parts': [...], 'filters': {{...}}}}") from None
     return Query(tuple(parts), filters)
@@ -56,12 +56,17 @@ def query_from_wire(data: dict[str, Any], uploads: list[str]) -> Query:
 
 def hit_from_wire(data: dict[str, Any]) -> Hit:
     evidence = tuple(
-        Evidence(int(e["segment_id"]), e["kind"], Locator(**e["locator"]), e.get("text"), e["leg"], float(e["score"]),
+        Evidence(int(e["segment_id"]), e["kind"], _locator(e["locator"]), e.get("text"), e["leg"], float(e["score"]),
                  float(e["raw_score"]))
         for e in data["evidence"]
     )
     return Hit(int(data["media_id"]), data["path"], data["abspath"], data["modality"], float(data["score"]), evidence,
                {k: float(v) for k, v in data["legs"].items()})
+
+
+def _locator(data: dict[str, Any]) -> Locator:
+    box = data.get("box")  # JSON has no tuples; the Locator the engine made holds one
+    return Locator(**{**data, "box": tuple(box)}) if box is not None else Locator(**data)
 
 
 def _iso(value: datetime | None) -> str | None:

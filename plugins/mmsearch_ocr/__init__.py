@@ -5,7 +5,7 @@ It reads no file of its own: through the ``extra_segments`` hook it looks at the
 segments other modalities yield (the ``image`` modality's photos, the ``pdf`` modality's page
 images) without importing them. Settings (``mmsearch.toml`` or ``MMSEARCH_OCR_*``):
 
-* ``ocr`` — ``"auto"`` (default: OCR where a cheap layout test finds text lines, and every PDF
+* ``ocr`` (or ``mode`` under ``[ocr]``) — ``"auto"`` (default: OCR where a cheap layout test finds text lines, and every PDF
   page image, which the pdf modality renders only for pages without a usable text layer),
   ``"always"``, or ``"never"``;
 * ``ocr.modalities`` (``"image,pdf"``) — whose image segments to read (video frames are left out:

@@ -18,9 +18,13 @@ class OcrConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OcrConfig:
-        mode = str(settings.get("ocr", "auto")).strip().lower()
+        # Two spellings: ``ocr`` (MMSEARCH_OCR, or a top-level TOML key) and ``ocr.mode`` (``mode``
+        # under an ``[ocr]`` table, which TOML forbids beside a top-level ``ocr`` key). The short one wins.
+        short = settings.get("ocr")
+        key = "ocr" if short is not None else "ocr.mode"
+        mode = str(short if short is not None else settings.get("ocr.mode", "auto")).strip().lower()
         if mode not in MODES:
-            raise invalid("ocr", mode, " or ".join(f'"{m}"' for m in MODES))
+            raise invalid(key, mode, " or ".join(f'"{m}"' for m in MODES))
         raw = settings.get("ocr.modalities", "image,pdf")
         names = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
         return cls(
