@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -25,6 +26,9 @@ def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tu
     """Search your own photos, documents, recordings and videos in plain words or by example."""
     split = [e.strip() for value in embedders for e in value.split(",") if e.strip()]
     ctx.obj = {"index": index_dir, "db": db, "embedders": split or None, "debug": debug}
+    if debug:  # what decoders warned about each file (routed to the "mmsearch.index" logger) and more
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("mmsearch").setLevel(logging.DEBUG)
 
 
 for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import MMSearchError
+from ..paths import printable
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -22,7 +24,7 @@ class Group(click.Group):
         except MMSearchError as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {printable(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; everything written before this point is kept.", err=True)
@@ -40,7 +42,29 @@ def open_engine(ctx: click.Context, announce: bool = True) -> Engine:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    # A file name that is not UTF-8 reaches us surrogate-escaped; JSON writes it as "\\udcff",
+    # which json.loads turns back into the same str (os.fsencode gives the original bytes).
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def index_location(ctx: click.Context) -> tuple[Path, bool]:
+    """The index directory the global options point at, and whether an index is there, found
+    without opening (which would create one)."""
+    from ..engine import default_index_dir  # imported on use: `mmsearch --help` need not load FAISS
+    from ..settings import Settings
+    from ..store.db import DB_FILE
+
+    obj = ctx.find_root().obj
+    index_dir = Path(obj["index"] or Settings().get("index") or default_index_dir()).expanduser().resolve()
+    if not index_dir.is_dir():
+        return index_dir, False
+    has_db = obj["db"] or Settings.load(index_dir).get("db")
+    return index_dir, bool(has_db) or (index_dir / DB_FILE).is_file()
+
+
+def no_index_yet(index_dir: Path) -> MMSearchError:
+    return MMSearchError(f"there is no index at {index_dir} yet; index a folder first: mmsearch index PATH")
 
 
 def human_bytes(n: int | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -31,7 +32,12 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
     click.echo(f"Demo library: {library}")
     with open_engine(ctx) as engine:
         click.echo(summary_line(engine.index([library])))
+        # The demo keeps its own index, so the user's default index holds only their files: each
+        # search is printed as the exact command that repeats it, --index included.
+        db = f" --db {shlex.quote(root['db'])}" if root["db"] else ""
+        again = f"mmsearch --index {shlex.quote(str(engine.index_dir))}{db} search"
         for query in demo_library.QUERIES:
-            click.echo(f'\nmmsearch search "{query}"')
+            click.echo(f"\n{again} {shlex.quote(query)}")
             for rank, hit in enumerate(engine.search(query, k=k), start=1):
                 click.echo(format_hit(rank, hit))
+        click.echo(f"\nSearch the demo library yourself with: {again} 'your words'")

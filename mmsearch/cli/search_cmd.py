@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 import click
 
-from ..errors import QueryError
+from ..errors import MMSearchError, QueryError
+from ..paths import printable
 from ..types import Hit
-from .common import echo_json, open_engine
+from .common import echo_json, index_location, no_index_yet, open_engine
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 SNIPPET = 100
 
@@ -44,11 +51,17 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
     extra = [file_part(image) for image in images]
     query = Query.parse(text).with_parts(extra) if text.strip() else Query.build(files=images)
     query = query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
+    index_dir, exists = index_location(ctx)
+    if not exists:  # opening would create an empty index as a side effect of a search
+        raise no_index_yet(index_dir)
     with open_engine(ctx) as engine:
         known = set(engine.registry.modalities)
         unknown = sorted(set(query.filters.types) - known)
         if unknown:
             raise QueryError(f"unknown --type {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
+        if not _holds_media(engine):
+            raise MMSearchError(f"the index at {engine.index_dir} holds no indexed files yet, so there is nothing to search; "
+                                f"add some with: mmsearch index PATH (see mmsearch status)")
         hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
     if as_json:
         echo_json([h.to_dict() for h in hits])
@@ -59,7 +72,24 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
     for rank, hit in enumerate(hits, start=offset + 1):
         click.echo(format_hit(rank, hit))
         if explain:
-            click.echo("\n".join("    " + line for line in hit.explain().splitlines()[1:]))
+            click.echo("\n".join("    " + line for line in shown(hit).explain().splitlines()[1:]))
+
+
+def _holds_media(engine: Engine) -> bool:
+    from sqlalchemy import select
+
+    from ..store.models import Media
+
+    with engine.db.connect() as conn:
+        return conn.scalar(select(Media.id).where(Media.status == "indexed").limit(1)) is not None
+
+
+def shown(hit: Hit) -> Hit:
+    """``hit`` with every name and text safe to print: a newline or escape sequence in a file
+    name would otherwise start a forged result line."""
+    evidence = tuple(replace(e, text=printable(e.text) if e.text else e.text) for e in hit.evidence)
+    legs = {printable(name): score for name, score in hit.legs.items()}
+    return replace(hit, path=printable(hit.path), abspath=printable(hit.abspath), evidence=evidence, legs=legs)
 
 
 def join_words(words: tuple[str, ...]) -> str:
@@ -72,6 +102,7 @@ def join_words(words: tuple[str, ...]) -> str:
 
 def format_hit(rank: int, hit: Hit) -> str:
     """``  1. 0.912  /lib/clip.mp4#t=83.2 @ 01:23–01:31 "…text…"``: the path is a deep link."""
+    hit = shown(hit)
     line = f"{rank:>3}. {hit.score:.3f}  {hit.link()}"
     best = hit.best
     if best is not None:
