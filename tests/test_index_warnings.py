@@ -62,6 +62,7 @@ def test_debug_prints_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     from mmsearch.cli import cli
 
     monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")
+    logging.getLogger("mmsearch").setLevel(logging.NOTSET)  # as a fresh process starts (an earlier --debug test may have set it)
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
