@@ -11,7 +11,7 @@ import platformdirs
 from .. import demo as demo_library
 from .common import open_engine
 from .index_cmd import summary_line
-from .search_cmd import format_hit
+from .search_cmd import format_hit, shown
 
 
 def register(cli: click.Group) -> None:
@@ -39,5 +39,5 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
         for query in demo_library.QUERIES:
             click.echo(f"\n{again} {shlex.quote(query)}")
             for rank, hit in enumerate(engine.search(query, k=k), start=1):
-                click.echo(format_hit(rank, hit))
+                click.echo(format_hit(rank, shown(hit)))
         click.echo(f"\nSearch the demo library yourself with: {again} 'your words'")

@@ -70,7 +70,7 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
         click.echo("No matches.", err=True)
         return
     for rank, hit in enumerate(hits, start=offset + 1):
-        click.echo(format_hit(rank, hit))
+        click.echo(format_hit(rank, shown(hit)))
         if explain:
             click.echo("\n".join("    " + line for line in shown(hit).explain().splitlines()[1:]))
 
@@ -102,7 +102,6 @@ def join_words(words: tuple[str, ...]) -> str:
 
 def format_hit(rank: int, hit: Hit) -> str:
     """``  1. 0.912  /lib/clip.mp4#t=83.2 @ 01:23–01:31 "…text…"``: the path is a deep link."""
-    hit = shown(hit)
     line = f"{rank:>3}. {hit.score:.3f}  {hit.link()}"
     best = hit.best
     if best is not None:

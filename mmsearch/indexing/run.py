@@ -63,7 +63,6 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 counts["removed"] += 1
             continue
         jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path)))
-    failures.extend(FileReport(item.relpath, "skipped", item.skip) for item in skipped)
     if jobs:  # a missing model fails now, before any file is touched; a no-op run loads none
         for embedder in ctx.embedders:
             embedder.ensure_loaded()
@@ -102,6 +101,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     finally:
         for space in ctx.spaces:
             space.indexes.save()
+    failures.extend(FileReport(item.relpath, "skipped", item.skip) for item in skipped)
     return IndexSummary(**counts, seconds=time.monotonic() - started, failures=tuple(failures))
 
 

@@ -51,6 +51,9 @@ class ImageModality(Modality):
     def extract(self, source: Source) -> Iterator[Segment]:
         try:
             image, meta = self.load(source)
+        except Image.DecompressionBombError as exc:  # Pillow's own refusal at open, before the size is known
+            pixels = re.search(r"\((\d+) pixels\)", str(exc))
+            raise self._too_big(int(pixels.group(1)) if pixels else 2 * (Image.MAX_IMAGE_PIXELS or 0)) from exc
         except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             # Pillow says "cannot identify image file '/x/y.jpg'" or "Truncated File Read": name the cause.
             detail = " ".join(str(exc).split()) or type(exc).__name__
@@ -59,12 +62,7 @@ class ImageModality(Modality):
 
     def load(self, source: Source) -> tuple[Image.Image, dict[str, object]]:
         """The image, upright, RGB, at most twice ``payload_side`` px, and its size and capture date."""
-        try:
-            opened = Image.open(source.path)
-        except Image.DecompressionBombError as exc:  # Pillow's own refusal, before the size is known
-            pixels = re.search(r"\((\d+) pixels\)", str(exc))
-            raise self._too_big(int(pixels.group(1)) if pixels else 2 * (Image.MAX_IMAGE_PIXELS or 0)) from exc
-        with opened as img:
+        with Image.open(source.path) as img:
             width, height = img.size
             if width * height > self.max_pixels:
                 raise self._too_big(width * height, (width, height))
