@@ -31,11 +31,12 @@ class Group(click.Group):
             ctx.exit(130)
 
 
-def open_engine(ctx: click.Context, announce: bool = True) -> Engine:
+def open_engine(ctx: click.Context, announce: bool = True, index: str | None = None) -> Engine:
+    """The Engine the global options name (``index``, when given, instead of ``--index``)."""
     from ..engine import Engine  # imported on use: `mmsearch --help` need not load FAISS
 
     obj = ctx.find_root().obj
-    engine = Engine.open(obj["index"], db=obj["db"], embedders=obj["embedders"])
+    engine = Engine.open(index or obj["index"], db=obj["db"], embedders=obj["embedders"])
     if announce and engine.space_note:
         click.echo(engine.space_note, err=True)
     return engine

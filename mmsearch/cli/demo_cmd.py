@@ -26,11 +26,10 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
     """Index a demo library (photos, clip-art, documents) and show what searching it returns."""
     root = ctx.find_root().obj
     target = Path(folder) if folder else Path(platformdirs.user_data_dir("mmsearch")) / "demo-library"
-    if root["index"] is None:
-        root["index"] = str(target.parent / "demo-index")
+    index = root["index"] or str(target.parent / "demo-index")  # its own index unless --index says otherwise
     library = demo_library.build(target)
     click.echo(f"Demo library: {library}")
-    with open_engine(ctx) as engine:
+    with open_engine(ctx, index=index) as engine:
         click.echo(summary_line(engine.index([library])))
         # The demo keeps its own index, so the user's default index holds only their files: each
         # search is printed as the exact command that repeats it, --index included.
