@@ -49,6 +49,25 @@ def echo_json(data: Any) -> None:
     click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
+def require_index(ctx: click.Context) -> None:
+    """Refuse, before opening (which would create an empty index), to read an index that does not exist."""
+    index_dir, exists = index_location(ctx)
+    if not exists:
+        raise MMSearchError(f"there is no index at {index_dir} yet; index a folder first: mmsearch index PATH")
+
+
+def require_media(engine: Engine) -> None:
+    """Refuse to search an index with nothing in it: "No matches" would blame the query."""
+    from sqlalchemy import select
+
+    from ..store.models import Media
+
+    with engine.db.connect() as conn:
+        if conn.scalar(select(Media.id).where(Media.status == "indexed").limit(1)) is None:
+            raise MMSearchError(f"the index at {engine.index_dir} holds no indexed files yet, so there is nothing to search; "
+                                f"add some with: mmsearch index PATH (see mmsearch status)")
+
+
 def index_location(ctx: click.Context) -> tuple[Path, bool]:
     """The index directory the global options point at, and whether an index is there, found
     without opening (which would create one)."""
@@ -63,17 +82,3 @@ def index_location(ctx: click.Context) -> tuple[Path, bool]:
     has_db = obj["db"] or Settings.load(index_dir).get("db")
     return index_dir, bool(has_db) or (index_dir / DB_FILE).is_file()
 
-
-def no_index_yet(index_dir: Path) -> MMSearchError:
-    return MMSearchError(f"there is no index at {index_dir} yet; index a folder first: mmsearch index PATH")
-
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"

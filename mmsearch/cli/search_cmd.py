@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import MMSearchError, QueryError
+from ..errors import QueryError
 from ..paths import printable
 from ..types import Hit
-from .common import echo_json, index_location, no_index_yet, open_engine
-
-if TYPE_CHECKING:
-    from ..engine import Engine
+from .common import echo_json, open_engine, require_index, require_media
 
 SNIPPET = 100
 
@@ -51,17 +47,13 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
     extra = [file_part(image) for image in images]
     query = Query.parse(text).with_parts(extra) if text.strip() else Query.build(files=images)
     query = query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
-    index_dir, exists = index_location(ctx)
-    if not exists:  # opening would create an empty index as a side effect of a search
-        raise no_index_yet(index_dir)
+    require_index(ctx)
     with open_engine(ctx) as engine:
         known = set(engine.registry.modalities)
         unknown = sorted(set(query.filters.types) - known)
         if unknown:
             raise QueryError(f"unknown --type {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
-        if not _holds_media(engine):
-            raise MMSearchError(f"the index at {engine.index_dir} holds no indexed files yet, so there is nothing to search; "
-                                f"add some with: mmsearch index PATH (see mmsearch status)")
+        require_media(engine)
         hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
     if as_json:
         echo_json([h.to_dict() for h in hits])
@@ -73,15 +65,6 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
         click.echo(format_hit(rank, shown(hit)))
         if explain:
             click.echo("\n".join("    " + line for line in shown(hit).explain().splitlines()[1:]))
-
-
-def _holds_media(engine: Engine) -> bool:
-    from sqlalchemy import select
-
-    from ..store.models import Media
-
-    with engine.db.connect() as conn:
-        return conn.scalar(select(Media.id).where(Media.status == "indexed").limit(1)) is not None
 
 
 def shown(hit: Hit) -> Hit:
