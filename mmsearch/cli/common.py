@@ -82,3 +82,13 @@ def index_location(ctx: click.Context) -> tuple[Path, bool]:
     has_db = obj["db"] or Settings.load(index_dir).get("db")
     return index_dir, bool(has_db) or (index_dir / DB_FILE).is_file()
 
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
