@@ -6,8 +6,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ..types import FileReport, IndexSummary
 from ..paths import printable
+from ..types import FileReport, IndexSummary
 from .common import echo_json, open_engine
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..paths import printable
 from ..plugins import Registry, describe_plugins, make_plugin_manager
 from ..settings import Settings
-from ..paths import printable
 from .common import echo_json, human_bytes, open_engine
 
 
