@@ -82,3 +82,45 @@ def test_debug_prints_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert debug.exit_code == 0, debug.output
     assert [r.getMessage() for r in records if r.levelno == logging.DEBUG and "odd header" in r.getMessage()] == [
         "d.grumpy: UserWarning: odd header in d.grumpy"]
+
+
+_LOGGING_LIBRARY = '''
+import logging, sys, warnings
+from pathlib import Path
+import mmsearch
+from mmsearch.modality import Modality
+from mmsearch.testing import fake_plugin
+from mmsearch.testing.fakes import hookimpl
+from mmsearch.types import TEXT, Segment
+
+class Chatty(Modality):  # logs the way pypdf does (logging.getLogger("pypdf").warning)
+    name, kinds, extensions = "chatty", frozenset({TEXT}), frozenset({".chatty"})
+    def extract(self, source):
+        logging.getLogger("pypdf._reader").warning("Ignoring wrong pointing object 6 0 (offset 0)")
+        warnings.warn("odd header", UserWarning)
+        yield Segment(kind=TEXT, payload="note", text="note")
+
+class Plugin:
+    @hookimpl
+    def register_modalities(self, register):
+        register(Chatty())
+
+lib = Path(sys.argv[1])
+with mmsearch.Engine.open(lib.parent / "index", embedders=["hash"], plugins=[fake_plugin(), Plugin()]) as engine:
+    print(engine.index([lib]).added)
+'''
+
+
+def test_library_log_records_stay_off_stderr(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.chatty").write_text("x")
+    # A child process: under pytest the root logger always has handlers, which hides what a
+    # plain process does with a library's warning (Python's last resort prints it to stderr).
+    done = subprocess.run([sys.executable, "-c", _LOGGING_LIBRARY, str(lib)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+    assert done.stderr == ""

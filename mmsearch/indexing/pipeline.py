@@ -6,10 +6,7 @@ processes; the window of files in flight is bounded, so memory does not grow wit
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,9 +20,9 @@ from ..errors import ExtractError, MMSearchError
 from ..modality import Modality, describe_exception
 from ..paths import storable
 from ..types import Segment, Source
+from . import quiet
 from .scan import Found, Known, file_hash
 
-log = logging.getLogger("mmsearch.index")
 FLUSH_SECONDS = 2.0  # write at least this often, so progress and crash-safety keep pace
 
 
@@ -50,22 +47,6 @@ class Extracted:
     warnings: list[str] = field(default_factory=list)  # what decoders warned about this file
 
 
-_current = threading.local()  # the Extracted a worker thread is working on, for warnings
-
-
-def _route_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                   file: object = None, line: str | None = None) -> None:
-    """``warnings.showwarning`` during a run: a decoder's warning (Pillow's palette transparency,
-    decompression bombs, pypdf) belongs to the file being read, not on the user's terminal."""
-    text = f"{category.__name__}: {' '.join(str(message).split())}"
-    item = getattr(_current, "item", None)
-    if item is not None:
-        item.warnings.append(text)
-        log.debug("%s: %s", item.job.found.relpath, text)
-    else:
-        log.debug("%s (%s:%s)", text, filename, lineno)
-
-
 def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> Extracted:
     """Extract and prepare one file. Segments of a streaming modality (hours of video) are
     embedded every ``stream_chunk`` segments as they come, so only vectors accumulate."""
@@ -73,7 +54,7 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> 
     if found.error is not None:
         return Extracted(job, error=found.error)
     item = Extracted(job, prepared=[[] for _ in embedders], vectors=[{} for _ in embedders])
-    _current.item = item
+    quiet.begin(found.relpath, item.warnings)  # this thread reads this file: decoders' warnings are its
     try:
         item.content_hash = job.content_hash or file_hash(found.path)
         source = Source(path=found.path, relpath=found.relpath, size=found.size)
@@ -94,8 +75,7 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> 
         raise
     except Exception as exc:  # noqa: BLE001 - a streamed chunk that breaks the model fails its file only
         item.error = f"embedding failed: {describe_exception(exc)}"
-    finally:
-        _current.item = None
+    quiet.end()
     if item.error is not None:
         item.error = storable(item.error)
     return item
@@ -153,11 +133,7 @@ def run(
     batch_segments: int,
 ) -> None:
     """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order."""
-    # One process-wide hook set here, on the calling thread: catch_warnings is not thread-safe,
-    # so the workers only say (thread-locally) which file they read.
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")  # every file's warnings, not only the first file's
-        warnings.showwarning = _route_warning
+    with quiet.routed_to_files():  # what decoders warn about goes to the file's record, not stderr
         _run(jobs, embedders, write, workers, batch_segments)
 
 
