@@ -24,11 +24,11 @@ from .common import Group
 @click.pass_context
 def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tuple[str, ...], debug: bool) -> None:
     """Search your own photos, documents, recordings and videos in plain words or by example."""
-    split = [e.strip() for value in embedders for e in value.split(",") if e.strip()]
-    ctx.obj = {"index": index_dir, "db": db, "embedders": split or None, "debug": debug}
     if debug:  # what decoders warned about each file (routed to the "mmsearch.index" logger) and more
         logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("mmsearch").setLevel(logging.DEBUG)
+    split = [e.strip() for value in embedders for e in value.split(",") if e.strip()]
+    ctx.obj = {"index": index_dir, "db": db, "embedders": split or None, "debug": debug}
 
 
 for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd):
