@@ -158,3 +158,25 @@ def test_a_large_text_file_is_read_in_bounded_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count > 24_000
     assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MB while reading a 24 MB file"
+
+
+def test_a_file_the_database_refuses_fails_alone(library: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import DataError
+
+    from mmsearch.indexing import writer
+
+    real = writer._upsert_media
+
+    def picky(session, item, stamp):  # type: ignore[no-untyped-def]
+        if item.job.found.relpath == "docs/pasta.txt" and item.error is None:
+            raise DataError("INSERT INTO media ...", {}, Exception("value too long for type character varying"))
+        return real(session, item, stamp)
+
+    monkeypatch.setattr(writer, "_upsert_media", picky)
+    engine = open_engine()
+    summary = engine.index([library])
+    assert (summary.added, summary.failed) == (4, 3)
+    assert _reasons(summary)["docs/pasta.txt"].startswith("cannot be stored in the index database:")
+    assert {h.path for h in engine.search("volcano cat rocket beach", k=50)} == {
+        "docs/volcano.md", "photos/cat.png", "photos/rocket.png", "photos/beach.png"}
+    assert "pasta.txt" in {Path(f.path).name for f in engine.status().failures}

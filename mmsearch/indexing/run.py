@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..embedder import Embedder
@@ -106,32 +106,46 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
 
 
 def _write_isolated(ctx: IndexContext, batch: list[pipeline.Extracted]) -> None:
-    """Write ``batch`` in one transaction; if the database refuses it, write file by file so that
-    one file it cannot store (a name or text it rejects) fails alone instead of the whole batch."""
+    """Write ``batch`` in one transaction; if the database refuses its content, write file by file
+    so that one file it cannot store (a name or text it rejects) fails alone instead of the whole
+    batch. A database that cannot be reached or written at all stops the run as before."""
     try:
-        _write(ctx, batch)
-        return
+        deltas = [_commit(ctx, batch)]
     except (SQLAlchemyError, ValueError) as exc:
-        if len(batch) == 1:
+        if _unavailable(exc):
             raise
         log.debug("batch write refused (%s); writing file by file", exc)
-    for item in batch:
-        try:
-            _write(ctx, [item])
-        except (SQLAlchemyError, ValueError) as exc:
-            item.error = pipeline.storable(f"cannot be stored in the index database: {' '.join(str(exc).split())[:300]}")
-            item.segments.clear()
-            try:  # record the failure; if even that is refused, the run's summary still names the file
-                _write(ctx, [item])
-            except (SQLAlchemyError, ValueError):
-                log.debug("%s: could not record the failure either", item.job.found.relpath)
+        deltas = [delta for item in batch if (delta := _commit_alone(ctx, item)) is not None]
+    with Session(ctx.db) as session:  # the FAISS caches follow what was committed
+        for delta in deltas:
+            writer.apply_delta(session, ctx.spaces, delta)
 
 
-def _write(ctx: IndexContext, batch: list[pipeline.Extracted]) -> None:
+def _commit_alone(ctx: IndexContext, item: pipeline.Extracted) -> writer.VectorDelta | None:
+    try:
+        return _commit(ctx, [item])
+    except (SQLAlchemyError, ValueError) as exc:
+        if _unavailable(exc):
+            raise
+        item.error = pipeline.storable(f"cannot be stored in the index database: {' '.join(str(exc).split())[:300]}")
+        item.segments.clear()
+    try:  # record the failure; if even that is refused, the run's summary still names the file
+        return _commit(ctx, [item])
+    except (SQLAlchemyError, ValueError) as exc:
+        if _unavailable(exc):
+            raise
+        log.debug("%s: could not record the failure either (%s)", item.job.found.relpath, exc)
+        return None
+
+
+def _unavailable(exc: Exception) -> bool:
+    """A database that is down, locked or full: no file's fault."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _commit(ctx: IndexContext, batch: list[pipeline.Extracted]) -> writer.VectorDelta:
     with Session(ctx.db) as session, session.begin():
-        delta = writer.write_extracted(session, batch, ctx.spaces)
-    with Session(ctx.db) as session:
-        writer.apply_delta(session, ctx.spaces, delta)
+        return writer.write_extracted(session, batch, ctx.spaces)
 
 
 def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str | None:
