@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .embedder import Embedder
-from .errors import MMSearchError
+from .errors import ConfigError, MMSearchError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
-from .plugins import Registry, make_plugin_manager
+from .plugins import Registry, first_answer, make_plugin_manager, notify_index_finished
 from .search.query import Query
 from .search.searcher import Searcher
 from .settings import Settings
@@ -39,7 +39,8 @@ class Engine:
         self.index_dir = index_dir
         self.db_url = db_url
         self.settings = settings
-        self.pm = make_plugin_manager(plugins)
+        self._plugins = list(plugins)  # kept for workers that build their own manager (Ray)
+        self.pm = make_plugin_manager(self._plugins)
         self.registry = Registry(self.pm, settings)
         self.db = store_db.create_db_engine(db_url)
         self._closed = False
@@ -106,10 +107,16 @@ class Engine:
 
     # -- indexing ------------------------------------------------------------------------------
 
-    def index(self, paths: Sequence[str | os.PathLike[str]], *, retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
+    def index(self, paths: Sequence[str | os.PathLike[str]], *, retry_failed: bool = False, progress: ProgressFn | None = None,
+              executor: str | None = None, ray_address: str | None = None) -> IndexSummary:
         """Bring the index up to date with ``paths`` (folders or files): new and changed files are
-        indexed, renamed ones moved, vanished ones removed. A bad file is recorded, never fatal."""
+        indexed, renamed ones moved, vanished ones removed. A bad file is recorded, never fatal.
+
+        ``executor`` is ``"local"`` (default, setting ``executor``) or ``"ray"``: extraction and
+        embedding then run on a Ray cluster (``ray_address``, setting ``ray.address``; a local
+        one when unset) while this process plans and writes."""
         self._check_open()
+        runner = self._runner(executor or str(self.settings.get("executor", "local")), ray_address)
         workers = self.settings.get_int("workers") or (os.cpu_count() or 1)
         ctx = IndexContext(
             db=self.db,
@@ -119,11 +126,25 @@ class Engine:
             ignore=self._ignored,
             workers=workers,
             batch_segments=self.settings.get_int("batch_size"),
+            runner=runner,
         )
-        return index_paths(ctx, paths, retry_failed, progress)
+        summary = index_paths(ctx, paths, retry_failed, progress)
+        notify_index_finished(self.pm, summary, self)  # the index_finished hook
+        return summary
+
+    def _runner(self, executor: str, ray_address: str | None) -> Callable[..., None]:
+        from .indexing import pipeline
+
+        if executor == "local":
+            return pipeline.run
+        if executor == "ray":
+            from .indexing.ray_executor import RayOptions, RayRunner
+
+            return RayRunner(self.settings, self._plugins, RayOptions.from_settings(self.settings, ray_address))
+        raise ConfigError(f"unknown executor {executor!r}; use 'local' or 'ray'")
 
     def _ignored(self, path: Path) -> bool:
-        return bool(self.pm.hook.ignore_path(path=path, settings=self.settings))
+        return bool(first_answer(self.pm, "ignore_path", path=path, settings=self.settings))  # isolates a raising plugin
 
     def remove(self, paths: Sequence[str | os.PathLike[str]]) -> int:
         """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""

@@ -12,7 +12,7 @@ from mmsearch.errors import ExtractError
 from mmsearch.testing import ModalityContract
 from mmsearch.testing.contracts import source_for
 from mmsearch_image.modality import ImageModality
-from mmsearch_text.chunking import chunk_spans
+from mmsearch.chunking import chunk_spans
 from mmsearch_text.modality import TextModality
 
 

@@ -128,4 +128,4 @@ def test_models_lists_the_test_embedder(run) -> None:  # type: ignore[no-untyped
     rows = json.loads(run("models", "--json").stdout)
     hash_row = next(r for r in rows if r["name"] == "hash")
     assert hash_row == {"name": "hash", "plugin": "mmsearch.testing.plugin", "space": "hash:hash-64", "dim": 64,
-                        "kinds": ["image", "text"], "available": True, "weights": "built in", "detail": ""}
+                        "kinds": ["image", "text"], "available": True, "weights": "none: word hashing, no trained weights", "detail": ""}

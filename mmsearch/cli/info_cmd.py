@@ -44,14 +44,17 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def plugins(as_json: bool) -> None:
-    """Installed plugins, the hooks each implements and what each registered."""
+    """Installed plugins, the hooks each implements and what each registered; disabled ones with why."""
     pm = make_plugin_manager()
     rows = describe_plugins(pm, Registry(pm, Settings()))
     if as_json:
         echo_json(rows)
         return
     for row in rows:
-        registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers") if row[what]]
+        if row["status"] == "failed":
+            click.echo(f"{row['name']}: FAILED, disabled: {row['reason']}")
+            continue
+        registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers", "transcribers") if row[what]]
         origin = f" [{row['distribution']}]" if row["distribution"] else ""
         click.echo(f"{row['name']}{origin}: hooks {', '.join(row['hooks'])}" + (f"; {'; '.join(registered)}" if registered else ""))
 
@@ -60,10 +63,12 @@ def plugins(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def models(as_json: bool) -> None:
     """Embedders, their spaces, where their weights come from and whether they work here offline."""
+    from ..spaces import default_order  # imported on use: it loads SQLAlchemy, `--help` need not
+
     pm = make_plugin_manager()
     registry = Registry(pm, Settings())
     rows = []
-    for entry in sorted(registry.embedders.values(), key=lambda r: (-r.obj.priority, r.name)):
+    for entry in sorted(registry.embedders.values(), key=lambda r: default_order(r.obj)):  # the default first
         embedder = entry.obj
         info = embedder.info()
         rows.append({"name": entry.name, "plugin": entry.plugin, "space": embedder.space.key, "dim": int(embedder.dim),

@@ -32,6 +32,8 @@ class Job:
     modality: Modality
     old: Known | None = None
     content_hash: str | None = None
+    #: (source, modality name, segment) -> segments other plugins add (the ``extra_segments`` hook)
+    derive: Callable[[Source, str, Segment], list[Segment]] | None = None
 
 
 @dataclass
@@ -62,6 +64,10 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> 
         for segment in job.modality.segments(source):
             _prepare_into(item, segment, embedders)
             pending += 1
+            if job.derive is not None:
+                for extra in job.derive(source, job.modality.name, segment):
+                    _prepare_into(item, extra, embedders)
+                    pending += 1
             if job.modality.streaming and pending >= stream_chunk:
                 _embed_together([item], embedders)
                 pending = 0

@@ -38,6 +38,8 @@ class IndexContext:
     ignore: Callable[[Path], bool]
     workers: int
     batch_segments: int
+    #: Extracts, embeds and writes the jobs: the in-process pipeline, or e.g. a RayRunner.
+    runner: Callable[..., None] = pipeline.run
 
 
 def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
@@ -51,6 +53,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
               "renamed": len(todo.renamed), "failed": 0, "skipped": len(skipped), "segments": 0}
     failures: list[FileReport] = []
     jobs: list[pipeline.Job] = []
+    derive = ctx.registry.extra_segments if ctx.registry.adds_segments else None
     for item, old in [(f, None) for f in todo.new] + todo.changed:
         modality = ctx.registry.modality_for(item.path)
         too_big = _over_limit(ctx, item, modality) if modality is not None else None
@@ -62,8 +65,10 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 todo.removed.append(old)
                 counts["removed"] += 1
             continue
-        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path)))
-    if jobs:  # a missing model fails now, before any file is touched; a no-op run loads none
+        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
+    # A missing model fails now, before any file is touched; a no-op run loads none, and a
+    # runner whose workers hold the models (Ray) loads none here.
+    if jobs and getattr(ctx.runner, "loads_models_here", True):
         for embedder in ctx.embedders:
             embedder.ensure_loaded()
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
@@ -97,7 +102,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
             report(rep)
 
     try:
-        pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
+        ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
     finally:
         for space in ctx.spaces:
             space.indexes.save()

@@ -97,5 +97,7 @@ def _evidence(hit: SegmentHit, seg: object | None, relpath: str) -> Evidence | N
         return Evidence(segment_id=0, kind=NAME, locator=Locator(), text=relpath, leg=hit.leg, score=hit.score, raw_score=hit.raw)
     if seg is None:
         return None
-    locator = Locator(start=seg.t_start, end=seg.t_end, char_start=seg.char_start, char_end=seg.char_end, page=seg.page)  # type: ignore[attr-defined]
+    box = (seg.meta or {}).get("box")  # type: ignore[attr-defined]
+    locator = Locator(start=seg.t_start, end=seg.t_end, char_start=seg.char_start, char_end=seg.char_end, page=seg.page,  # type: ignore[attr-defined]
+                      box=tuple(box) if box and len(box) == 4 else None)
     return Evidence(segment_id=seg.id, kind=seg.kind, locator=locator, text=seg.text, leg=hit.leg, score=hit.score, raw_score=hit.raw)  # type: ignore[attr-defined]

@@ -31,7 +31,19 @@ def media_condition(filters: Filters, dialect: str) -> ColumnElement[bool]:
         conds.append(Media.size >= filters.min_size)
     if filters.max_size is not None:
         conds.append(Media.size <= filters.max_size)
+    if filters.title:
+        conds.append(_contains(Media.title, filters.title))
+    if filters.author:
+        conds.append(_contains(Media.author, filters.author))
     return and_(*conds)
+
+
+def _contains(column: ColumnElement[str | None], text: str) -> ColumnElement[bool]:
+    # No stored text holds NUL or a lone surrogate (PostgreSQL refuses both as a parameter,
+    # SQLite finds nothing): such a value matches nothing, the same on every backend.
+    if any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in text):
+        return false()
+    return column.icontains(text, autoescape=True)
 
 
 def allowed_segments(db: Engine, filters: Filters) -> np.ndarray:

@@ -2,7 +2,7 @@
 
     query   := item*
     item    := filter | [sign] [weight ":"] atom | "+"
-    filter  := ("type" | "path" | "after" | "before" | "size") ":" value
+    filter  := ("type" | "path" | "after" | "before" | "size" | "title" | "author") ":" value
     atom    := '"' text '"' | "file:" path | path-of-an-existing-file | word+
     sign    := "-" (push down) | "+" (a separator; parts are added anyway)
 
@@ -10,7 +10,8 @@ Unquoted words run together into one text part until an operator, a quote, a fil
 ends the run: ``red car - night sky`` is "red car" minus "night sky". ``2:"golden retriever"``
 weighs a part twice. Filters may appear anywhere: ``type:image,video``, ``path:"2024/*"``,
 ``after:2021``, ``before:2022-06-30`` (dates YYYY[-MM[-DD]], local time; ``after`` includes the
-day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``.
+day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``, and for documents
+``title:"annual report"``, ``author:smith`` (the metadata contains it, ignoring case).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..paths import printable
 from ..types import TEXT
 from .query import MAX_WEIGHT, Filters, Query, QueryPart, file_part
 
-FILTER_KEYS = ("type", "path", "after", "before", "size")
+FILTER_KEYS = ("type", "path", "after", "before", "size", "title", "author")
 _WEIGHT = re.compile(r"(\d+(?:\.\d+)?):(?=[^\s\d])")  # "12:30" stays text
 _KEY = re.compile(r"([A-Za-z]+):")
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -149,7 +150,7 @@ def parse(text: str) -> Query:
 
 
 _EXAMPLES = {"type": "type:image", "path": 'path:"photos/*"', "after": "after:2021-06", "before": "before:2022",
-             "size": "size:>10MB", "file": "file:./ref.jpg"}
+             "size": "size:>10MB", "file": "file:./ref.jpg", "title": 'title:"annual report"', "author": "author:smith"}
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:
@@ -191,8 +192,8 @@ def _filter(state: _State, name: str, value: str, pos: int) -> None:
         if not kinds:
             raise error(text, pos, "type: needs a modality, e.g. type:image or type:image,video")
         state.types |= kinds
-    elif name == "path":
-        state.filters["path"] = value
+    elif name in ("path", "title", "author"):
+        state.filters[name] = value
     elif name in ("after", "before"):
         state.filters[name] = _date(text, pos, value, upper=False)
     else:
@@ -258,4 +259,5 @@ def unparse(query: Query) -> str:
             items.append(f"{name}:{when.year:04d}-{when.month:02d}-{when.day:02d}")
     if f.min_size is not None or f.max_size is not None:
         items.append(f"size:{'' if f.min_size is None else f.min_size}..{'' if f.max_size is None else f.max_size}")
+    items += [f'{name}:"{value}"' for name, value in (("title", f.title), ("author", f.author)) if value]
     return " ".join(items)

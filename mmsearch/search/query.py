@@ -44,10 +44,13 @@ class Filters:
     before: datetime | None = None  # exclusive upper bound
     min_size: int | None = None  # bytes, inclusive
     max_size: int | None = None
+    title: str | None = None  # the media's title contains this, ignoring case (documents' metadata)
+    author: str | None = None  # the media's author contains this, ignoring case
 
     @property
     def active(self) -> bool:
-        return bool(self.types or self.path or self.after or self.before or self.min_size is not None or self.max_size is not None)
+        return bool(self.types or self.path or self.after or self.before or self.min_size is not None or self.max_size is not None
+                    or self.title or self.author)
 
     def merge(self, other: Filters) -> Filters:
         """Both sets of restrictions: types add up, any bound or glob in ``other`` wins."""
@@ -58,6 +61,8 @@ class Filters:
             before=other.before or self.before,
             min_size=other.min_size if other.min_size is not None else self.min_size,
             max_size=other.max_size if other.max_size is not None else self.max_size,
+            title=other.title or self.title,
+            author=other.author or self.author,
         )
 
 
@@ -105,6 +110,8 @@ class Query:
         before: datetime | None = None,
         min_size: int | None = None,
         max_size: int | None = None,
+        title: str | None = None,
+        author: str | None = None,
     ) -> Query:
         """A query from structured arguments; ``text`` is taken literally (not parsed)."""
         parts = []
@@ -114,7 +121,7 @@ class Query:
         parts.extend(QueryPart(TEXT, n.strip(), -1.0) for n in negative if n.strip())
         if not parts:
             raise QueryError("nothing to search for: give a text query, an example file (--image FILE), or both")
-        return cls(tuple(parts), Filters(frozenset(types), path, after, before, min_size, max_size))
+        return cls(tuple(parts), Filters(frozenset(types), path, after, before, min_size, max_size, title, author))
 
     def with_filters(self, filters: Filters) -> Query:
         return replace(self, filters=self.filters.merge(filters))

@@ -11,7 +11,7 @@ from typing import TextIO
 from mmsearch.modality import Modality
 from mmsearch.types import TEXT, Locator, Segment, Source
 
-from .chunking import chunk_spans
+from mmsearch.chunking import chunk_spans
 
 _CONTROL_OK = {"\n", "\r", "\t", "\f"}
 _SNIFF = 65536
