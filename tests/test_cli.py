@@ -107,6 +107,8 @@ def test_errors_are_one_line_without_traceback(run, tmp_path: Path) -> None:  # 
     assert result.stderr == f"Error: {tmp_path / 'missing'}: no such file or folder; check the path and try again\n"
     result = run("search")
     assert result.exit_code == 1 and result.stderr.startswith("Error: nothing to search for")
+    (tmp_path / "empty").mkdir()
+    run("index", str(tmp_path / "empty"))
     result = run("search", "x", "--type", "hologram")
     assert result.exit_code == 1 and result.stderr.startswith("Error: unknown --type hologram; installed modalities:")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from typing import Any
@@ -25,6 +26,9 @@ from .context import CliContext
 @click.pass_context
 def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tuple[str, ...], debug: bool) -> None:
     """Search your own photos, documents, recordings and videos in plain words or by example."""
+    if debug:  # what decoders warned about each file (routed to the "mmsearch.index" logger) and more
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("mmsearch").setLevel(logging.DEBUG)
     split = [e.strip() for value in embedders for e in value.split(",") if e.strip()]
     ctx.obj = CliContext(index=index_dir, db=db, embedders=tuple(split) or None, debug=debug)
 

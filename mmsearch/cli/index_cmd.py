@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ..paths import printable
 from ..types import FileReport, IndexSummary
 from .common import echo_json, open_engine
 
@@ -44,8 +45,8 @@ def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_faile
         echo_json(summary.to_dict())
     else:
         click.echo(summary_line(summary))
-        for failure in summary.failures:
-            click.echo(f"  failed: {failure.path}: {failure.error}")
+        for failure in summary.failures:  # failed, or skipped on purpose (a link out of the library, too big)
+            click.echo(f"  {failure.action}: {printable(failure.path)}: {printable(failure.error or '')}")
 
 
 def _with_progress(console: Console, engine, paths, options: dict) -> IndexSummary:  # type: ignore[no-untyped-def]
@@ -55,7 +56,7 @@ def _with_progress(console: Console, engine, paths, options: dict) -> IndexSumma
         task = bar.add_task("index", total=None, current="scanning…")
 
         def advance(report: FileReport, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, current=report.path[-50:])
+            bar.update(task, completed=done, total=total, current=printable(report.path)[-50:])
 
         return engine.index(paths, progress=advance, **options)
 

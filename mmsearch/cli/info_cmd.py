@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..paths import printable
 from ..plugins import Registry, describe_plugins, make_plugin_manager
 from ..settings import Settings
 from .common import echo_json, human_bytes, open_engine
@@ -27,9 +28,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         return
     indexed = sum(st.media.values())
     per = ", ".join(f"{name} {count}" for name, count in st.media.items())
-    click.echo(f"Index: {st.index_dir}")
+    click.echo(f"Index: {printable(st.index_dir)}")
     click.echo(f"Database: {st.db_url}" + (f" ({human_bytes(st.db_bytes)})" if st.db_bytes is not None else ""))
-    click.echo(f"Libraries: {', '.join(st.roots) or 'none yet'}")
+    click.echo(f"Libraries: {', '.join(map(printable, st.roots)) or 'none yet'}")
     click.echo(f"Media: {indexed} indexed" + (f" ({per})" if per else "") + f", {len(st.failures)} failed; {st.segments} segments")
     for space in st.spaces:
         click.echo(f"Space: {space['key']} ({space['dim']}-d; {space['kinds']}): {space['vectors']} vectors, "
@@ -37,7 +38,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if st.failures:
         click.echo("Failures:")
         for failure in st.failures:
-            click.echo(f"  {failure.path}: {failure.error}")
+            click.echo(f"  {printable(failure.path)}: {printable(failure.error or '')}")
 
 
 @click.command()

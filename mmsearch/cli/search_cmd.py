@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import QueryError
+from ..paths import printable
 from ..types import Hit
-from .common import echo_json, open_engine
+from .common import echo_json, open_engine, require_index, require_media
 
 if TYPE_CHECKING:
     from ..search.query import Query
@@ -54,8 +56,10 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
     if client is not None:  # a warm server for this index: no model load here
         hits = client.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
     else:
+        require_index(ctx)  # opening would create an empty index as a side effect of a search
         with open_engine(ctx) as engine:
             check_types(query, set(engine.registry.modalities))
+            require_media(engine)
             hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
     print_hits(hits, offset, as_json, explain)
 
@@ -96,9 +100,9 @@ def print_hits(hits: list[Hit], offset: int, as_json: bool, explain: bool) -> No
         click.echo("No matches.", err=True)
         return
     for rank, hit in enumerate(hits, start=offset + 1):
-        click.echo(format_hit(rank, hit))
+        click.echo(format_hit(rank, shown(hit)))
         if explain:
-            click.echo("\n".join("    " + line for line in hit.explain().splitlines()[1:]))
+            click.echo("\n".join("    " + line for line in shown(hit).explain().splitlines()[1:]))
 
 
 def join_words(words: tuple[str, ...]) -> str:
@@ -124,3 +128,11 @@ def format_hit(rank: int, hit: Hit) -> str:
             text = " ".join(best.text.split())
             line += f' "{text[:SNIPPET]}{"…" if len(text) > SNIPPET else ""}"'
     return line
+
+
+def shown(hit: Hit) -> Hit:
+    """``hit`` with every name and text safe to print: a newline or escape sequence in a file
+    name would otherwise start a forged result line."""
+    evidence = tuple(replace(e, text=printable(e.text) if e.text else e.text) for e in hit.evidence)
+    legs = {printable(name): score for name, score in hit.legs.items()}
+    return replace(hit, path=printable(hit.path), abspath=printable(hit.abspath), evidence=evidence, legs=legs)

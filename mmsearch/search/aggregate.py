@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from ..paths import decode_relpath
 from ..store.models import Media, Root
 from ..store.models import Segment as SegmentRow
 from ..types import Evidence, Hit, Locator
@@ -86,7 +87,7 @@ def build_hits(db: Engine, page: Sequence[tuple[float, int]], legs: Sequence[Leg
             continue
         items = tuple(_evidence(h, segments.get(h.segment_id), row.relpath) for h in chosen[media_id])
         leg_scores = {leg.name: leg.scores[media_id] for leg in legs if media_id in leg.scores}
-        out.append(Hit(media_id=media_id, path=row.relpath, abspath=str(Path(row.path) / row.relpath), modality=row.modality or "",
+        out.append(Hit(media_id=media_id, path=row.relpath, abspath=str(Path(row.path) / decode_relpath(row.relpath)), modality=row.modality or "",
                        score=float(score), evidence=tuple(e for e in items if e is not None), legs=leg_scores))
     return out
 

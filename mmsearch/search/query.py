@@ -6,6 +6,7 @@ may also build one directly with :meth:`Query.build` or the dataclasses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -15,6 +16,9 @@ from ..errors import QueryError
 from ..types import TEXT
 
 FILE = "file"  # a part given as an example file; its modality decides the payload kinds
+#: Largest weight a part may carry: scores are summed times weights, and a weight that overflows
+#: (``1e400`` is infinity) would turn every score into inf or NaN and silently return nothing.
+MAX_WEIGHT = 1000.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ class Query:
             raise QueryError("a query needs at least one positive part; negative parts (-\"night\") only push results down")
         if any(p.weight == 0 for p in self.parts):
             raise QueryError("a part weighs 0, which would ignore it; drop it or give it a weight such as 0.5:")
+        for part in self.parts:
+            if not math.isfinite(part.weight) or abs(part.weight) > MAX_WEIGHT:
+                raise QueryError(f"part {part.label} has weight {part.weight}; weights must lie between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}")
 
     @property
     def positive(self) -> tuple[QueryPart, ...]:
@@ -124,7 +131,11 @@ class Query:
 
 
 def file_part(item: str | Path, weight: float = 1.0) -> QueryPart:
-    file = Path(item).expanduser()
-    if not file.is_file():
+    try:
+        file = Path(item).expanduser()
+        found = file.is_file()
+    except (OSError, ValueError, RuntimeError):  # too long, NUL, an unknown ~user
+        found = False
+    if not found:
         raise QueryError(f"{item}: no such file to search by example")
     return QueryPart(FILE, str(file.resolve()), weight)
