@@ -97,13 +97,16 @@ def render(report: EvalReport) -> list[Any]:
     mixed = report.overall.above_other_modalities is not None
     if mixed:
         ranking.add_column("above other modalities", justify="right")
-    rows = [*report.per_modality.items(), ("all", report.overall)] if len(report.per_modality) > 1 else [("all", report.overall)]
+    if len(report.per_modality) > 1:
+        rows = [*report.per_modality.items(), ("all", report.overall)]
+    else:
+        rows = [(f"all ({next(iter(report.per_modality), '-')})", report.overall)]
     for name, s in rows:
         cells = [name, str(s.n), *(f"{s.recall[k]:.3f}" for k in KS), f"{s.mrr:.3f}", f"{s.ndcg10:.3f}", str(s.first_right),
                  _pct(s.false_abstention), _pct(s.r1_at_cut)]
         if mixed:
             cells.append(_pct(s.above_other_modalities))
-        ranking.add_row(*cells, style="bold" if name == "all" else None)
+        ranking.add_row(*cells, style="bold" if name.startswith("all") else None)
     out: list[Any] = [ranking]
     if report.absent:
         alarms = Table(title=f"Queries with no right answer: false alarms at cut {report.cut:g}")

@@ -103,6 +103,6 @@ def build(out: Path) -> None:
     copy_pictures(pictures, library)
     labels = LabelWriter()
     for i, pic in enumerate(pictures, start=1):
-        labels.query(f"clipart-{i:03d}", pic.title, [pic.relpath])
+        labels.query(f"clipart-{i:03d}", pic.title, [pic.relpath], lite_id=pic.id)
     add_absent(labels, [p.title for p in pictures])
     labels.write(out / "labels.jsonl")

@@ -95,6 +95,6 @@ def build(out: Path) -> None:
         (docs / name).write_text(text + "\n", encoding="utf-8")
     labels = LabelWriter()
     for i, pic in enumerate(pictures, start=1):
-        labels.query(f"mixed-{i:03d}", pic.title, [pic.relpath], near_document=pic in near)
+        labels.query(f"mixed-{i:03d}", pic.title, [pic.relpath], lite_id=pic.id, near_document=pic in near)
     add_absent(labels, [p.title for p in pictures] + [text for _, text in DOCUMENTS.values()])
     labels.write(out / "labels.jsonl")
