@@ -92,6 +92,8 @@ def copy_pictures(pictures: Sequence[Picture], library: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with Image.open(pic.source) as image:
             image.load()
+            if image.mode == "P" and "transparency" in image.info:
+                image = image.convert("RGBA")  # lossless; spares every reader PIL's palette-transparency warning
             if max(image.size) > MAX_SIDE:
                 image.thumbnail((MAX_SIDE, MAX_SIDE))  # keeps the mode, so transparency stays as shipped
             image.save(target, format="PNG")
