@@ -100,8 +100,9 @@ def test_engine_evaluate_matches_time_ranges_with_slack(tmp_path: Path) -> None:
     assert LabelledSet("x", (LabelledQuery("a", "q", (rel,)),)).answered  # the dataclasses are what evaluate() takes
 
 
-def test_engine_evaluate_from_python(tmp_path: Path, library: Path, labels: Path) -> None:
-    with Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin(HashEmbedder())], settings={"search.min_score": 0.0}) as engine:
+def test_engine_evaluate_from_python(tmp_path: Path, library: Path, labels: Path, db_url: str | None) -> None:
+    with Engine.open(tmp_path / "idx", db=db_url, embedders=["hash"], plugins=[fake_plugin(HashEmbedder())],
+                     settings={"search.min_score": 0.0}) as engine:
         engine.index([library])
         report = engine.evaluate(labels)
     assert report.cut == 0.0 and report.overall.n == 4
