@@ -1,5 +1,6 @@
-"""``speech``: espeak-ng sentences in recordings of two or three, with silences between them;
-each query paraphrases one sentence and its right answer is that sentence's time range.
+"""``speech``: espeak-ng sentences, three to a recording with silences between them; each query
+paraphrases one sentence and its right answer is that sentence's time range. Fifteen more
+sentences on neighbouring subjects (no query of their own) fill five more recordings.
 
 The gaps differ (2, 4 and 8 seconds), so the set also measures whether a hit links to the
 sentence that matches rather than to the start of the recording.
@@ -46,6 +47,25 @@ SENTENCES: tuple[tuple[str, str], ...] = (
     ("Please bring a passport and two photographs to renew your driving licence.", "documents needed for a licence renewal"),
     ("The bakery sells fresh bread and cinnamon rolls from seven in the morning.", "early morning pastries from the baker"),
 )
+#: Sentences on neighbouring subjects with no query of their own, in recordings 11–15: a query
+#: about the airport train must beat the city bus, so ranking is tested, not just topic spotting.
+NEIGHBOURS: tuple[str, ...] = (
+    "The bus to the city centre stops outside the station every half hour.",
+    "Our cat sleeps on the windowsill all afternoon and ignores the birds.",
+    "The art gallery opens a new exhibition of modern sculpture next month.",
+    "Heavy rain is expected tomorrow, so take an umbrella to work.",
+    "He lost the tennis final in three sets after hurting his wrist.",
+    "The dentist told me to floss every day and eat fewer sweets.",
+    "House prices in the city have doubled over the last ten years.",
+    "The orchestra is looking for a new violinist for the autumn season.",
+    "The supermarket sells fresh fish on Fridays from eight o'clock.",
+    "A hedgehog visits our garden every night looking for slugs.",
+    "The train was cancelled because of ice on the tracks.",
+    "We bought a new sofa and moved the bookshelf into the hallway.",
+    "The swimming club trains in the lake early every Sunday morning.",
+    "Our neighbour keeps chickens and sells the eggs at the gate.",
+    "Remember to update the antivirus software on the office computers.",
+)
 PER_FILE = 3
 LEAD = 1.0
 GAPS = (2.0, 4.0, 8.0)
@@ -78,15 +98,17 @@ def build(out: Path) -> None:
     work = out / "work"
     work.mkdir(exist_ok=True)
     labels = LabelWriter()
-    for f, first in enumerate(range(0, len(SENTENCES), PER_FILE), start=1):
+    spoken: list[tuple[str, str | None]] = [*SENTENCES, *((n, None) for n in NEIGHBOURS)]
+    for f, first in enumerate(range(0, len(spoken), PER_FILE), start=1):
         parts = [_silence(work / "lead.wav", LEAD)]
         t = LEAD
         name = f"recording-{f:02d}.{'mp3' if f % 2 else 'wav'}"
-        for s, (sentence, paraphrase) in enumerate(SENTENCES[first : first + PER_FILE]):
+        for s, (sentence, paraphrase) in enumerate(spoken[first : first + PER_FILE]):
             raw = work / f"s{first + s:02d}.wav"
             _run("espeak-ng", "-w", str(raw), sentence)
             length = _duration(raw)
-            labels.query(f"speech-{first + s + 1:02d}", paraphrase, [{"path": name, "t": [round(t, 2), round(t + length, 2)]}])
+            if paraphrase is not None:
+                labels.query(f"speech-{first + s + 1:02d}", paraphrase, [{"path": name, "t": [round(t, 2), round(t + length, 2)]}])
             gap = GAPS[(f + s) % len(GAPS)]
             parts += [raw, _silence(work / f"gap{gap:g}.wav", gap)]
             t += length + gap
@@ -95,5 +117,5 @@ def build(out: Path) -> None:
         codec = ["-c:a", "libmp3lame", "-b:a", "64k"] if name.endswith(".mp3") else ["-c:a", "pcm_s16le"]
         _run("ffmpeg", "-y", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing), *codec, str(library / name))
     shutil.rmtree(work)
-    add_absent(labels, [s for pair in SENTENCES for s in pair])
+    add_absent(labels, [s for pair in SENTENCES for s in pair] + list(NEIGHBOURS))
     labels.write(out / "labels.jsonl")
