@@ -204,7 +204,7 @@ class Engine:
         setting ``search.min_score``). ``library`` is the folder the relevant paths are relative to
         (default: the paths are compared with each file's path relative to its indexed folder).
         """
-        from .eval.labels import LabelledSet, load  # noqa: F811 (the runtime name of the annotation)
+        from .eval.labels import LabelledSet, load
         from .eval.run import evaluate
         from .search.searcher import DEFAULT_MIN_SCORE
 

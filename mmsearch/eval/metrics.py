@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from statistics import median
 
 KS = (1, 5, 10)
@@ -137,7 +138,7 @@ def best_cut(runs: Sequence[QueryRun]) -> BestCut:
     """Tries a cut between every pair of neighbouring deciding scores; among equally good cuts,
     takes the middle one so the advice is not perched on one query's score."""
     deciding = sorted({r.top_score for r in runs if r.top_score is not None and (r.absent or r.first_right)})
-    candidates = [0.0] + [(a + b) / 2 for a, b in zip(deciding, deciding[1:])] + ([min(1.0, deciding[-1] + 1e-6)] if deciding else [])
+    candidates = [0.0] + [(a + b) / 2 for a, b in pairwise(deciding)] + ([min(1.0, deciding[-1] + 1e-6)] if deciding else [])
     firsts = [r for r in runs if r.first_right]
 
     def cost(cut: float) -> float:

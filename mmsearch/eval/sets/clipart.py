@@ -24,8 +24,8 @@ N_IMAGES = 250
 #: Clip art is drawn at up to thousands of pixels a side; every embedder looks at 224.
 MAX_SIDE = 512
 # Words in titles that name an icon theme, an author or a map-symbol code, not what is drawn.
-_NOT_CONTENT = frozenset("gnome mime stock bb kde rpg bwh jon phillips nicu linda kim aj juliane krug md pt fco gradient".split())
-_SHORT_OK = frozenset("a an of in on up ok no".split())
+_NOT_CONTENT = frozenset(["gnome", "mime", "stock", "bb", "kde", "rpg", "bwh", "jon", "phillips", "nicu", "linda", "kim", "aj", "juliane", "krug", "md", "pt", "fco", "gradient"])
+_SHORT_OK = frozenset(["a", "an", "of", "in", "on", "up", "ok", "no"])
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,13 @@ def copy_pictures(pictures: Sequence[Picture], library: Path) -> None:
     for pic in pictures:
         target = library / pic.relpath
         target.parent.mkdir(parents=True, exist_ok=True)
-        with Image.open(pic.source) as image:
+        with Image.open(pic.source) as opened:
+            image: Image.Image = opened
             image.load()
             if image.mode == "P" and "transparency" in image.info:
                 image = image.convert("RGBA")  # lossless; spares every reader PIL's palette-transparency warning
             if max(image.size) > MAX_SIDE:
-                image.thumbnail((MAX_SIDE, MAX_SIDE))  # keeps the mode, so transparency stays as shipped
+                image.thumbnail((MAX_SIDE, MAX_SIDE))  # keeps the alpha channel: transparency stays as shipped
             image.save(target, format="PNG")
 
 

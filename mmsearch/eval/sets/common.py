@@ -19,7 +19,7 @@ SEED = 20261130
 N_ABSENT = 40
 N_GIBBERISH = 40
 
-_STOPWORDS = frozenset("a an the of on in at to with and or for by from under over its it is are".split())
+_STOPWORDS = frozenset(["a", "an", "the", "of", "on", "in", "at", "to", "with", "and", "or", "for", "by", "from", "under", "over", "its", "it", "is", "are"])
 
 #: Plausible things a personal library might hold. Each set keeps only those sharing no content
 #: word with its own captions and texts, so none has a right answer in that library.
@@ -90,8 +90,8 @@ def absent_concepts(library_texts: Iterable[str], n: int = N_ABSENT, seed: int =
     return random.Random(seed).sample(kept, n)
 
 
-_ONSETS = "b d f g k l m n p r s t v z br dr fl gl kr pl sk st tr zh".split()
-_VOWELS = "a e i o u ai ou ee oo".split()
+_ONSETS = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "fl", "gl", "kr", "pl", "sk", "st", "tr", "zh"]
+_VOWELS = ["a", "e", "i", "o", "u", "ai", "ou", "ee", "oo"]
 _CODAS = ["", "", "", "n", "r", "l", "x", "sk", "nt"]
 
 
