@@ -22,6 +22,7 @@ Each non-blank line is one JSON object::
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,7 @@ class LabelledSet:
         return tuple(q for q in self.queries if q.absent)
 
 
-def load(path: str | Path) -> LabelledSet:
+def load(path: str | os.PathLike[str]) -> LabelledSet:
     """Read a labelled set; a bad line raises :class:`LabelError` naming the file and line."""
     file = Path(path)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ DEPTH = 100
 ProgressFn = Callable[[int, int], None]
 
 
-def evaluate(engine: Engine, labelled: LabelledSet, *, cut: float, k: int = DEPTH, library: str | Path | None = None,
+def evaluate(engine: Engine, labelled: LabelledSet, *, cut: float, k: int = DEPTH, library: str | os.PathLike[str] | None = None,
              time_slack: float = TIME_SLACK, progress: ProgressFn | None = None) -> EvalReport:
     """Search every query with ``min_score=0`` and reduce each ranking to a :class:`QueryRun`;
     ``cut`` is the score threshold the cut-dependent numbers are reported at."""
