@@ -108,3 +108,6 @@ def test_engine_evaluate_from_python(tmp_path: Path, library: Path, labels: Path
     assert report.cut == 0.0 and report.overall.n == 4
     assert report.absent["all"].false_alarm == 1.0  # with no cut every absent query shows something
     assert report.overall.false_abstention == 0.0
+    strict = report.at(1.01)  # a cut nothing reaches: no alarms, every right first answer hidden
+    assert strict.cut == 1.01 and strict.absent["all"].false_alarm == 0.0
+    assert strict.overall.false_abstention == 1.0 and strict.overall.recall == report.overall.recall

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,11 @@ class EvalReport:
     absent: dict[str, AbsentSummary]  # per kind ("absent", "gibberish", ...) and "all"
     best: BestCut
     queries: tuple[QueryOutcome, ...]
+    runs: tuple[QueryRun, ...] = field(default=(), repr=False)  # the uncut rankings, for :meth:`at`
+
+    def at(self, cut: float) -> EvalReport:
+        """The same report at another cut, without searching again (how to try a min_score)."""
+        return build_report(self.labelled_set, self.runs, self.queries, cut=cut, k=self.k, seconds=self.seconds)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,7 +80,7 @@ def build_report(path: str, runs: Sequence[QueryRun], outcomes: Sequence[QueryOu
     absent = {kind: _absent([r for r in runs if r.absent and r.kind == kind], cut) for kind in absent_kinds}
     if len(absent_kinds) > 1:
         absent["all"] = _absent([r for r in runs if r.absent], cut)
-    return EvalReport(path, k, cut, seconds, summarise(runs, cut), per_modality, absent, best_cut(runs), tuple(outcomes))
+    return EvalReport(path, k, cut, seconds, summarise(runs, cut), per_modality, absent, best_cut(runs), tuple(outcomes), tuple(runs))
 
 
 def _absent(runs: Sequence[QueryRun], cut: float) -> AbsentSummary:
