@@ -111,3 +111,11 @@ def test_engine_evaluate_from_python(tmp_path: Path, library: Path, labels: Path
     strict = report.at(1.01)  # a cut nothing reaches: no alarms, every right first answer hidden
     assert strict.cut == 1.01 and strict.absent["all"].false_alarm == 0.0
     assert strict.overall.false_abstention == 1.0 and strict.overall.recall == report.overall.recall
+
+
+def test_eval_names_the_line_of_a_query_the_query_language_refuses(run, library: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    labels = tmp_path / "bad.jsonl"
+    labels.write_text('{"query": "a cat", "relevant": ["photos/cat.png"]}\n{"query": "a dog after:yesterday", "kind": "absent"}\n')
+    result = run("eval", str(labels), "--library", str(library))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Error: {labels}:2: ")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from ..errors import QueryError
 from ..store.models import Media, Root
 from ..types import Hit
 from .labels import LabelError, LabelledQuery, LabelledSet, Relevant
@@ -38,7 +39,10 @@ def evaluate(engine: Engine, labelled: LabelledSet, *, cut: float, k: int = DEPT
     outcomes: list[QueryOutcome] = []
     started = time.perf_counter()
     for done, query in enumerate(labelled.queries, start=1):
-        hits = engine.search(query.query, k=max(k, 10), min_score=0.0)
+        try:
+            hits = engine.search(query.query, k=max(k, 10), min_score=0.0)
+        except QueryError as exc:  # the query language refused it: point at the line to fix
+            raise LabelError(f"{labelled.path}:{query.line}: {exc}") from exc
         run = _reduce(query, hits, root, time_slack, modalities)
         runs.append(run)
         top = hits[0] if hits else None
