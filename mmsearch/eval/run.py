@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ..errors import QueryError
+from ..search.query import Query
 from ..store.models import Media, Root
 from ..types import Hit
 from .labels import LabelError, LabelledQuery, LabelledSet, Relevant
@@ -34,15 +35,17 @@ def evaluate(engine: Engine, labelled: LabelledSet, *, cut: float, k: int = DEPT
     """Search every query with ``min_score=0`` and reduce each ranking to a :class:`QueryRun`;
     ``cut`` is the score threshold the cut-dependent numbers are reported at."""
     root = Path(library).expanduser().resolve() if library is not None else None
+    for query in labelled.queries:  # refuse a bad line before a long run, not in the middle of it
+        try:
+            Query.parse(query.query)
+        except QueryError as exc:
+            raise LabelError(f"{labelled.path}:{query.line}: {exc}") from exc
     modalities = _relevant_modalities(engine, labelled, root)
     runs: list[QueryRun] = []
     outcomes: list[QueryOutcome] = []
     started = time.perf_counter()
     for done, query in enumerate(labelled.queries, start=1):
-        try:
-            hits = engine.search(query.query, k=max(k, 10), min_score=0.0)
-        except QueryError as exc:  # the query language refused it: point at the line to fix
-            raise LabelError(f"{labelled.path}:{query.line}: {exc}") from exc
+        hits = engine.search(query.query, k=max(k, 10), min_score=0.0)
         run = _reduce(query, hits, root, time_slack, modalities)
         runs.append(run)
         top = hits[0] if hits else None
