@@ -52,7 +52,15 @@ def eval_(ctx: click.Context, labelled_set: str, library: str | None, k: int, mi
             if not as_json:
                 console.print(f"Library {library}: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
                               f"{summary.failed} failed", highlight=False)
-        report = engine.evaluate(labelled, min_score=min_score, k=k, library=library, time_slack=time_slack)
+        if console.is_terminal and not as_json:
+            from rich.progress import Progress
+
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("searching", total=len(labelled.queries))
+                report = engine.evaluate(labelled, min_score=min_score, k=k, library=library, time_slack=time_slack,
+                                         progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            report = engine.evaluate(labelled, min_score=min_score, k=k, library=library, time_slack=time_slack)
     if save:
         Path(save).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if as_json:
