@@ -23,6 +23,12 @@ from mmsearch.store.models import SpaceRow, Vector
 MAX_SECONDS = 60.0
 
 
+
+def cache_ids(engine: mmsearch.Engine) -> list[int]:
+    """The segment ids the engine's FAISS cache holds, all kinds together."""
+    indexes = engine.spaces[0].indexes
+    return sorted(int(i) for index in indexes.by_kind.values() for i in index.ids())
+
 def consistent(engine: mmsearch.Engine) -> bool | None:
     """True/False: the cache holds exactly the SQL vectors of its generation; None: SQL moved."""
     space = engine.spaces[0]
@@ -32,7 +38,7 @@ def consistent(engine: mmsearch.Engine) -> bool | None:
         after = conn.scalar(select(SpaceRow.generation).where(SpaceRow.id == space.row_id))
     if before != after or before != space.indexes.generation:
         return None
-    return space.indexes.ids().tolist() == ids
+    return cache_ids(engine) == ids
 
 
 def main(index: str, db: str, stop: str) -> None:
@@ -51,6 +57,7 @@ def main(index: str, db: str, stop: str) -> None:
                 if verdict is not None:
                     counts["checks"] += 1
                     counts["violations"] += not verdict
+                time.sleep(0.05)  # a user's pace, not a busy loop starving the writer of CPU
         if finished:
             break
     print(json.dumps(counts))

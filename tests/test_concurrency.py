@@ -18,13 +18,18 @@ from sqlalchemy import select
 
 import mmsearch
 from mmsearch.store.db import create_db_engine, default_url
-from mmsearch.store.lock import writer_lock
 from mmsearch.store.models import Media, Vector
 from mmsearch.testing import fake_plugin
 
 HERE = Path(__file__).parent
 LIMIT_S = 120  # per process: a hang fails the test instead of the whole run
 
+
+
+def cache_ids(engine: mmsearch.Engine) -> list[int]:
+    """The segment ids the engine's FAISS cache holds, all kinds together."""
+    indexes = engine.spaces[0].indexes
+    return sorted(int(i) for index in indexes.by_kind.values() for i in index.ids())
 
 def make_library(root: Path, name: str, count: int) -> Path:
     lib = root / name
@@ -63,22 +68,23 @@ def assert_cache_equals_sql(index: Path, db: str | None, expected_vectors: int) 
         with engine.db.connect() as conn:
             sql_ids = sorted(conn.scalars(select(Vector.segment_id)))
             relpaths = list(conn.scalars(select(Media.relpath)))
-        cache_ids = engine.spaces[0].indexes.ids().tolist()
+        held = cache_ids(engine)
     assert len(sql_ids) == expected_vectors, "a vector was lost or duplicated in SQL"
     assert len(relpaths) == len(set(relpaths)), "a file was recorded twice"
-    assert cache_ids == sql_ids, f"the FAISS cache holds {len(cache_ids)} vectors, SQL {len(sql_ids)}"
+    assert held == sql_ids, f"the FAISS cache holds {len(held)} vectors, SQL {len(sql_ids)}"
 
 
 def test_two_writers_into_one_index_lose_no_vector(tmp_path: Path, db_url: str | None) -> None:
-    """Item 1: `index libA & index libB` into one index; afterwards both are searchable."""
-    lib_a, lib_b = make_library(tmp_path, "alpha", 40), make_library(tmp_path, "bravo", 40)
+    """Item 1: `index libA & index libB` into an existing index; afterwards both are searchable."""
+    seed, lib_a, lib_b = make_library(tmp_path, "seed", 3), make_library(tmp_path, "alpha", 40), make_library(tmp_path, "bravo", 40)
     index = tmp_path / "index"
+    assert finish(start(index, db_url, "index", str(seed)))[0] == 0  # the schema race has its own test
     procs = [start(index, db_url, "index", str(lib_a)), start(index, db_url, "index", str(lib_b))]
     for proc in procs:
         code, _, err = finish(proc)
         assert code == 0, err
         assert "Traceback" not in err
-    assert_cache_equals_sql(index, db_url, 80)
+    assert_cache_equals_sql(index, db_url, 83)
     code, out, err = finish(start(index, db_url, "search", "bravo document", "-k", "40", "--json"))
     assert code == 0, err
     assert {Path(hit["path"]).name for hit in json.loads(out)} >= {p.name for p in lib_b.iterdir()}
@@ -86,8 +92,9 @@ def test_two_writers_into_one_index_lose_no_vector(tmp_path: Path, db_url: str |
 
 def test_two_writers_on_one_library_both_succeed(tmp_path: Path, db_url: str | None) -> None:
     """Item 5: the same library twice at once: the second waits for the first, no UNIQUE crash."""
-    lib = make_library(tmp_path, "alpha", 60)
+    seed, lib = make_library(tmp_path, "seed", 3), make_library(tmp_path, "alpha", 60)
     index = tmp_path / "index"
+    assert finish(start(index, db_url, "index", str(seed)))[0] == 0  # the schema race has its own test
     procs = [start(index, db_url, "index", str(lib)) for _ in range(2)]
     results = [finish(proc) for proc in procs]
     for code, _, err in results:
@@ -95,7 +102,7 @@ def test_two_writers_on_one_library_both_succeed(tmp_path: Path, db_url: str | N
         assert "Traceback" not in err
     outs = sorted(out for _, out, _ in results)
     assert "60 added" in outs[0] + outs[1] and "60 unchanged" in outs[0] + outs[1]
-    assert_cache_equals_sql(index, db_url, 60)
+    assert_cache_equals_sql(index, db_url, 63)
 
 
 def test_a_writer_and_eight_readers(tmp_path: Path, db_url: str | None) -> None:
@@ -141,6 +148,8 @@ def test_schema_creation_race(tmp_path: Path, db_url: str | None) -> None:
 def test_second_writer_names_the_holder_and_gives_up(tmp_path: Path, db_url: str | None) -> None:
     """Item 5: while the lock is held, a writer says who holds it and stops after lock_timeout
     with one line; a reader is not blocked."""
+    from mmsearch.store.lock import writer_lock
+
     lib = make_library(tmp_path, "alpha", 5)
     index = tmp_path / "index"
     assert finish(start(index, db_url, "index", str(lib)))[0] == 0
