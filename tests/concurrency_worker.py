@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,7 @@ def main(index: str, db: str, stop: str) -> None:
         with mmsearch.Engine.open(index, db=db or None, embedders=["hash"],  # plugin: MMSEARCH_PLUGINS
                                   settings={"search.min_score": 0}) as engine:
             counts["opens"] += 1
+            Path(stop).with_name(f"ready-{os.getpid()}").touch()  # the test starts the writer once all are up
             for _ in range(5):
                 hits = engine.search("document topic words", k=5)
                 counts["searches"] += 1
@@ -57,7 +59,7 @@ def main(index: str, db: str, stop: str) -> None:
                 if verdict is not None:
                     counts["checks"] += 1
                     counts["violations"] += not verdict
-                time.sleep(0.05)  # a user's pace, not a busy loop starving the writer of CPU
+                time.sleep(0.2)  # a user's pace, not a busy loop starving the writer of CPU
         if finished:
             break
     print(json.dumps(counts))
