@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +50,8 @@ class Engine:
         self.db = store_db.create_db_engine(db_url, read_only=self.read_only)
         self._closed = False
         try:
-            if store_db.needs_setup(self.db):  # creating schema and spaces: one process at a time
-                with self._writer_lock("create"):
-                    store_db.ensure_schema(self.db, self._where())
-                    chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
-            else:
+            # Creating the schema and the spaces: one process at a time; opening a ready index: no lock.
+            with self._writer_lock("create") if store_db.needs_setup(self.db) else nullcontext():
                 store_db.ensure_schema(self.db, self._where())
                 chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
             self.embedders: list[Embedder] = [c.embedder for c in chosen]
