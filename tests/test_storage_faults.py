@@ -263,3 +263,23 @@ def test_two_first_searches_do_not_collide_on_the_bank_file(tmp_path: Path, monk
     assert vectors is not None and nested
     np.testing.assert_array_equal(np.load(tmp_path / "bank-1-text.npy"), vectors)
     assert [p.name for p in tmp_path.iterdir()] == ["bank-1-text.npy"]
+
+
+def test_a_cache_that_cannot_be_saved_is_reported_and_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """With SQL written and only the cache save failing, the run succeeds with a warning; the
+    next open rebuilds the cache from SQL instead of trusting the old one."""
+    lib = _library(tmp_path, "alpha", 6)
+    index = tmp_path / "index"
+    with _reopen(index) as engine:
+        engine.index([_library(tmp_path, "seed", 2)])
+
+    def no_space(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    with monkeypatch.context() as patch, _reopen(index) as engine:
+        patch.setattr(faiss_index, "_atomic_write", no_space)
+        engine.index([lib])
+    assert "could not save the vector cache" in caplog.text and "No space left on device" in caplog.text
+    with _reopen(index) as engine:
+        assert cache_ids(engine) == _sql_ids(engine) and len(_sql_ids(engine)) == 8

@@ -12,8 +12,8 @@ rebuilt from SQL instead of being stamped with a state they do not hold.
 
 from __future__ import annotations
 
-import errno
 import logging
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -141,12 +141,14 @@ class SpaceIndexes:
         if self.read_only or not self.dirty:
             return
         stamp = {"space_id": self.space_id, "generation": self.generation}
+        propagating = sys.exc_info()[0] is not None  # called from a ``finally`` while an error unwinds
         try:
             for kind, index in self.by_kind.items():
                 index.save(self._path(kind), {**stamp, "kind": kind})
         except OSError as exc:
-            # A full disk is reported by the SQL write that hits it; saying it twice hides nothing.
-            level = logging.DEBUG if exc.errno == errno.ENOSPC else logging.WARNING
+            # While an error unwinds (the SQL write that hit a full disk), that error is the one
+            # to report; a second line would only bury it.
+            level = logging.DEBUG if propagating else logging.WARNING
             log.log(level, "could not save the vector cache in %s (%s); it will be rebuilt from the database", self.directory, exc.strerror or exc)
             return
         self.dirty = False
