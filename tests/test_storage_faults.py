@@ -105,13 +105,16 @@ def test_damaged_cache_file_is_detected_and_rebuilt(tmp_path: Path) -> None:
 
 
 def test_non_finite_scores_never_rank() -> None:
+    """A damaged vector scores NaN or infinity; an infinite score would otherwise rank first."""
     index = VectorIndex(4, use_gpu=False)
     vectors = np.eye(4, dtype=np.float32)
-    vectors[2] = np.nan
+    vectors[2] = [np.inf, 0, 0, 0]
+    vectors[3] = np.nan
     index.add(np.array([10, 11, 12, 13]), vectors)
-    scores, ids = index.search(np.ones((1, 4), dtype=np.float32) / 2, 4)
-    assert 12 not in ids[0].tolist()
-    assert np.isfinite(scores[0][ids[0] >= 0]).all()
+    for allowed in (None, np.array([10, 12, 13])):
+        scores, ids = index.search(np.ones((1, 4), dtype=np.float32) / 2, 4, allowed)
+        assert not {12, 13} & set(ids[0].tolist())
+        assert np.isfinite(scores[0][ids[0] >= 0]).all() and 10 in ids[0]
 
 
 def test_cache_file_replaced_without_its_stamp_is_not_trusted(tmp_path: Path) -> None:
