@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -151,7 +151,7 @@ def _pg_lock(db: Engine, where: str, timeout: float, notify: Notify | None, purp
         locker.dispose()
 
 
-def _pg_holder(conn) -> Holder:  # type: ignore[no-untyped-def]
+def _pg_holder(conn: Connection) -> Holder:
     row = conn.execute(
         text(
             "SELECT a.application_name, a.client_hostname, host(a.client_addr), a.backend_start AT TIME ZONE 'UTC' "

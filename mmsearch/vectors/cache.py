@@ -55,6 +55,9 @@ class SpaceIndexes:
                 self.rebuild()
                 return
             loaded[kind] = found[0]
+        if self.sql_generation() != generation:  # a commit between the reads: the kinds may be off
+            self.rebuild()
+            return
         self.by_kind, self.generation, self.dirty = loaded, generation, False
 
     def refresh(self) -> bool:
@@ -67,8 +70,10 @@ class SpaceIndexes:
     def rebuild(self) -> None:
         """Read every vector of the space from SQL, then save the result (best effort).
 
-        The generation is read *before* the rows: rows committed in between make the indexes
-        hold more than the stamp says, which only costs a rebuild later, never a wrong answer.
+        The generation is read before and after the rows. When a commit fell in between, the
+        rows hold more than the first reading names, so the result is kept in memory under that
+        older generation (the next refresh reloads it) and never saved: a file is only stamped
+        with a state it is known to hold.
         """
         by_kind: dict[str, VectorIndex] = {}
         with self.db.connect() as conn:
@@ -82,7 +87,8 @@ class SpaceIndexes:
             )
             for partition in rows.partitions():
                 self._add_rows(by_kind, partition)
-        self.by_kind, self.generation, self.dirty = by_kind, generation, True
+        exact = self.sql_generation() == generation
+        self.by_kind, self.generation, self.dirty = by_kind, generation, exact
         self.save()
 
     def _add_rows(self, by_kind: dict[str, VectorIndex], rows: Iterable) -> None:
