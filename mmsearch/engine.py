@@ -50,8 +50,10 @@ class Engine:
         self.db = store_db.create_db_engine(db_url, read_only=self.read_only)
         self._closed = False
         try:
-            # Creating the schema and the spaces: one process at a time; opening a ready index: no lock.
-            with self._writer_lock("create") if store_db.needs_setup(self.db) else nullcontext():
+            # Creating the schema and the spaces: one process at a time; opening a ready index (or
+            # a read-only one, which can create nothing and says why below): no lock.
+            setup = not self.read_only and store_db.needs_setup(self.db)
+            with self._writer_lock("create") if setup else nullcontext():
                 store_db.ensure_schema(self.db, self._where())
                 chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
             self.embedders: list[Embedder] = [c.embedder for c in chosen]
