@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +21,11 @@ from .indexing.scan import Known
 from .plugins import Registry, first_answer, make_plugin_manager, notify_index_finished
 from .search.query import Query
 from .search.searcher import Searcher
-from .settings import Settings
+from .settings import Settings, parse_float
 from .spaces import select_spaces
 from .store import db as store_db
+from .store.errors import ReadOnlyIndexError
+from .store.lock import DEFAULT_TIMEOUT_S, writer_lock
 from .store.models import Media, Root, SpaceRow
 from .store.models import Segment as SegmentRow
 from .types import FileReport, Hit, IndexSummary, Status
@@ -46,13 +50,22 @@ class Engine:
         self._plugins = list(plugins)  # kept for workers that build their own manager (Ray)
         self.pm = make_plugin_manager(self._plugins)
         self.registry = Registry(self.pm, settings)
-        self.db = store_db.create_db_engine(db_url)
+        # A read-only index (directory or SQLite file) is searched without writing anything.
+        self.read_only = store_db.is_read_only(index_dir, db_url)
+        self.db = store_db.create_db_engine(db_url, read_only=self.read_only)
         self._closed = False
         try:
-            store_db.ensure_schema(self.db, self._where())
-            chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
+            # Creating the schema and the spaces: one process at a time; opening a ready index (or
+            # a read-only one, which can create nothing and says why below): no lock.
+            setup = not self.read_only and store_db.needs_setup(self.db)
+            with self._writer_lock("create") if setup else nullcontext():
+                store_db.ensure_schema(self.db, self._where())
+                chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
             self.embedders: list[Embedder] = [c.embedder for c in chosen]
-            self.spaces = [writer.ActiveSpace(c.row_id, SpaceIndexes(index_dir, self.db, c.row_id, int(c.embedder.dim))) for c in chosen]
+            self.spaces = [
+                writer.ActiveSpace(c.row_id, SpaceIndexes(index_dir, self.db, c.row_id, int(c.embedder.dim), read_only=self.read_only))
+                for c in chosen
+            ]
             for space in self.spaces:
                 space.indexes.open()
         except BaseException:
@@ -92,7 +105,7 @@ class Engine:
         self.close()
 
     def close(self) -> None:
-        """Save the vector caches and release the database. Safe to call twice."""
+        """Save the vector caches that changed and release the database. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
@@ -108,6 +121,26 @@ class Engine:
     def _check_open(self) -> None:
         if self._closed:
             raise MMSearchError("this Engine is closed; open the index again with Engine.open(...)")
+
+    @contextmanager
+    def _writer_lock(self, purpose: str) -> Iterator[None]:
+        """Hold the index's writer lock (see ``store/lock.py``); readers never take it."""
+        if self.read_only:
+            raise ReadOnlyIndexError(
+                f"cannot {purpose} the index at {self._where()}: it is read-only (this user cannot write {self.index_dir}); "
+                f"searching works, indexing needs write access"
+            )
+        timeout = parse_float("lock_timeout", self.settings.get("lock_timeout", DEFAULT_TIMEOUT_S), low=0)
+        with writer_lock(self.db, self.index_dir, self._where(), timeout, _notify, purpose):
+            yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The writer lock, with the caches caught up on what other writers did before we got it."""
+        with self._writer_lock("write to"):
+            for space in self.spaces:
+                space.indexes.refresh()
+            yield
 
     # -- indexing ------------------------------------------------------------------------------
 
@@ -132,7 +165,8 @@ class Engine:
             batch_segments=self.settings.get_int("batch_size"),
             runner=runner,
         )
-        summary = index_paths(ctx, paths, retry_failed, progress)
+        with self._writing():
+            summary = index_paths(ctx, paths, retry_failed, progress)
         notify_index_finished(self.pm, summary, self)  # the index_finished hook
         return summary
 
@@ -154,18 +188,19 @@ class Engine:
         """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""
         self._check_open()
         targets = [Path(p).expanduser().resolve() for p in paths]
-        with Session(self.db) as session, session.begin():
-            rows = session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id)).all()
-            doomed = [
-                Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
-                for m, root in rows
-                if any(_is_within(Path(root) / m.relpath, t) for t in targets)
-            ]
-            delta = writer.remove_media(session, doomed, self.spaces)
-        with Session(self.db) as session:
-            writer.apply_delta(session, self.spaces, delta)
-        for space in self.spaces:
-            space.indexes.save()
+        with self._writing():
+            with Session(self.db) as session, session.begin():
+                rows = session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id)).all()
+                doomed = [
+                    Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
+                    for m, root in rows
+                    if any(_is_within(Path(root) / m.relpath, t) for t in targets)
+                ]
+                delta = writer.remove_media(session, doomed, self.spaces)
+            with Session(self.db) as session:
+                writer.apply_delta(session, self.spaces, delta)
+            for space in self.spaces:
+                space.indexes.save()
         return len(doomed)
 
     # -- searching -----------------------------------------------------------------------------
@@ -269,6 +304,10 @@ class Engine:
             db_bytes=db_bytes,
             vector_bytes=sum(s.indexes.nbytes() for s in self.spaces),
         )
+
+
+def _notify(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _is_within(path: Path, target: Path) -> bool:

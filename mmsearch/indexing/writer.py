@@ -35,6 +35,8 @@ class VectorDelta:
 
     removed: list[int] = field(default_factory=list)
     added: dict[tuple[int, str], tuple[list[int], list[np.ndarray]]] = field(default_factory=dict)
+    #: space row id -> (generation before, generation after) this transaction, read inside it.
+    generations: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def ensure_root(session: Session, path: str) -> int:
@@ -164,21 +166,35 @@ def _insert_segments(session: Session, media_id: int, item: Extracted, spaces: S
 
 
 def _bump(session: Session, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
+    """Advance each space's generation and note the value this transaction produced.
+
+    Read from the UPDATE itself (RETURNING), which holds the row's write lock: a generation read
+    after commit may already include another process's writes, and a cache stamped with it
+    would claim vectors it never received.
+    """
     if not delta.removed and not delta.added:
         return
     for space in spaces:
-        session.execute(update(SpaceRow).where(SpaceRow.id == space.row_id).values(generation=SpaceRow.generation + 1))
+        after = session.scalar(
+            update(SpaceRow).where(SpaceRow.id == space.row_id).values(generation=SpaceRow.generation + 1).returning(SpaceRow.generation)
+        )
+        delta.generations[space.row_id] = (int(after) - 1, int(after))
 
 
 def apply_delta(session: Session, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
-    """After commit: mirror the change into FAISS and note the generation it now reflects."""
+    """After commit: mirror the change into FAISS, or rebuild it from SQL when another process
+    committed since the cache's generation (``session`` is unused; kept for callers)."""
     removed = np.asarray(delta.removed, dtype=np.int64)
     for e, space in enumerate(spaces):
-        space.indexes.remove(removed)
-        for (index, kind), (ids, vectors) in delta.added.items():
-            if index == e:
-                space.indexes.add(kind, np.asarray(ids, dtype=np.int64), np.stack(vectors))
-        space.indexes.mark(int(session.scalar(select(SpaceRow.generation).where(SpaceRow.id == space.row_id)) or 0))
+        if space.row_id not in delta.generations:
+            continue  # nothing changed
+        before, after = delta.generations[space.row_id]
+        added = [
+            (kind, np.asarray(ids, dtype=np.int64), np.stack(vectors))
+            for (index, kind), (ids, vectors) in delta.added.items()
+            if index == e
+        ]
+        space.indexes.apply(before, after, removed, added)
 
 
 def remove_media(session: Session, media: Sequence[Known], spaces: Sequence[ActiveSpace]) -> VectorDelta:
