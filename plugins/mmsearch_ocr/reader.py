@@ -37,7 +37,7 @@ def ocr_segments(source: Source, segment: Segment, config: OcrConfig) -> list[Se
                 return []
         else:
             # Layout analysis on a small decode (JPEG draft: a fraction of a full decode), so a
-            # photo without text costs tens of milliseconds, not a 12 MP decode and a full OCR.
+            # 12 MP photo without text costs ~0.2 s here, not a full decode and a full OCR (~0.9 s).
             preview = picture(source, segment.payload, TEST_SIDE)
             if preview is None or not has_text_lines(preview, config.lang, TEST_SIDE):
                 return []
