@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from sqlalchemy import func, select
@@ -26,6 +26,10 @@ from .store.models import Media, Root, SpaceRow
 from .store.models import Segment as SegmentRow
 from .types import FileReport, Hit, IndexSummary, Status
 from .vectors.cache import SpaceIndexes
+
+if TYPE_CHECKING:
+    from .eval.labels import LabelledSet
+    from .eval.report import EvalReport
 
 
 def default_index_dir() -> Path:
@@ -182,6 +186,33 @@ class Engine:
         for space in self.spaces:
             space.indexes.refresh()  # another process may have indexed since we opened
         return self._searcher.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+
+    def evaluate(
+        self,
+        labelled_set: str | os.PathLike[str] | LabelledSet,
+        *,
+        min_score: float | None = None,
+        k: int = 100,
+        library: str | os.PathLike[str] | None = None,
+        time_slack: float = 1.0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> EvalReport:
+        """Measure search quality on a labelled set (a JSONL file, see :mod:`mmsearch.eval.labels`).
+
+        Each query is searched once with no cut (top ``k``); R@1/5/10, MRR, nDCG@10 come from that
+        ranking, and false alarms and false abstentions are reported at ``min_score`` (default:
+        setting ``search.min_score``). ``library`` is the folder the relevant paths are relative to
+        (default: the paths are compared with each file's path relative to its indexed folder).
+        """
+        from .eval.labels import LabelledSet, load  # noqa: F811 (the runtime name of the annotation)
+        from .eval.run import evaluate
+        from .search.searcher import DEFAULT_MIN_SCORE
+
+        self._check_open()
+        labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
+        if min_score is None:
+            min_score = float(self.settings.get("search.min_score", DEFAULT_MIN_SCORE))
+        return evaluate(self, labelled, cut=min_score, k=k, library=library, time_slack=time_slack, progress=progress)
 
     # -- status --------------------------------------------------------------------------------
 
