@@ -57,9 +57,10 @@ def test_eval_json_reports_ranking_cut_numbers_and_every_query(run, library: Pat
     assert 0.0 <= data["best_cut"]["cut"] <= 1.0 and "fitted on this set" in data["best_cut"]["note"]
 
 
-def test_eval_table_names_the_numbers_and_the_fitted_cut(run, library: Path, labels: Path) -> None:  # type: ignore[no-untyped-def]
-    result = run("eval", str(labels), "--library", str(library))
+def test_eval_table_names_the_numbers_and_the_fitted_cut(run, library: Path, labels: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("eval", str(labels), "--library", str(library), "--save", str(tmp_path / "report.json"))
     assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "report.json").read_text())["overall"]["n"] == 4  # the table run also saved the JSON
     for word in ("R@1", "MRR", "nDCG@10", "false abst.", "false alarms", "gibberish", "Best cut for this set", "Fitted on this set"):
         assert word in result.stdout
 
@@ -99,8 +100,9 @@ def test_engine_evaluate_matches_time_ranges_with_slack(tmp_path: Path) -> None:
     assert LabelledSet("x", (LabelledQuery("a", "q", (rel,)),)).answered  # the dataclasses are what evaluate() takes
 
 
-def test_engine_evaluate_from_python(tmp_path: Path, library: Path, labels: Path) -> None:
-    with Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin(HashEmbedder())], settings={"search.min_score": 0.0}) as engine:
+def test_engine_evaluate_from_python(tmp_path: Path, library: Path, labels: Path, db_url: str | None) -> None:
+    with Engine.open(tmp_path / "idx", db=db_url, embedders=["hash"], plugins=[fake_plugin(HashEmbedder())],
+                     settings={"search.min_score": 0.0}) as engine:
         engine.index([library])
         report = engine.evaluate(labels)
     assert report.cut == 0.0 and report.overall.n == 4

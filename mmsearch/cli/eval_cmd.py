@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 from rich.console import Console
 
@@ -23,9 +26,10 @@ def register(cli: click.Group) -> None:
 @click.option("--time-slack", default=1.0, show_default=True, type=click.FloatRange(0),
               help="Seconds a hit's time may fall outside a labelled [t0, t1] and still count.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, with every query's outcome.")
+@click.option("--save", type=click.Path(dir_okay=False, writable=True), help="Also write the JSON report to this file.")
 @click.pass_context
 def eval_(ctx: click.Context, labelled_set: str, library: str | None, k: int, min_score: float | None, time_slack: float,
-          as_json: bool) -> None:
+          as_json: bool, save: str | None) -> None:
     """Measure search quality on LABELLED_SET, a JSONL file with one query per line:
 
     \b
@@ -49,6 +53,8 @@ def eval_(ctx: click.Context, labelled_set: str, library: str | None, k: int, mi
                 console.print(f"Library {library}: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
                               f"{summary.failed} failed", highlight=False)
         report = engine.evaluate(labelled, min_score=min_score, k=k, library=library, time_slack=time_slack)
+    if save:
+        Path(save).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if as_json:
         echo_json(report.to_dict())
         return

@@ -22,6 +22,7 @@ class QueryOutcome:
     top_score: float | None
     right_rank: int | None  # rank of the first relevant hit with no cut; None if not in the ranking
     right_score: float | None
+    other_rank: int | None = None  # rank of the first hit of another modality than the right file's
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def evaluate(engine: Engine, labelled: LabelledSet, *, cut: float, k: int = DEPT
         top = hits[0] if hits else None
         outcomes.append(QueryOutcome(query.id, query.kind, query.query, run.modality, top.path if top else None,
                                      top.score if top else None, min(run.relevant_ranks) if run.relevant_ranks else None,
-                                     _score_at(run)))
+                                     _score_at(run), run.other_rank))
         if progress is not None:
             progress(done, len(labelled.queries))
     seconds = time.perf_counter() - started

@@ -1,7 +1,9 @@
 """``clipart``: held-out clip art and emoji (the lite split's test bucket), queried by their titles.
 
 Only items whose id falls in the lite training data's held-out bucket are used (``split_of(id) ==
-"test"``), so no number measured here was seen when the lite projection was trained.
+"test"``), so no number measured here was seen when the lite projection was trained. Files get
+neutral names (``IMG_0001.png``, as a camera or a download folder would name them): a name made
+of the title would let the keyword leg answer from the name alone, and the set would measure that.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import hashlib
 import importlib.util
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -30,7 +32,7 @@ _SHORT_OK = frozenset("a an of in on up ok no".split())
 class Picture:
     id: str  # the lite data id, e.g. "openclipart:animals/cat.png"
     source: Path
-    relpath: str  # inside the set's library
+    relpath: str  # inside the set's library (neutral; see neutral_names)
     title: str  # the query
 
 
@@ -81,9 +83,12 @@ def heldout_pictures() -> list[Picture]:
         if title is None or key in seen:
             continue
         seen.add(key)  # type: ignore[arg-type]
-        source, _, rel = item.id.partition(":")
-        out.append(Picture(item.id, item.path, f"{source}/{rel.replace('/', '_')}", title))
+        out.append(Picture(item.id, item.path, "", title))
     return sorted(out, key=lambda p: hashlib.sha1(f"{SEED}:{p.id}".encode()).hexdigest())
+
+
+def neutral_names(pictures: Sequence[Picture], folder: str = "") -> list[Picture]:
+    return [replace(p, relpath=f"{folder}IMG_{i:04d}.png") for i, p in enumerate(pictures, start=1)]
 
 
 def copy_pictures(pictures: Sequence[Picture], library: Path) -> None:
@@ -101,7 +106,7 @@ def copy_pictures(pictures: Sequence[Picture], library: Path) -> None:
 
 def build(out: Path) -> None:
     library = fresh_dir(out)
-    pictures = heldout_pictures()[:N_IMAGES]
+    pictures = neutral_names(heldout_pictures()[:N_IMAGES])
     copy_pictures(pictures, library)
     labels = LabelWriter()
     for i, pic in enumerate(pictures, start=1):

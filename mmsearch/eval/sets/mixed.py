@@ -3,7 +3,8 @@
 Every query is an image title whose right answer is the image; the documents talk about the same
 subjects in prose (a paragraph on commuting by bicycle next to a bicycle icon). The report's
 "above other modalities" column is the share of queries whose image outranks every document.
-The documents were written for this set before any run and never edited after one.
+The documents were written for this set before any run and never edited after one. Images have
+neutral names (``images/IMG_0001.png``); documents keep descriptive ones, as people name them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .clipart import copy_pictures, heldout_pictures
+from .clipart import copy_pictures, heldout_pictures, neutral_names
 from .common import SEED, LabelWriter, add_absent, fresh_dir
 
 N_IMAGES = 200
@@ -87,14 +88,15 @@ def build(out: Path) -> None:
     # The neighbours of every document first (that is what the set measures), then a fixed sample.
     near = [p for p in pool if set(p.title.split()) & topics]
     rest = sorted((p for p in pool if p not in near), key=lambda p: hashlib.sha1(f"mixed:{SEED}:{p.id}".encode()).hexdigest())
-    pictures = (near + rest)[:N_IMAGES]
+    chosen = (near + rest)[:N_IMAGES]
+    pictures = neutral_names(chosen, "images/")
     copy_pictures(pictures, library)
     docs = library / "documents"
     docs.mkdir()
     for name, (_, text) in DOCUMENTS.items():
         (docs / name).write_text(text + "\n", encoding="utf-8")
     labels = LabelWriter()
-    for i, pic in enumerate(pictures, start=1):
-        labels.query(f"mixed-{i:03d}", pic.title, [pic.relpath], lite_id=pic.id, near_document=pic in near)
+    for i, (pic, was) in enumerate(zip(pictures, chosen), start=1):
+        labels.query(f"mixed-{i:03d}", pic.title, [pic.relpath], lite_id=pic.id, near_document=was in near)
     add_absent(labels, [p.title for p in pictures] + [text for _, text in DOCUMENTS.values()])
     labels.write(out / "labels.jsonl")

@@ -1,7 +1,7 @@
 """``photos``: the scikit-image sample photos, each with two or three hand-written captions.
 
 The captions were written for this set by looking at the photos, before any run; none was changed
-after seeing a ranking.
+after seeing a ranking. Files get neutral names (``IMG_0001.jpg``) so only the pixels can find them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PIL import Image
 
 from .common import LabelWriter, add_absent, fresh_dir
 
-#: skimage.data loader -> (file name, captions). Loaders that need a download are not used.
+#: skimage.data loader -> (what it shows, as the query ids name it; captions). Loaders that need a download are not used.
 PHOTOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "astronaut": ("astronaut.jpg", ("an astronaut in a white spacesuit", "a smiling woman astronaut with an american flag",
                                     "portrait of a space crew member")),
@@ -59,11 +59,12 @@ def build(out: Path) -> None:
     library = fresh_dir(out)
     labels = LabelWriter()
     captions: list[str] = []
-    for loader, (name, texts) in PHOTOS.items():
+    for n, (loader, (label, texts)) in enumerate(PHOTOS.items(), start=1):
         image = _image(loader)
+        name = f"IMG_{n:04d}{Path(label).suffix}"
         image.save(library / name, quality=92) if name.endswith(".jpg") else image.save(library / name)
         for i, text in enumerate(texts, start=1):
-            labels.query(f"{Path(name).stem}-{i}", text, [name])
+            labels.query(f"{Path(label).stem}-{i}", text, [name])
         captions += texts
     add_absent(labels, captions)
     labels.write(out / "labels.jsonl")
