@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..errors import MMSearchError
-from . import db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, search_cmd
+from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, search_cmd
 from .common import Group
 
 
@@ -27,7 +27,7 @@ def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tu
     ctx.obj = {"index": index_dir, "db": db, "embedders": split or None, "debug": debug}
 
 
-for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd, eval_cmd):
+for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd, eval_cmd, calibrate_cmd):
     module.register(cli)
 
 
