@@ -10,6 +10,7 @@ import platformdirs
 from .. import demo as demo_library
 from .common import open_engine
 from .index_cmd import summary_line
+from ..search.searcher import DEFAULT_MIN_SCORE
 from .search_cmd import format_hit
 
 
@@ -22,7 +23,8 @@ def register(cli: click.Group) -> None:
 @click.option("-k", "--limit", "k", default=3, show_default=True, type=click.IntRange(1), help="Results per query.")
 @click.pass_context
 def demo(ctx: click.Context, folder: str | None, k: int) -> None:
-    """Index a demo library (photos, clip-art, documents) and show what searching it returns."""
+    """Index a demo library (photos, clip-art, documents) and show what searching it returns,
+    weak matches below the no-match cut included."""
     root = ctx.find_root().obj
     target = Path(folder) if folder else Path(platformdirs.user_data_dir("mmsearch")) / "demo-library"
     if root["index"] is None:
@@ -31,7 +33,12 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
     click.echo(f"Demo library: {library}")
     with open_engine(ctx) as engine:
         click.echo(summary_line(engine.index([library])))
+        cut = float(engine.settings.get("search.min_score", DEFAULT_MIN_SCORE))
         for query in demo_library.QUERIES:
+            # Every query, with its weak matches too: what a search shows and what the cut hides.
             click.echo(f'\nmmsearch search "{query}"')
-            for rank, hit in enumerate(engine.search(query, k=k), start=1):
-                click.echo(format_hit(rank, hit))
+            hits = engine.search(query, k=k, min_score=0.0)
+            for rank, hit in enumerate(hits, start=1):
+                click.echo(format_hit(rank, hit) + (f"   (below the {cut:g} cut: not shown by search)" if hit.score < cut else ""))
+            if not any(hit.score >= cut for hit in hits):
+                click.echo(f"  no good match: search shows nothing at the {cut:g} cut")
