@@ -24,7 +24,6 @@ CENTER = 2.25  # z at which the calibrated score is 0.5: the default no-match cu
 WIDTH = 0.5
 NULL_QUANTILE = 0.9
 NULL_SLACK = 1.0  # z may exceed the null margin by this much (the margin is a cruder estimate)
-Z_CAP = 3.0  # z beyond this says "stands out of the crowd" no louder: a faint match among zeros
 HUB_K = 10  # a segment's hubness: its mean similarity to its HUB_K nearest generic-bank queries
 
 
@@ -109,12 +108,10 @@ def hubness(hit_vectors: np.ndarray, bank: np.ndarray, k: int = HUB_K) -> np.nda
 def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | None, sample: np.ndarray,
                  prior: float | None, bank: np.ndarray | None, null: np.ndarray | None) -> np.ndarray:
     """(hits, 3) features in ``curves.FEATURES`` order: raw cosine, cosine minus the segment's
-    hubness (0 when the query kind has no bank), and z capped by the gibberish null margin and at
-    Z_CAP (in a four-document library a faint match among unrelated ones reaches z = 5: only the
-    cosine itself can tell it is faint)."""
+    hubness (0 when the query kind has no bank), and z capped by the gibberish null margin."""
     bank_on_hits = hit_vectors @ bank.T if bank is not None and hit_vectors is not None and len(sample) < 2 else None
     z, std = zscores(query, raw, sample, prior, bank_on_hits)
     if null is not None and hit_vectors is not None:
         z = np.minimum(z, null_margin(raw, hit_vectors, null, std) + NULL_SLACK)
     hub = raw - hubness(hit_vectors, bank) if bank is not None and hit_vectors is not None else np.zeros(len(raw))
-    return np.stack([np.asarray(raw, np.float64), hub, np.minimum(z, Z_CAP)], axis=1)
+    return np.stack([np.asarray(raw, np.float64), hub, z], axis=1)
