@@ -14,7 +14,6 @@ from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
 from .calibrate import Background, leg_features
-from .curves import Curve
 from .query import QueryPart
 
 
@@ -54,7 +53,7 @@ def run_leg(
     calibration: tuple[Background, np.ndarray | None, np.ndarray | None],
     k: int,
     allowed: np.ndarray | None,
-    curve_for: Callable[[str], Curve],
+    curve_for: Callable[[str], Callable[[np.ndarray], np.ndarray]],
 ) -> list[SegmentHit]:
     """Top-k segments of every kind in ``space``, each with its raw and calibrated score.
 

@@ -140,12 +140,11 @@ class Searcher:
             space_id, embedder = self.spaces[i].space_id, self.embedders[i]
             recorded: dict[str, np.ndarray] = {}
 
-            def recorder(kind: str) -> Curve:
-                class _Record(Curve):
-                    def __call__(self, features: np.ndarray) -> np.ndarray:
-                        recorded[kind] = np.asarray(features)
-                        return np.zeros(len(features))
-                return _Record((), 0.0)
+            def recorder(kind: str) -> Callable[[np.ndarray], np.ndarray]:
+                def record(features: np.ndarray) -> np.ndarray:  # keeps the features, scores nothing
+                    recorded[kind] = np.asarray(features)
+                    return np.zeros(len(features))
+                return record
 
             calibration = (self.background, self.bank.vectors(space_id, embedder, TEXT), self.bank.null(space_id, embedder, TEXT))
             hits = run_leg("probe", vector, self.spaces[i], calibration, k, None, recorder)
