@@ -31,13 +31,13 @@ def write_set(root: Path, topics: list[str], absent: list[str]) -> Path:
 
 
 @pytest.fixture
-def calibrated(tmp_path: Path) -> tuple[mmsearch.Engine, Path]:
+def calibrated(tmp_path: Path, db_url: str | None) -> tuple[mmsearch.Engine, Path]:
     library = tmp_path / "library"
     library.mkdir()
     rng_words = ["photo", "picture", "image", "old", "new", "small", "big", "red", "blue", "green"]
     for n, topic in enumerate(TOPICS):  # each image: its topic and two common words
         tagged_png(library / f"{topic}.png", f"{topic} {rng_words[n % 10]} {rng_words[(n * 3 + 1) % 10]}")
-    engine = mmsearch.Engine.open(tmp_path / "index", embedders=["hash"], plugins=[fake_plugin()])
+    engine = mmsearch.Engine.open(tmp_path / "index", db=db_url, embedders=["hash"], plugins=[fake_plugin()])
     engine.index([library])
     yield engine, library
     engine.close()
@@ -59,7 +59,7 @@ def test_calibrate_fits_stores_and_uses_the_curves(calibrated: tuple[mmsearch.En
     assert fitted[0].stats["text->image"]["false_alarms_absent"] <= 0.1
     # a reopened engine reads it from the index directory
     engine.close()
-    with mmsearch.Engine.open(engine.index_dir, plugins=[fake_plugin()]) as again:
+    with mmsearch.Engine.open(engine.index_dir, db=engine.db_url, plugins=[fake_plugin()]) as again:
         assert again._searcher.calibrations[0] == stored
 
 
@@ -74,9 +74,9 @@ def test_cli_calibrate_reports_and_saves(calibrated: tuple[mmsearch.Engine, Path
     from mmsearch.cli import cli
 
     engine, library = calibrated
-    index = engine.index_dir
+    index, db = engine.index_dir, engine.db_url
     engine.close()
-    result = CliRunner().invoke(cli, ["--index", str(index), "calibrate", str(write_set(tmp_path, TOPICS, ABSENT)),
+    result = CliRunner().invoke(cli, ["--index", str(index), "--db", db, "calibrate", str(write_set(tmp_path, TOPICS, ABSENT)),
                                       "--library", str(library)], env={"MMSEARCH_PLUGINS": "mmsearch.testing.plugin"})
     assert result.exit_code == 0, result.output
     assert "hash-64:" in result.output and "text->image" in result.output and f"Saved to {index / CALIBRATION_FILE}" in result.output
