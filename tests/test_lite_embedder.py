@@ -158,6 +158,21 @@ def test_image_finds_its_cropped_resized_copy(lite: LiteEmbedder, gallery_vector
 
 @needs_weights
 @pytest.mark.slow
+def test_different_line_icons_on_transparency_get_different_vectors(lite: LiteEmbedder, tmp_path: Path) -> None:
+    """Through the image modality, as indexing does: with alpha dropped both icons were one black
+    square and got the same vector."""
+    from mmsearch.testing.contracts import source_for
+    from mmsearch_image.modality import ImageModality
+
+    from test_builtin_modalities import line_icon
+
+    payloads = [next(iter(ImageModality().extract(source_for(line_icon(tmp_path / f"{s}.png", s))))).payload for s in ("circle", "cross")]
+    circle, cross = lite.embed("image", payloads)
+    assert float(circle @ cross) < 0.99
+
+
+@needs_weights
+@pytest.mark.slow
 def test_text_finds_the_paraphrased_document(lite: LiteEmbedder) -> None:
     docs = [
         "The recipe calls for flour, butter and two eggs, baked for forty minutes.",

@@ -24,6 +24,10 @@ from .projection import DEFAULT_PATH, Projection
 log = logging.getLogger(__name__)
 MODEL_PREFIX = "effnetlite0+minilm-l6"
 MODES = ("auto", "projection", "bridge")
+#: P(relevant) curves per (query kind, segment kind), fitted on the training split by
+#: ``python -m mmsearch_lite.calibration``; keyed by model id, so a space without one (a retrained
+#: projection) falls back to the engine's library-relative calibration.
+CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 
 
 class LiteEmbedder(Embedder):
@@ -62,6 +66,7 @@ class LiteEmbedder(Embedder):
         else:
             self.model = f"{MODEL_PREFIX}/{bridge.VERSION}"
             self._temperature, self._prompt = bridge.TEMPERATURE, bridge.PROMPT
+        self.calibration_file: Path | None = CALIBRATION_PATH
         self._image_model: Any = None
         self._text_model: Any = None
         self._class_vectors: np.ndarray | None = None
