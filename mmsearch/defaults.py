@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,9 +20,22 @@ def ignore_path(path: Path, settings: Settings) -> bool | None:
     if path.name.startswith("."):
         return True
     index_dir = settings.get("index_dir")
-    if index_dir is not None and path.resolve() == Path(index_dir).resolve():
+    if index_dir is not None and _same_place(path, Path(index_dir)):
         return True
     return None
+
+
+def _same_place(path: Path, index_dir: Path) -> bool:
+    """Whether ``path`` is the index directory. No ``resolve()``: a symbolic link loop anywhere
+    in a library would make it raise; the index directory is already absolute and resolved."""
+    if path == index_dir:
+        return True
+    if path.name != index_dir.name:  # the cheap test first: one stat only for a namesake
+        return False
+    try:
+        return os.path.samefile(path, index_dir)
+    except OSError:  # a broken link or a loop is not the index directory
+        return False
 
 
 @hookimpl(trylast=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -23,15 +23,52 @@ class ModelInfo:
     detail: str = ""  # why not available, and how to make it so
 
 
+@dataclass(frozen=True)
+class MaxInput:
+    """How much of one payload an embedder reads; the rest is silently dropped by the model.
+
+    ``amount`` in ``unit``: ``"chars"``, ``"tokens"`` (the model's own tokenizer; count them
+    with :meth:`Embedder.input_length`) or ``"words"``. ``chars_hint`` is a safe size in characters
+    for a chunker when the unit is not characters (e.g. 256 word pieces ≈ 1,000 English characters).
+    """
+
+    amount: int
+    unit: str = "tokens"
+    chars_hint: int | None = None
+
+
 class Embedder(ABC):
     """Maps payloads of some kinds into one embedding space.
 
-    Subclasses set ``name`` and ``kinds`` and, per instance, ``model`` (identity of the weights,
-    e.g. ``"ViT-B-32/laion2b_s34b_b79k"``) and ``dim``; they implement :meth:`embed_batch`.
-    Optional: :meth:`load` (heavy set-up, run once on first use), :meth:`prepare` (per-payload
-    preprocessing, run in decode threads so the model does not wait), :meth:`embed_query_batch`
-    (queries embedded unlike indexed segments) and :meth:`info`.
+    Authors implement :meth:`embed_batch` and set these public attributes:
+
+    ``name`` (class, required)
+        Unique embedder name: ``--embedder NAME``, ``mmsearch models``, the space key.
+    ``kinds`` (class, required)
+        Payload kinds it embeds (``"image"``, ``"text"``, a plugin's own). Declare only kinds
+        :meth:`embed_batch` really handles: the conformance kit embeds a sample of each.
+    ``model``, ``dim`` (instance, required)
+        Identity of the weights (e.g. ``"ViT-B-32/laion2b_s34b_b79k"``) and vector size. An index
+        records both and refuses to open when either changes.
+    ``batch_size`` (default 32)
+        Payloads per :meth:`embed_batch` call; the base class splits larger inputs.
+    ``priority`` (class, default 0)
+        Tie-breaker when a new index picks its embedder without ``--embedder``: among those whose
+        weights are available offline, the one covering the most kinds wins, then the highest
+        priority (built in: ``clip`` 100, ``lite`` 0), then the name. So a newly installed
+        text-only embedder never silently becomes the default over an image–text one.
+    ``max_input`` (instance or class, default ``None``: unlimited)
+        A :class:`MaxInput` per kind: how much of one payload the model reads (MiniLM 256 word
+        pieces, CLIP 77 tokens). Modalities should chunk below it; the conformance kit flags
+        segments longer than it, since the model would silently truncate them.
+
+    Optional methods: :meth:`load` (heavy set-up, run once on first use), :meth:`prepare`
+    (per-payload preprocessing, run in decode threads so the model does not wait),
+    :meth:`input_length` (a payload's length in ``max_input`` units), :meth:`embed_query_batch`
+    (queries embedded unlike indexed segments, for asymmetric models) and :meth:`info`
+    (``mmsearch models``: where the weights come from, whether they are usable offline).
     The base class owns batching, kind checks, dtype/shape checks and L2 normalisation.
+    (``Modality.streaming`` is the modality-side counterpart: see :class:`~mmsearch.Modality`.)
     """
 
     name: ClassVar[str]
@@ -39,8 +76,10 @@ class Embedder(ABC):
     model: str
     dim: int
     batch_size: int = 32
-    #: Preference when a new index picks its space among the embedders available offline.
+    #: Tie-breaker for a new index's default embedder, after the number of kinds covered.
     priority: ClassVar[int] = 0
+    #: The longest payload the model reads, per kind (``None``: no limit or unknown).
+    max_input: Mapping[str, MaxInput] | None = None
 
     _loaded: bool = False
     _load_lock: threading.Lock | None = None
@@ -62,10 +101,31 @@ class Embedder(ABC):
         """Preprocess one payload (e.g. resize and normalise an image). Must be thread-safe."""
         return payload
 
+    def input_length(self, kind: str, payload: Any) -> int | None:
+        """Length of one raw payload in ``max_input[kind].unit``: characters or whitespace words
+        here; an embedder counting ``"tokens"`` overrides this with its tokenizer."""
+        limit = (self.max_input or {}).get(kind)
+        if limit is None or not isinstance(payload, str):
+            return None
+        if limit.unit == "chars":
+            return len(payload)
+        if limit.unit == "words":
+            return len(payload.split())
+        return None
+
     def info(self) -> ModelInfo:
-        return ModelInfo(available=True, weights="built in")
+        """Where the weights come from. Override it: the default only knows the model name."""
+        return ModelInfo(available=True, weights="unknown: the plugin does not say (it should override Embedder.info)")
 
     # -- owned by the base class -------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Shipped to another process (a Ray worker), an embedder loads its own weights there:
+        # a lock cannot be pickled, and a loaded flag without the weights would be a lie.
+        state = dict(self.__dict__)
+        state.pop("_load_lock", None)
+        state.pop("_loaded", None)
+        return state
 
     @property
     def space(self) -> Space:

@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .embedder import Embedder
-from .errors import MMSearchError
+from .errors import ConfigError, MMSearchError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
-from .plugins import Registry, make_plugin_manager
+from .plugins import Registry, first_answer, make_plugin_manager, notify_index_finished
 from .search.query import Query
 from .search.searcher import Searcher
-from .settings import Settings
+from .settings import Settings, parse_float
 from .spaces import select_spaces
 from .store import db as store_db
+from .store.errors import ReadOnlyIndexError
+from .store.lock import DEFAULT_TIMEOUT_S, writer_lock
 from .store.models import Media, Root, SpaceRow
 from .store.models import Segment as SegmentRow
 from .types import FileReport, Hit, IndexSummary, Status
 from .vectors.cache import SpaceIndexes
+
+if TYPE_CHECKING:
+    from .eval.labels import LabelledSet
+    from .eval.report import EvalReport
 
 
 def default_index_dir() -> Path:
@@ -39,15 +47,25 @@ class Engine:
         self.index_dir = index_dir
         self.db_url = db_url
         self.settings = settings
-        self.pm = make_plugin_manager(plugins)
+        self._plugins = list(plugins)  # kept for workers that build their own manager (Ray)
+        self.pm = make_plugin_manager(self._plugins)
         self.registry = Registry(self.pm, settings)
-        self.db = store_db.create_db_engine(db_url)
+        # A read-only index (directory or SQLite file) is searched without writing anything.
+        self.read_only = store_db.is_read_only(index_dir, db_url)
+        self.db = store_db.create_db_engine(db_url, read_only=self.read_only)
         self._closed = False
         try:
-            store_db.ensure_schema(self.db, self._where())
-            chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
+            # Creating the schema and the spaces: one process at a time; opening a ready index (or
+            # a read-only one, which can create nothing and says why below): no lock.
+            setup = not self.read_only and store_db.needs_setup(self.db)
+            with self._writer_lock("create") if setup else nullcontext():
+                store_db.ensure_schema(self.db, self._where())
+                chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
             self.embedders: list[Embedder] = [c.embedder for c in chosen]
-            self.spaces = [writer.ActiveSpace(c.row_id, SpaceIndexes(index_dir, self.db, c.row_id, int(c.embedder.dim))) for c in chosen]
+            self.spaces = [
+                writer.ActiveSpace(c.row_id, SpaceIndexes(index_dir, self.db, c.row_id, int(c.embedder.dim), read_only=self.read_only))
+                for c in chosen
+            ]
             for space in self.spaces:
                 space.indexes.open()
         except BaseException:
@@ -87,7 +105,7 @@ class Engine:
         self.close()
 
     def close(self) -> None:
-        """Save the vector caches and release the database. Safe to call twice."""
+        """Save the vector caches that changed and release the database. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
@@ -104,12 +122,38 @@ class Engine:
         if self._closed:
             raise MMSearchError("this Engine is closed; open the index again with Engine.open(...)")
 
+    @contextmanager
+    def _writer_lock(self, purpose: str) -> Iterator[None]:
+        """Hold the index's writer lock (see ``store/lock.py``); readers never take it."""
+        if self.read_only:
+            raise ReadOnlyIndexError(
+                f"cannot {purpose} the index at {self._where()}: it is read-only (this user cannot write {self.index_dir}); "
+                f"searching works, indexing needs write access"
+            )
+        timeout = parse_float("lock_timeout", self.settings.get("lock_timeout", DEFAULT_TIMEOUT_S), low=0)
+        with writer_lock(self.db, self.index_dir, self._where(), timeout, _notify, purpose):
+            yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The writer lock, with the caches caught up on what other writers did before we got it."""
+        with self._writer_lock("write to"):
+            for space in self.spaces:
+                space.indexes.refresh()
+            yield
+
     # -- indexing ------------------------------------------------------------------------------
 
-    def index(self, paths: Sequence[str | os.PathLike[str]], *, retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
+    def index(self, paths: Sequence[str | os.PathLike[str]], *, retry_failed: bool = False, progress: ProgressFn | None = None,
+              executor: str | None = None, ray_address: str | None = None) -> IndexSummary:
         """Bring the index up to date with ``paths`` (folders or files): new and changed files are
-        indexed, renamed ones moved, vanished ones removed. A bad file is recorded, never fatal."""
+        indexed, renamed ones moved, vanished ones removed. A bad file is recorded, never fatal.
+
+        ``executor`` is ``"local"`` (default, setting ``executor``) or ``"ray"``: extraction and
+        embedding then run on a Ray cluster (``ray_address``, setting ``ray.address``; a local
+        one when unset) while this process plans and writes."""
         self._check_open()
+        runner = self._runner(executor or str(self.settings.get("executor", "local")), ray_address)
         workers = self.settings.get_int("workers") or (os.cpu_count() or 1)
         ctx = IndexContext(
             db=self.db,
@@ -119,28 +163,44 @@ class Engine:
             ignore=self._ignored,
             workers=workers,
             batch_segments=self.settings.get_int("batch_size"),
+            runner=runner,
         )
-        return index_paths(ctx, paths, retry_failed, progress)
+        with self._writing():
+            summary = index_paths(ctx, paths, retry_failed, progress)
+        notify_index_finished(self.pm, summary, self)  # the index_finished hook
+        return summary
+
+    def _runner(self, executor: str, ray_address: str | None) -> Callable[..., None]:
+        from .indexing import pipeline
+
+        if executor == "local":
+            return pipeline.run
+        if executor == "ray":
+            from .indexing.ray_executor import RayOptions, RayRunner
+
+            return RayRunner(self.settings, self._plugins, RayOptions.from_settings(self.settings, ray_address))
+        raise ConfigError(f"unknown executor {executor!r}; use 'local' or 'ray'")
 
     def _ignored(self, path: Path) -> bool:
-        return bool(self.pm.hook.ignore_path(path=path, settings=self.settings))
+        return bool(first_answer(self.pm, "ignore_path", path=path, settings=self.settings))  # isolates a raising plugin
 
     def remove(self, paths: Sequence[str | os.PathLike[str]]) -> int:
         """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""
         self._check_open()
         targets = [Path(p).expanduser().resolve() for p in paths]
-        with Session(self.db) as session, session.begin():
-            rows = session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id)).all()
-            doomed = [
-                Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
-                for m, root in rows
-                if any(_is_within(Path(root) / m.relpath, t) for t in targets)
-            ]
-            delta = writer.remove_media(session, doomed, self.spaces)
-        with Session(self.db) as session:
-            writer.apply_delta(session, self.spaces, delta)
-        for space in self.spaces:
-            space.indexes.save()
+        with self._writing():
+            with Session(self.db) as session, session.begin():
+                rows = session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id)).all()
+                doomed = [
+                    Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
+                    for m, root in rows
+                    if any(_is_within(Path(root) / m.relpath, t) for t in targets)
+                ]
+                delta = writer.remove_media(session, doomed, self.spaces)
+            with Session(self.db) as session:
+                writer.apply_delta(session, self.spaces, delta)
+            for space in self.spaces:
+                space.indexes.save()
         return len(doomed)
 
     # -- searching -----------------------------------------------------------------------------
@@ -183,6 +243,33 @@ class Engine:
             space.indexes.refresh()  # another process may have indexed since we opened
         return self._searcher.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
 
+    def evaluate(
+        self,
+        labelled_set: str | os.PathLike[str] | LabelledSet,
+        *,
+        min_score: float | None = None,
+        k: int = 100,
+        library: str | os.PathLike[str] | None = None,
+        time_slack: float = 1.0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> EvalReport:
+        """Measure search quality on a labelled set (a JSONL file, see :mod:`mmsearch.eval.labels`).
+
+        Each query is searched once with no cut (top ``k``); R@1/5/10, MRR, nDCG@10 come from that
+        ranking, and false alarms and false abstentions are reported at ``min_score`` (default:
+        setting ``search.min_score``). ``library`` is the folder the relevant paths are relative to
+        (default: the paths are compared with each file's path relative to its indexed folder).
+        """
+        from .eval.labels import LabelledSet, load
+        from .eval.run import evaluate
+        from .search.searcher import DEFAULT_MIN_SCORE
+
+        self._check_open()
+        labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
+        if min_score is None:
+            min_score = float(self.settings.get("search.min_score", DEFAULT_MIN_SCORE))
+        return evaluate(self, labelled, cut=min_score, k=k, library=library, time_slack=time_slack, progress=progress)
+
     # -- status --------------------------------------------------------------------------------
 
     def status(self) -> Status:
@@ -217,6 +304,10 @@ class Engine:
             db_bytes=db_bytes,
             vector_bytes=sum(s.indexes.nbytes() for s in self.spaces),
         )
+
+
+def _notify(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _is_within(path: Path, target: Path) -> bool:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import pluggy
 
 from . import defaults, hookspecs
 from .embedder import Embedder
-from .errors import PluginError
+from .errors import ExtractError, MMSearchError, PluginError
+from .extras import MissingExtraError
 from .search.fusion import Fuser
-from .modality import Modality
-from .settings import Settings
+from .modality import Modality, describe_exception
+from .settings import Settings, SettingsSection
+from .transcriber import Transcriber
+from .types import Segment, Source
 
 PROJECT = "mmsearch"
 #: Comma-separated entry-point names to load; unset loads all, empty loads none.
@@ -35,23 +41,98 @@ class PluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(PROJECT)
         self.versions: dict[str, str] = {}
+        self.failures: dict[str, PluginFailure] = {}  # disabled plugins, by name, with the reason
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that was disabled, and why (one line, saying what to do where we can tell)."""
+
+    name: str
+    reason: str
+
+
+class PluginWarning(UserWarning):
+    """Emitted once per disabled plugin; the CLI prints it as one ``Warning:`` line."""
 
 
 def make_plugin_manager(extra: Iterable[object] = ()) -> PluginManager:
-    """A fresh manager: specs, core defaults, entry-point plugins, then ``extra`` (for tests)."""
+    """A fresh manager: specs, core defaults, entry-point plugins, then ``extra`` (for tests).
+
+    A plugin that fails to import, fails pluggy's validation or implements a hook that does not
+    exist (a misspelling) is disabled and recorded in ``pm.failures``: one broken plugin must not
+    take down every command, and every broken plugin is named, not only the first.
+    """
     pm = PluginManager()
     pm.add_hookspecs(hookspecs)
     pm.register(defaults, name="mmsearch.defaults")
     _load_entry_points(pm)
     for module in filter(None, (m.strip() for m in os.environ.get(EXTRA_ENV, "").split(","))):
         try:
-            pm.register(importlib.import_module(module), name=module)
-        except ImportError as exc:
-            raise PluginError(f"{EXTRA_ENV} names {module!r}, which cannot be imported: {exc}") from exc
+            plugin = importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - any import failure disables just this plugin
+            disable(pm, module, f"{EXTRA_ENV} names it but it cannot be imported ({_describe(exc)})")
+            continue
+        _register(pm, plugin, module)
     for plugin in extra:
-        pm.register(plugin)
-    pm.check_pending()
+        _register(pm, plugin, None)
+    _disable_unknown_hooks(pm)
+    pm.check_pending()  # nothing unknown is left; kept so pluggy's own rule stays enforced
     return pm
+
+
+def disable(pm: PluginManager, name: str, reason: str, *, quiet: bool = False) -> None:
+    """Unregister plugin ``name`` (if registered), record why and warn once, in one line.
+
+    ``quiet``: record only (``mmsearch plugins`` shows it). For an optional extra that is simply
+    not installed, a warning before every command would be noise, not news."""
+    plugin = pm.get_plugin(name)
+    if plugin is not None:
+        pm.unregister(plugin)
+    if not pm.is_blocked(name):
+        pm.set_blocked(name)  # an entry point of the same name must not come back
+    if name not in pm.failures:
+        pm.failures[name] = PluginFailure(name, reason)
+        if not quiet:
+            warnings.warn(f"plugin {name!r} disabled: {reason}", PluginWarning, stacklevel=2)
+
+
+def _register(pm: PluginManager, plugin: object, name: str | None) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except Exception as exc:  # noqa: BLE001 - pluggy validation: a bad hook signature, a duplicate
+        label = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        disable(pm, label, _describe(exc))
+
+
+def _disable_unknown_hooks(pm: PluginManager) -> None:
+    """pluggy's check_pending stops at the first unknown hook; this names every plugin with one."""
+    known = [n for n, f in vars(hookspecs).items() if hasattr(f, f"{PROJECT}_spec")]
+    for hook_name, caller in list(vars(pm.hook).items()):
+        if hook_name.startswith("_") or caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            close = difflib.get_close_matches(hook_name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(known))}"
+            disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin), f"implements unknown hook {hook_name!r}{hint}")
+
+
+def _describe(exc: BaseException) -> str:
+    """One line; our own errors and missing extras speak for themselves, others keep their type."""
+    text = " ".join(str(exc).split()) or "no details"
+    return text if isinstance(exc, (MMSearchError, MissingExtraError)) else f"{type(exc).__name__}: {text}"
+
+
+def _import_hint(ep: metadata.EntryPoint, exc: BaseException) -> str:
+    """For a missing module: the extra of the plugin's distribution that installs it, if any."""
+    if not isinstance(exc, ModuleNotFoundError) or ep.dist is None:
+        return ""
+    extras = ep.dist.metadata.get_all("Provides-Extra") or []
+    if ep.name in extras:
+        return f'; install it with: pip install "{ep.dist.name}[{ep.name}]"'
+    return f"; install {exc.name!r}" if exc.name else ""
 
 
 def _load_entry_points(pm: PluginManager) -> None:
@@ -65,10 +146,12 @@ def _load_entry_points(pm: PluginManager) -> None:
         try:
             plugin = ep.load()
         except Exception as exc:  # noqa: BLE001 - name the broken plugin instead of a bare traceback
-            raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to import: {exc}") from exc
-        pm.register(plugin, name=ep.name)
+            disable(pm, ep.name, f"cannot import {ep.value} ({_describe(exc)}){_import_hint(ep, exc)}",
+                    quiet=isinstance(exc, MissingExtraError))
+            continue
         if ep.dist is not None:
             pm.versions[ep.name] = f"{ep.dist.name} {ep.dist.version}"
+        _register(pm, plugin, ep.name)
 
 
 @dataclass(frozen=True)
@@ -80,25 +163,56 @@ class Registered:
     obj: Any
 
 
+class PluginConflictError(PluginError):
+    """Two plugins registered the same name: the user must choose, so this one is raised."""
+
+
 class Registry:
-    """Collects ``register(...)`` callbacks, refusing duplicate names with both plugins named."""
+    """Collects ``register(...)`` callbacks, refusing duplicate names with both plugins named.
+
+    A hook implementation that raises (or registers something invalid) disables its plugin:
+    everything that plugin registered is dropped, the reason goes to ``pm.failures``.
+    """
 
     def __init__(self, pm: PluginManager, settings: Settings) -> None:
         self.pm = pm
         self.settings = settings
-        self.modalities: dict[str, Registered] = self._collect("register_modalities", Modality, settings=settings)
-        self.embedders: dict[str, Registered] = self._collect("register_embedders", Embedder, settings=settings)
-        self.fusers: dict[str, Registered] = self._collect("register_fusers", Fuser)
+        self.modalities: dict[str, Registered] = {}
+        self.embedders: dict[str, Registered] = {}
+        self.fusers: dict[str, Registered] = {}
+        self.transcribers: dict[str, Registered] = {}
+        self.settings_sections: dict[str, Registered] = {}
+        self._collect("register_settings", SettingsSection, self.settings_sections)
+        settings.check(entry.obj for entry in self.settings_sections.values())  # typos stop here
+        self._collect("register_transcribers", Transcriber, self.transcribers, settings=settings)
+        transcribers = MappingProxyType({name: entry.obj for name, entry in self.transcribers.items()})
+        self._collect("register_modalities", Modality, self.modalities, settings=settings, transcribers=transcribers)
+        self._collect("register_embedders", Embedder, self.embedders, settings=settings)
+        self._collect("register_fusers", Fuser, self.fusers)
 
-    def _collect(self, hook_name: str, base: type[T], **kwargs: Any) -> dict[str, Registered]:
-        found: dict[str, Registered] = {}
+    @property
+    def failures(self) -> dict[str, PluginFailure]:
+        return self.pm.failures
+
+    def _collect(self, hook_name: str, base: type[T], found: dict[str, Registered], **kwargs: Any) -> None:
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls()[::-1]:  # pluggy's call order: later plugins first
             plugin_name = self.pm.get_name(impl.plugin) or repr(impl.plugin)
             register = self._register_into(found, base, plugin_name, hook_name)
             args = {"register": register, **kwargs}
-            impl.function(**{name: args[name] for name in impl.argnames})
-        return found
+            try:
+                impl.function(**{name: args[name] for name in impl.argnames})
+            except PluginConflictError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
+                self._drop(plugin_name)
+                where = "" if isinstance(exc, PluginError) else f"{hook_name} raised "
+                disable(self.pm, plugin_name, f"{where}{_describe(exc)}")
+
+    def _drop(self, plugin_name: str) -> None:
+        for table in (self.settings_sections, self.transcribers, self.modalities, self.embedders, self.fusers):
+            for name in [n for n, r in table.items() if r.plugin == plugin_name]:
+                del table[name]
 
     @staticmethod
     def _register_into(
@@ -106,18 +220,39 @@ class Registry:
     ) -> Callable[[Any], None]:
         def register(obj: Any) -> None:
             if not isinstance(obj, base):
-                raise PluginError(f"plugin {plugin_name!r} registered {obj!r} in {hook_name}; expected a {base.__name__}")
+                raise PluginError(f"{hook_name} registered {obj!r}; expected a {base.__name__}")
             name = getattr(obj, "name", None)
             if not isinstance(name, str) or not name:
-                raise PluginError(f"plugin {plugin_name!r} registered a {base.__name__} without a name")
+                raise PluginError(f"{hook_name} registered a {base.__name__} without a name (set the class attribute `name`)")
             if name in found:
-                raise PluginError(
+                raise PluginConflictError(
                     f"{base.__name__.lower()} {name!r} is registered by both {found[name].plugin!r} and "
                     f"{plugin_name!r}; uninstall one or restrict plugins with {LOAD_ENV}"
                 )
             found[name] = Registered(name, plugin_name, obj)
 
         return register
+
+    @property
+    def adds_segments(self) -> bool:
+        """Whether any plugin implements ``extra_segments`` (else indexing skips the call)."""
+        return bool(self.pm.hook.extra_segments.get_hookimpls())
+
+    def extra_segments(self, source: Source, modality: str, segment: Segment) -> list[Segment]:
+        """The segments plugins derive from ``segment`` (the ``extra_segments`` hook), checked."""
+        try:
+            results = self.pm.hook.extra_segments(source=source, modality=modality, segment=segment, settings=self.settings)
+        except MMSearchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plugin failing on one file fails that file only
+            raise ExtractError(source.relpath, f"extra segments failed: {describe_exception(exc)}") from exc
+        out: list[Segment] = []
+        for result in results:
+            for extra in result or ():
+                if not isinstance(extra, Segment):
+                    raise PluginError(f"an extra_segments plugin returned {type(extra).__name__}, not a Segment")
+                out.append(extra)
+        return out
 
     def modality_for(self, path: Any) -> Modality | None:
         for entry in self.modalities.values():
@@ -126,19 +261,54 @@ class Registry:
         return None
 
 
+def first_answer(pm: PluginManager, hook_name: str, **kwargs: Any) -> Any:
+    """A ``firstresult`` hook (``ignore_path``) called implementation by implementation, in
+    pluggy's order: one that raises is disabled with a warning and the next one answers."""
+    for impl in getattr(pm.hook, hook_name).get_hookimpls()[::-1]:
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        try:
+            answer = impl.function(**{name: kwargs[name] for name in impl.argnames})
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the walk
+            disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin), f"{hook_name} raised {_describe(exc)}")
+            continue
+        if answer is not None:
+            return answer
+    return None
+
+
+def notify_index_finished(pm: PluginManager, summary: Any, engine: Any) -> None:
+    """The ``index_finished`` hook, each implementation on its own: one that raises is disabled
+    with a warning and the others still run; the indexing run's result stands."""
+    for impl in pm.hook.index_finished.get_hookimpls()[::-1]:
+        args = {"summary": summary, "engine": engine}
+        try:
+            impl.function(**{name: args[name] for name in impl.argnames})
+        except Exception as exc:  # noqa: BLE001 - the index is already written; keep it that way
+            disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin), f"index_finished raised {_describe(exc)}")
+
+
 def describe_plugins(pm: PluginManager, registry: Registry) -> list[dict[str, Any]]:
-    """What ``mmsearch plugins`` prints: each plugin, its hooks and what it registered."""
+    """What ``mmsearch plugins`` prints: each plugin, its hooks and what it registered; disabled
+    plugins with ``status: "failed"`` and the reason."""
     rows = []
-    for name, plugin in sorted(pm.list_name_plugin(), key=lambda np: np[0]):
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:  # blocked: a disabled plugin, listed below with its reason
+            continue
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
         rows.append(
             {
                 "name": name,
+                "status": "ok",
                 "hooks": hooks,
                 "distribution": pm.versions.get(name),
                 "modalities": sorted(r.name for r in registry.modalities.values() if r.plugin == name),
                 "embedders": sorted(r.name for r in registry.embedders.values() if r.plugin == name),
                 "fusers": sorted(r.name for r in registry.fusers.values() if r.plugin == name),
+                "transcribers": sorted(r.name for r in registry.transcribers.values() if r.plugin == name),
             }
         )
-    return rows
+    for failure in pm.failures.values():
+        rows.append({"name": failure.name, "status": "failed", "reason": failure.reason, "hooks": [],
+                     "distribution": pm.versions.get(failure.name), "modalities": [], "embedders": [], "fusers": [], "transcribers": []})
+    return sorted(rows, key=lambda row: row["name"])

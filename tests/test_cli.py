@@ -107,6 +107,8 @@ def test_errors_are_one_line_without_traceback(run, tmp_path: Path) -> None:  # 
     assert result.stderr == f"Error: {tmp_path / 'missing'}: no such file or folder; check the path and try again\n"
     result = run("search")
     assert result.exit_code == 1 and result.stderr.startswith("Error: nothing to search for")
+    (tmp_path / "empty").mkdir()
+    run("index", str(tmp_path / "empty"))
     result = run("search", "x", "--type", "hologram")
     assert result.exit_code == 1 and result.stderr.startswith("Error: unknown --type hologram; installed modalities:")
 
@@ -126,4 +128,4 @@ def test_models_lists_the_test_embedder(run) -> None:  # type: ignore[no-untyped
     rows = json.loads(run("models", "--json").stdout)
     hash_row = next(r for r in rows if r["name"] == "hash")
     assert hash_row == {"name": "hash", "plugin": "mmsearch.testing.plugin", "space": "hash:hash-64", "dim": 64,
-                        "kinds": ["image", "text"], "available": True, "weights": "built in", "detail": ""}
+                        "kinds": ["image", "text"], "available": True, "weights": "none: word hashing, no trained weights", "detail": ""}

@@ -126,6 +126,7 @@ def test_cpu_threads_respect_the_core_count(tiny_embedder: ClipEmbedder) -> None
     assert torch.get_num_threads() == tiny_embedder.threads
 
 
+@pytest.mark.slow  # builds a full ViT-B-32 (random weights): 15 s
 def test_vit_b32_from_a_local_checkpoint(vitb32_file: Path, empty_cache: Path) -> None:
     settings = Settings(environ={"MMSEARCH_CLIP_WEIGHTS": str(vitb32_file), "MMSEARCH_CLIP_CACHE_DIR": str(empty_cache),
                                  "MMSEARCH_CLIP_BATCH_SIZE": "2"})

@@ -13,6 +13,8 @@ import pytest
 
 import mmsearch
 
+pytestmark = pytest.mark.slow  # real lite weights
+
 lite = pytest.importorskip("mmsearch_lite")
 if lite.towers.missing_packages():
     pytest.skip(f"lite embedder packages not installed: {lite.towers.missing_packages()}", allow_module_level=True)

@@ -19,6 +19,8 @@ from mmsearch.types import IMAGE, TEXT, Segment
 from mmsearch_video import VideoConfig, VideoModality
 from mmsearch_video.sampler import Action, SceneSampler
 
+pytestmark = pytest.mark.slow  # real Whisper weights for the narration, real videos
+
 LOOK = 0.25  # seconds between looks at the default analysis_fps
 
 
@@ -29,7 +31,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> VideoMedia:
 
 @pytest.fixture(scope="session")
 def video() -> VideoModality:
-    return VideoModality(Settings(environ={}))
+    from mmsearch_audio import WhisperTranscriber
+
+    settings = Settings(environ={})
+    return VideoModality(settings, WhisperTranscriber(settings))
 
 
 @pytest.fixture(scope="session")

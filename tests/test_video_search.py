@@ -16,6 +16,8 @@ import mmsearch
 
 import mmsearch_video
 
+pytestmark = pytest.mark.slow  # real lite and Whisper weights
+
 lite = pytest.importorskip("mmsearch_lite")
 if lite.towers.missing_packages():
     pytest.skip(f"lite embedder packages not installed: {lite.towers.missing_packages()}", allow_module_level=True)
@@ -45,7 +47,7 @@ def indexed(media: VideoMedia, tmp_path_factory: pytest.TempPathFactory) -> Iter
         (library / name).write_text(text + "\n")
     installed = {ep.name for ep in metadata.entry_points(group="mmsearch")}
     mp = pytest.MonkeyPatch()
-    mp.setenv("MMSEARCH_LOAD_PLUGINS", ",".join(n for n in ("video", "text", "lite") if n in installed))
+    mp.setenv("MMSEARCH_LOAD_PLUGINS", ",".join(n for n in ("video", "audio", "text", "lite") if n in installed))
     plugins = [m for n, m in (("video", mmsearch_video), ("lite", lite)) if n not in installed]
     engine = mmsearch.Engine.open(tmp_path_factory.mktemp("video-index"), embedders=["lite"], plugins=plugins)
     summary = engine.index([library])

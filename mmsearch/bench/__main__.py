@@ -6,7 +6,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"embed": "mmsearch.bench.embed", "query": "mmsearch.bench.query"}
+BENCHMARKS = {
+    "embed": "mmsearch.bench.embed",
+    "query": "mmsearch.bench.query",
+    "ray": "mmsearch.bench.ray",
+    "serve": "mmsearch.bench.serve",
+}
 
 
 def main(argv: list[str]) -> int:

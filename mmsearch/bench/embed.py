@@ -1,7 +1,9 @@
-"""Indexing throughput against the model alone: ``python -m mmsearch.bench embed``.
+"""Indexing throughput against the model alone: ``python -m mmsearch.bench embed --embedders NAMES``.
 
-For each embedder (ViT-B-32 with random weights, which cost what real ones do, and ``lite``) and
-each photo size, it measures in one run:
+The harness for any installed embedder (by name, as ``mmsearch models`` lists them). Plugins run
+it on their own embedders: ``python -m mmsearch_clip.bench`` (ViT-B-32 with random weights, which
+cost what real ones do) and ``python -m mmsearch_lite.bench``. For each embedder and each photo
+size, it measures in one run:
 
 * model-only images/s: payloads decoded and preprocessed beforehand, only ``embed`` timed;
 * end-to-end images/s: ``Engine.index`` on the same JPEG files (walk, hash, decode, preprocess,
@@ -17,10 +19,15 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from ..embedder import Embedder
 
 SIZES = {"2MP": (1632, 1224), "12MP": (4000, 3000)}
 QUERIES = ("a dog on a beach", "red sports car", "birthday cake with candles", "mountain lake at dawn")
@@ -47,11 +54,12 @@ def make_photos(folder: Path, count: int, size: tuple[int, int]) -> list[Path]:
 
 
 def model_only(embedder, paths: list[Path]) -> float:  # type: ignore[no-untyped-def]
-    from mmsearch_image.modality import ImageModality
-
+    from ..plugins import Registry, make_plugin_manager
+    from ..settings import Settings
     from ..testing.contracts import source_for
 
-    modality = ImageModality()
+    modality = Registry(make_plugin_manager(), Settings()).modality_for(paths[0])
+    assert modality is not None, "no installed modality reads JPEG files"
     prepared = [embedder.prepare("image", next(modality.segments(source_for(p))).payload) for p in paths]
     embedder.embed("image", prepared[: embedder.batch_size], prepared=True)  # warm-up
     start = time.perf_counter()
@@ -82,25 +90,27 @@ def text_latency(embedder, rounds: int = 60) -> tuple[float, float]:  # type: ig
     return float(np.percentile(times, 50)), float(np.percentile(times, 99))
 
 
-def embedders(names: list[str]):  # type: ignore[no-untyped-def]
+def installed(names: list[str]) -> Iterator[tuple[str, Embedder]]:
+    """Installed embedders by name, as the registry builds them from the settings."""
+    from ..plugins import Registry, make_plugin_manager
+    from ..settings import Settings
+
+    registry = Registry(make_plugin_manager(), Settings())
     for name in names:
-        if name == "vit-b-32":
-            from mmsearch_clip.config import ClipConfig
-            from mmsearch_clip.embedder import ClipEmbedder
-
-            yield "ViT-B-32 (random weights)", ClipEmbedder(ClipConfig(arch="ViT-B-32", tag=""), random_init=True)
-        elif name == "lite":
-            from mmsearch_lite.embedder import LiteEmbedder
-
-            yield "lite", LiteEmbedder()
+        if name not in registry.embedders:
+            raise SystemExit(f"no embedder named {name!r}; installed: {', '.join(sorted(registry.embedders))}")
+        yield name, registry.embedders[name].obj
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mmsearch.bench embed", description=__doc__.splitlines()[0])
+def run(embedders: Iterable[tuple[str, Embedder]], argv: list[str] | None, prog: str, default: str = "") -> int:
+    """The benchmark for ``embedders`` (label, instance), or for ``--embedders`` when given."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=48, help="photos per size")
-    parser.add_argument("--embedders", default="vit-b-32,lite")
+    parser.add_argument("--embedders", default=default, help="installed embedders by name, comma-separated")
     parser.add_argument("--sizes", default="2MP,12MP")
     args = parser.parse_args(argv)
+    if args.embedders:
+        embedders = installed([n for n in args.embedders.split(",") if n])
     # Only the image modality from entry points: the benchmark registers its own embedder instance.
     os.environ["MMSEARCH_LOAD_PLUGINS"] = "image"
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             folders[size] = Path(tmp) / size
             make_photos(folders[size], args.images, SIZES[size])
         print(f"{'embedder':28} {'photos':7} {'model img/s':>11} {'e2e img/s':>10} {'E':>6}   (cores: {os.cpu_count()})")
-        for label, embedder in embedders(args.embedders.split(",")):
+        for label, embedder in embedders:
             embedder.ensure_loaded()
             for size, folder in folders.items():
                 paths = sorted(folder.glob("*.jpg"))
@@ -119,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             p50, p99 = text_latency(embedder)
             print(f"{label:28} text query encode: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run((), argv, "python -m mmsearch.bench embed", default="lite")
 
 
 if __name__ == "__main__":

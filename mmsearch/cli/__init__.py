@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import warnings
 from typing import Any
 
 import click
 
 from ..errors import MMSearchError
-from . import db_cmd, demo_cmd, index_cmd, info_cmd, search_cmd
+from . import db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, search_cmd, serve_cmd
 from .common import Group
+from .context import CliContext
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,23 +26,53 @@ from .common import Group
 @click.pass_context
 def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tuple[str, ...], debug: bool) -> None:
     """Search your own photos, documents, recordings and videos in plain words or by example."""
+    if debug:  # what decoders warned about each file (routed to the "mmsearch.index" logger) and more
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("mmsearch").setLevel(logging.DEBUG)
     split = [e.strip() for value in embedders for e in value.split(",") if e.strip()]
-    ctx.obj = {"index": index_dir, "db": db, "embedders": split or None, "debug": debug}
+    ctx.obj = CliContext(index=index_dir, db=db, embedders=tuple(split) or None, debug=debug)
 
 
-for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd):
+for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd, serve_cmd, eval_cmd):
     module.register(cli)
 
 
 def _add_plugin_commands() -> None:
-    from ..plugins import make_plugin_manager
+    from ..plugins import disable, make_plugin_manager
 
     try:
-        make_plugin_manager().hook.register_commands(cli=cli)
-    except MMSearchError as exc:  # a broken plugin must not take the whole CLI down
+        pm = make_plugin_manager()
+    except MMSearchError as exc:  # e.g. two plugins with one name: say so, keep the core commands
         click.echo(f"Warning: {exc}", err=True)
+        return
+    for impl in pm.hook.register_commands.get_hookimpls():
+        name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        try:
+            impl.function(**{arg: cli for arg in impl.argnames})
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the whole CLI down
+            disable(pm, name, f"register_commands raised {type(exc).__name__}: {' '.join(str(exc).split())}")
+
+
+def _one_line_warnings() -> None:
+    """A disabled plugin's warning as one ``Warning:`` line, without a source excerpt."""
+
+    from ..plugins import PluginWarning
+
+    original = warnings.showwarning
+    shown: set[str] = set()  # a command may build the plugin manager twice: say each thing once
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, PluginWarning):
+            if str(message) not in shown:
+                shown.add(str(message))
+                click.echo(f"Warning: {message}", err=True)
+        else:
+            original(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
 
 
 def main(argv: list[str] | None = None) -> Any:
+    _one_line_warnings()
     _add_plugin_commands()
     return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")

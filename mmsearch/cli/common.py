@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import MMSearchError
+from ..paths import printable
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -22,25 +24,63 @@ class Group(click.Group):
         except MMSearchError as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {printable(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; everything written before this point is kept.", err=True)
             ctx.exit(130)
 
 
-def open_engine(ctx: click.Context, announce: bool = True) -> Engine:
+def open_engine(ctx: click.Context, announce: bool = True, index: str | None = None) -> Engine:
+    """The Engine the global options name (``index``, when given, instead of ``--index``)."""
     from ..engine import Engine  # imported on use: `mmsearch --help` need not load FAISS
 
     obj = ctx.find_root().obj
-    engine = Engine.open(obj["index"], db=obj["db"], embedders=obj["embedders"])
+    engine = Engine.open(index or obj["index"], db=obj["db"], embedders=obj["embedders"])
     if announce and engine.space_note:
         click.echo(engine.space_note, err=True)
     return engine
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    # A file name that is not UTF-8 reaches us surrogate-escaped; JSON writes it as "\\udcff",
+    # which json.loads turns back into the same str (os.fsencode gives the original bytes).
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def require_index(ctx: click.Context) -> None:
+    """Refuse, before opening (which would create an empty index), to read an index that does not exist."""
+    index_dir, exists = index_location(ctx)
+    if not exists:
+        raise MMSearchError(f"there is no index at {index_dir} yet; index a folder first: mmsearch index PATH")
+
+
+def require_media(engine: Engine) -> None:
+    """Refuse to search an index with nothing in it: "No matches" would blame the query."""
+    from sqlalchemy import select
+
+    from ..store.models import Media
+
+    with engine.db.connect() as conn:
+        if conn.scalar(select(Media.id).where(Media.status == "indexed").limit(1)) is None:
+            raise MMSearchError(f"the index at {engine.index_dir} holds no indexed files yet, so there is nothing to search; "
+                                f"add some with: mmsearch index PATH (see mmsearch status)")
+
+
+def index_location(ctx: click.Context) -> tuple[Path, bool]:
+    """The index directory the global options point at, and whether an index is there, found
+    without opening (which would create one)."""
+    from ..engine import default_index_dir  # imported on use: `mmsearch --help` need not load FAISS
+    from ..settings import Settings
+    from ..store.db import DB_FILE
+
+    obj = ctx.find_root().obj
+    index_dir = Path(obj["index"] or Settings().get("index") or default_index_dir()).expanduser().resolve()
+    if not index_dir.is_dir():
+        return index_dir, False
+    has_db = obj["db"] or Settings.load(index_dir).get("db")
+    return index_dir, bool(has_db) or (index_dir / DB_FILE).is_file()
 
 
 def human_bytes(n: int | None) -> str:

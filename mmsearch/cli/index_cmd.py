@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ..paths import printable
 from ..types import FileReport, IndexSummary
 from .common import echo_json, open_engine
 
@@ -19,37 +20,45 @@ def register(cli: click.Group) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--retry-failed", is_flag=True, help="Try again the files that failed before, even if unchanged.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Where extraction and embedding run: this process (default) or a Ray cluster.")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="Ray cluster to use with --executor ray (default: setting ray.address, else a new local cluster).")
 @click.pass_context
-def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_failed: bool) -> None:
+def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_failed: bool, executor: str | None,
+          ray_address: str | None) -> None:
     """Index (or bring up to date) the media under PATHS.
 
     New and changed files are indexed, moved files keep their vectors, deleted files are removed.
     A file that cannot be read is recorded with its reason and the run goes on.
     """
     console = Console(stderr=True)
+    if ray_address and executor is None:
+        executor = "ray"
+    options = {"retry_failed": retry_failed, "executor": executor, "ray_address": ray_address}
     with open_engine(ctx) as engine:
         if console.is_terminal and not as_json:
-            summary = _with_progress(console, engine, paths, retry_failed)
+            summary = _with_progress(console, engine, paths, options)
         else:
-            summary = engine.index(paths, retry_failed=retry_failed)
+            summary = engine.index(paths, **options)
     if as_json:
         echo_json(summary.to_dict())
     else:
         click.echo(summary_line(summary))
-        for failure in summary.failures:
-            click.echo(f"  failed: {failure.path}: {failure.error}")
+        for failure in summary.failures:  # failed, or skipped on purpose (a link out of the library, too big)
+            click.echo(f"  {failure.action}: {printable(failure.path)}: {printable(failure.error or '')}")
 
 
-def _with_progress(console: Console, engine, paths, retry_failed: bool) -> IndexSummary:  # type: ignore[no-untyped-def]
+def _with_progress(console: Console, engine, paths, options: dict) -> IndexSummary:  # type: ignore[no-untyped-def]
     columns = (TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[current]}", style="dim"))
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("index", total=None, current="scanning…")
 
         def advance(report: FileReport, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, current=report.path[-50:])
+            bar.update(task, completed=done, total=total, current=printable(report.path)[-50:])
 
-        return engine.index(paths, retry_failed=retry_failed, progress=advance)
+        return engine.index(paths, progress=advance, **options)
 
 
 def summary_line(s: IndexSummary) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..paths import printable
 from ..plugins import Registry, describe_plugins, make_plugin_manager
 from ..settings import Settings
 from .common import echo_json, human_bytes, open_engine
@@ -27,9 +28,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
         return
     indexed = sum(st.media.values())
     per = ", ".join(f"{name} {count}" for name, count in st.media.items())
-    click.echo(f"Index: {st.index_dir}")
+    click.echo(f"Index: {printable(st.index_dir)}")
     click.echo(f"Database: {st.db_url}" + (f" ({human_bytes(st.db_bytes)})" if st.db_bytes is not None else ""))
-    click.echo(f"Libraries: {', '.join(st.roots) or 'none yet'}")
+    click.echo(f"Libraries: {', '.join(map(printable, st.roots)) or 'none yet'}")
     click.echo(f"Media: {indexed} indexed" + (f" ({per})" if per else "") + f", {len(st.failures)} failed; {st.segments} segments")
     for space in st.spaces:
         click.echo(f"Space: {space['key']} ({space['dim']}-d; {space['kinds']}): {space['vectors']} vectors, "
@@ -37,20 +38,23 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if st.failures:
         click.echo("Failures:")
         for failure in st.failures:
-            click.echo(f"  {failure.path}: {failure.error}")
+            click.echo(f"  {printable(failure.path)}: {printable(failure.error or '')}")
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def plugins(as_json: bool) -> None:
-    """Installed plugins, the hooks each implements and what each registered."""
+    """Installed plugins, the hooks each implements and what each registered; disabled ones with why."""
     pm = make_plugin_manager()
     rows = describe_plugins(pm, Registry(pm, Settings()))
     if as_json:
         echo_json(rows)
         return
     for row in rows:
-        registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers") if row[what]]
+        if row["status"] == "failed":
+            click.echo(f"{row['name']}: FAILED, disabled: {row['reason']}")
+            continue
+        registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers", "transcribers") if row[what]]
         origin = f" [{row['distribution']}]" if row["distribution"] else ""
         click.echo(f"{row['name']}{origin}: hooks {', '.join(row['hooks'])}" + (f"; {'; '.join(registered)}" if registered else ""))
 
@@ -59,10 +63,12 @@ def plugins(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def models(as_json: bool) -> None:
     """Embedders, their spaces, where their weights come from and whether they work here offline."""
+    from ..spaces import default_order  # imported on use: it loads SQLAlchemy, `--help` need not
+
     pm = make_plugin_manager()
     registry = Registry(pm, Settings())
     rows = []
-    for entry in sorted(registry.embedders.values(), key=lambda r: (-r.obj.priority, r.name)):
+    for entry in sorted(registry.embedders.values(), key=lambda r: default_order(r.obj)):  # the default first
         embedder = entry.obj
         info = embedder.info()
         rows.append({"name": entry.name, "plugin": entry.plugin, "space": embedder.space.key, "dim": int(embedder.dim),

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 import click
 
 from ..errors import QueryError
+from ..paths import printable
 from ..types import Hit
-from .common import echo_json, open_engine
+from .common import echo_json, open_engine, require_index, require_media
+
+if TYPE_CHECKING:
+    from ..search.query import Query
+    from ..server.client import Client
 
 SNIPPET = 100
 
@@ -28,9 +37,13 @@ def register(cli: click.Group) -> None:
 @click.option("--fuser", default="weighted", show_default=True, help="How legs combine: weighted or rrf (or a plugin's).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.option("--explain", is_flag=True, help="Show the legs, raw and calibrated scores and evidence of each result.")
+@click.option("--server", "server_url", envvar="MMSEARCH_SERVER",
+              help="Ask this `mmsearch serve` URL [env MMSEARCH_SERVER; default: the index's running server, if any].")
+@click.option("--no-server", is_flag=True, help="Search in this process even when a server for the index is running.")
 @click.pass_context
 def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], k: int, offset: int, types: tuple[str, ...],
-           path_glob: str | None, min_score: float | None, fuser: str, as_json: bool, explain: bool) -> None:
+           path_glob: str | None, min_score: float | None, fuser: str, as_json: bool, explain: bool, server_url: str | None,
+           no_server: bool) -> None:
     """Search the index. The query is text and/or example files, with weights, negatives and filters:
 
     \b
@@ -38,18 +51,48 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
       mmsearch search '"red car" + ./ref.jpg - night type:image after:2021'
       mmsearch search '2:"golden retriever" -cat path:"pets/*" size:<5MB'
     """
+    query = build_query(join_words(words), images, types, path_glob)
+    client = None if no_server else _server_client(ctx, server_url)
+    if client is not None:  # a warm server for this index: no model load here
+        hits = client.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+    else:
+        require_index(ctx)  # opening would create an empty index as a side effect of a search
+        with open_engine(ctx) as engine:
+            check_types(query, set(engine.registry.modalities))
+            require_media(engine)
+            hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+    print_hits(hits, offset, as_json, explain)
+
+
+def build_query(text: str, images: tuple[str, ...], types: tuple[str, ...], path_glob: str | None) -> Query:
     from ..search.query import Filters, Query, file_part
 
-    text = join_words(words)
     extra = [file_part(image) for image in images]
     query = Query.parse(text).with_parts(extra) if text.strip() else Query.build(files=images)
-    query = query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
-    with open_engine(ctx) as engine:
-        known = set(engine.registry.modalities)
-        unknown = sorted(set(query.filters.types) - known)
-        if unknown:
-            raise QueryError(f"unknown --type {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
-        hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+    return query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
+
+
+def check_types(query: Query, known: set[str]) -> None:
+    """The same refusal in-process and in a server (which sends it back as the error line)."""
+    unknown = sorted(set(query.filters.types) - known)
+    if unknown:
+        raise QueryError(f"unknown --type {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
+
+
+def _server_client(ctx: click.Context, url: str | None) -> Client | None:
+    """``--server URL`` (must answer), else the live server of this index (a stale one is ignored)."""
+    from ..server import client
+
+    obj = ctx.find_root().obj
+    if url:
+        chosen = client.Client(url, os.environ.get(client.TOKEN_ENV) or None)
+        chosen.health()
+        return chosen
+    return client.for_index(obj["index"], obj["db"])
+
+
+def print_hits(hits: list[Hit], offset: int, as_json: bool, explain: bool) -> None:
+    """The one output format, whether the hits came from this process or from a server."""
     if as_json:
         echo_json([h.to_dict() for h in hits])
         return
@@ -57,9 +100,9 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
         click.echo("No matches.", err=True)
         return
     for rank, hit in enumerate(hits, start=offset + 1):
-        click.echo(format_hit(rank, hit))
+        click.echo(format_hit(rank, shown(hit)))
         if explain:
-            click.echo("\n".join("    " + line for line in hit.explain().splitlines()[1:]))
+            click.echo("\n".join("    " + line for line in shown(hit).explain().splitlines()[1:]))
 
 
 def join_words(words: tuple[str, ...]) -> str:
@@ -71,14 +114,25 @@ def join_words(words: tuple[str, ...]) -> str:
 
 
 def format_hit(rank: int, hit: Hit) -> str:
-    """``  1. 0.912  /lib/clip.mp4#t=83.2 @ 01:23–01:31 "…text…"``: the path is a deep link."""
+    """``  1. 0.912  /lib/clip.mp4#t=83.2 @ 01:23–01:31 "…text…"`` or
+    ``  2. 0.874  /lib/manual.pdf#page=212 p. 212 "…text…"``: the path is a deep link."""
     line = f"{rank:>3}. {hit.score:.3f}  {hit.link()}"
     best = hit.best
     if best is not None:
-        where = best.locator.describe() if best.locator.start is not None or best.locator.page is not None else ""
+        loc = best.locator
+        # A page names where to look in a long document; character offsets would only be noise.
+        where = loc.describe() if loc.start is not None else (f"p. {loc.page}" if loc.page is not None else "")
         if where:
             line += f" {where}"
-        if best.text and best.locator.start is not None:
+        if best.text and (loc.start is not None or loc.page is not None or loc.box is not None):  # box: OCR text
             text = " ".join(best.text.split())
             line += f' "{text[:SNIPPET]}{"…" if len(text) > SNIPPET else ""}"'
     return line
+
+
+def shown(hit: Hit) -> Hit:
+    """``hit`` with every name and text safe to print: a newline or escape sequence in a file
+    name would otherwise start a forged result line."""
+    evidence = tuple(replace(e, text=printable(e.text) if e.text else e.text) for e in hit.evidence)
+    legs = {printable(name): score for name, score in hit.legs.items()}
+    return replace(hit, path=printable(hit.path), abspath=printable(hit.abspath), evidence=evidence, legs=legs)

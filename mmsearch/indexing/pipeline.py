@@ -18,7 +18,9 @@ import numpy as np
 from ..embedder import Embedder
 from ..errors import ExtractError, MMSearchError
 from ..modality import Modality, describe_exception
+from ..paths import storable
 from ..types import Segment, Source
+from . import quiet
 from .scan import Found, Known, file_hash
 
 FLUSH_SECONDS = 2.0  # write at least this often, so progress and crash-safety keep pace
@@ -30,6 +32,8 @@ class Job:
     modality: Modality
     old: Known | None = None
     content_hash: str | None = None
+    #: (source, modality name, segment) -> segments other plugins add (the ``extra_segments`` hook)
+    derive: Callable[[Source, str, Segment], list[Segment]] | None = None
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Extracted:
     # per embedder: segment index -> vector
     vectors: list[dict[int, np.ndarray]] = field(default_factory=list)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # what decoders warned about this file
 
 
 def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> Extracted:
@@ -51,6 +56,7 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> 
     if found.error is not None:
         return Extracted(job, error=found.error)
     item = Extracted(job, prepared=[[] for _ in embedders], vectors=[{} for _ in embedders])
+    quiet.begin(found.relpath, item.warnings)  # this thread reads this file: decoders' warnings are its
     try:
         item.content_hash = job.content_hash or file_hash(found.path)
         source = Source(path=found.path, relpath=found.relpath, size=found.size)
@@ -58,6 +64,10 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> 
         for segment in job.modality.segments(source):
             _prepare_into(item, segment, embedders)
             pending += 1
+            if job.derive is not None:
+                for extra in job.derive(source, job.modality.name, segment):
+                    _prepare_into(item, extra, embedders)
+                    pending += 1
             if job.modality.streaming and pending >= stream_chunk:
                 _embed_together([item], embedders)
                 pending = 0
@@ -71,6 +81,9 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> 
         raise
     except Exception as exc:  # noqa: BLE001 - a streamed chunk that breaks the model fails its file only
         item.error = f"embedding failed: {describe_exception(exc)}"
+    quiet.end()
+    if item.error is not None:
+        item.error = storable(item.error)
     return item
 
 
@@ -126,6 +139,17 @@ def run(
     batch_segments: int,
 ) -> None:
     """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order."""
+    with quiet.routed_to_files():  # what decoders warn about goes to the file's record, not stderr
+        _run(jobs, embedders, write, workers, batch_segments)
+
+
+def _run(
+    jobs: Iterable[Job],
+    embedders: Sequence[Embedder],
+    write: Callable[[list[Extracted]], None],
+    workers: int,
+    batch_segments: int,
+) -> None:
     window: deque[Future[Extracted]] = deque()
     todo = iter(jobs)
     ahead = max(2, workers * 2)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..embedder import Embedder
 from ..errors import MMSearchError
+from ..modality import Modality
 from ..plugins import Registry
+from ..settings import env_name
 from ..store.models import Media
 from ..types import FileReport, IndexSummary
 from . import pipeline, scan, writer
+
+log = logging.getLogger("mmsearch.index")
 
 #: progress(report, done, total): called once per file as its fate is settled.
 ProgressFn = Callable[[FileReport, int, int], None]
@@ -32,26 +38,37 @@ class IndexContext:
     ignore: Callable[[Path], bool]
     workers: int
     batch_segments: int
+    #: Extracts, embeds and writes the jobs: the in-process pipeline, or e.g. a RayRunner.
+    runner: Callable[..., None] = pipeline.run
 
 
 def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
     started = time.monotonic()
     found, known = _survey(ctx, paths)
-    todo = scan.plan(found, known, retry_failed)
+    # Deliberately not indexed (links out of the library, loops, unreadable folders): reported
+    # with the reason on every run, never stored, so a stored copy of such a path is removed.
+    skipped = [item for item in found if item.skip is not None]
+    todo = scan.plan([item for item in found if item.skip is None], known, retry_failed)
     counts = {"added": 0, "updated": 0, "unchanged": len(todo.unchanged), "removed": len(todo.removed),
-              "renamed": len(todo.renamed), "failed": 0, "skipped": 0, "segments": 0}
+              "renamed": len(todo.renamed), "failed": 0, "skipped": len(skipped), "segments": 0}
     failures: list[FileReport] = []
     jobs: list[pipeline.Job] = []
+    derive = ctx.registry.extra_segments if ctx.registry.adds_segments else None
     for item, old in [(f, None) for f in todo.new] + todo.changed:
         modality = ctx.registry.modality_for(item.path)
-        if modality is None:
+        too_big = _over_limit(ctx, item, modality) if modality is not None else None
+        if modality is None or too_big is not None:
             counts["skipped"] += 1
-            if old is not None:  # its plugin is gone: the file can no longer be kept current
+            if too_big is not None:
+                skipped.append(replace(item, skip=too_big))
+            if old is not None:  # its plugin is gone or it outgrew the limit: it can no longer be kept current
                 todo.removed.append(old)
                 counts["removed"] += 1
             continue
-        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path)))
-    if jobs:  # a missing model fails now, before any file is touched; a no-op run loads none
+        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
+    # A missing model fails now, before any file is touched; a no-op run loads none, and a
+    # runner whose workers hold the models (Ray) loads none here.
+    if jobs and getattr(ctx.runner, "loads_models_here", True):
         for embedder in ctx.embedders:
             embedder.ensure_loaded()
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
@@ -74,10 +91,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     counts["unchanged"] += len(todo.touched)
 
     def write(batch: list[pipeline.Extracted]) -> None:
-        with Session(ctx.db) as session, session.begin():
-            delta = writer.write_extracted(session, batch, ctx.spaces)
-        with Session(ctx.db) as session:
-            writer.apply_delta(session, ctx.spaces, delta)
+        _write_isolated(ctx, batch)
         for item in batch:
             action = "failed" if item.error else ("updated" if item.job.old else "added")
             counts[action] += 1
@@ -88,11 +102,66 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
             report(rep)
 
     try:
-        pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
+        ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
     finally:
         for space in ctx.spaces:
             space.indexes.save()
+    failures.extend(FileReport(item.relpath, "skipped", item.skip) for item in skipped)
     return IndexSummary(**counts, seconds=time.monotonic() - started, failures=tuple(failures))
+
+
+def _write_isolated(ctx: IndexContext, batch: list[pipeline.Extracted]) -> None:
+    """Write ``batch`` in one transaction; if the database refuses its content, write file by file
+    so that one file it cannot store (a name or text it rejects) fails alone instead of the whole
+    batch. A database that cannot be reached or written at all stops the run as before."""
+    try:
+        deltas = [_commit(ctx, batch)]
+    except (SQLAlchemyError, ValueError) as exc:
+        if _unavailable(exc):
+            raise
+        log.debug("batch write refused (%s); writing file by file", exc)
+        deltas = [delta for item in batch if (delta := _commit_alone(ctx, item)) is not None]
+    with Session(ctx.db) as session:  # the FAISS caches follow what was committed
+        for delta in deltas:
+            writer.apply_delta(session, ctx.spaces, delta)
+
+
+def _commit_alone(ctx: IndexContext, item: pipeline.Extracted) -> writer.VectorDelta | None:
+    try:
+        return _commit(ctx, [item])
+    except (SQLAlchemyError, ValueError) as exc:
+        if _unavailable(exc):
+            raise
+        item.error = pipeline.storable(f"cannot be stored in the index database: {' '.join(str(exc).split())[:300]}")
+        item.segments.clear()
+    try:  # record the failure; if even that is refused, the run's summary still names the file
+        return _commit(ctx, [item])
+    except (SQLAlchemyError, ValueError) as exc:
+        if _unavailable(exc):
+            raise
+        log.debug("%s: could not record the failure either (%s)", item.job.found.relpath, exc)
+        return None
+
+
+def _unavailable(exc: Exception) -> bool:
+    """A database that is down, locked or full: no file's fault."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def _commit(ctx: IndexContext, batch: list[pipeline.Extracted]) -> writer.VectorDelta:
+    with Session(ctx.db) as session, session.begin():
+        return writer.write_extracted(session, batch, ctx.spaces)
+
+
+def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str | None:
+    """The reason ``item`` is skipped for its size, or None. ``<modality>.max_bytes`` (0: no limit)
+    bounds the work one file may cause; a modality may set its own default as ``max_bytes``."""
+    key = f"{modality.name}.max_bytes"
+    limit = ctx.registry.settings.get_int(key, int(getattr(modality, "max_bytes", 0) or 0))
+    if limit <= 0 or item.size <= limit:
+        return None
+    return (f"{item.size / 2**20:.1f} MB is over the {modality.name} limit of {limit / 2**20:.1f} MB; "
+            f"raise the setting {key} (env {env_name(key)}) to index it")
 
 
 def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple[list[scan.Found], dict[tuple[int, str], scan.Known]]:
@@ -111,7 +180,8 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
                 query = query.where(Media.relpath == path.name)
             for m in session.scalars(query):
                 known[(root_id, m.relpath)] = scan.Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
-        found.extend(scan.walk(root_id, path, ctx.ignore))
+        follow = str(ctx.registry.settings.get("follow_symlinks", "inside")).strip().lower()
+        found.extend(scan.walk(root_id, path, ctx.ignore, follow))
     return found, known
 
 

@@ -9,12 +9,19 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..paths import encode_relpath
+
 _HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class Found:
-    """A file found on disk (or an error found instead of its metadata)."""
+    """A file found on disk (or an error found instead of its metadata).
+
+    ``skip`` is set for what is deliberately not indexed (a symbolic link leaving the library, a
+    folder that cannot be read, a file over a size limit): reported with its reason, never stored.
+    """
 
     root_id: int
     path: Path
@@ -22,6 +29,7 @@ class Found:
     size: int = 0
     mtime_ns: int = 0
     error: str | None = None
+    skip: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,22 +56,82 @@ class Plan:
     hashes: dict[Path, str] = field(default_factory=dict)
 
 
-def walk(root_id: int, root: Path, ignore: Callable[[Path], bool]) -> Iterator[Found]:
-    """Every regular file below ``root`` that no plugin ignores, in a stable order."""
+#: Which symbolic links a walk follows: "inside" (targets inside the library folder), "all", "none".
+FOLLOW_MODES = ("inside", "all", "none")
+
+
+def walk(root_id: int, root: Path, ignore: Callable[[Path], bool], follow: str = "inside") -> Iterator[Found]:
+    """Every regular file below ``root`` (a resolved path) that no plugin ignores, in a stable
+    order. Symbolic links are followed as ``follow`` says; loops, unreadable folders and links
+    that are not followed come back as skipped, with the reason, instead of stopping the walk."""
+    if follow not in FOLLOW_MODES:
+        raise ConfigError(f"setting 'follow_symlinks' (env MMSEARCH_FOLLOW_SYMLINKS) must be one of "
+                          f"{', '.join(FOLLOW_MODES)}, got {follow!r}")
     if root.is_file():
         yield _found(root_id, root, root.parent)
         return
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
-        base = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not ignore(base / d))
-        for name in sorted(filenames):
-            path = base / name
-            if not ignore(path):
+    seen_dirs: set[tuple[int, int]] = set()  # (device, inode) of every folder walked: no loop twice
+    stack: list[Path] = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+            key = (st.st_dev, st.st_ino)
+            if key in seen_dirs:
+                yield Found(root_id, folder, _rel(folder, root), skip="folder already walked through another link (a symbolic link loop)")
+                continue
+            seen_dirs.add(key)
+            with os.scandir(folder) as entries:
+                listing = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            yield Found(root_id, folder, _rel(folder, root), skip=f"cannot read folder: {exc.strerror or exc}")
+            continue
+        subdirs: list[Path] = []
+        for entry in listing:
+            path = folder / entry.name
+            if ignore(path):
+                continue
+            if entry.is_symlink():
+                outcome = _follow(root_id, path, root, follow)
+                if isinstance(outcome, Found):
+                    yield outcome
+                elif outcome.is_dir():
+                    subdirs.append(path)
+                else:
+                    yield _found(root_id, path, root)
+            elif entry.is_dir(follow_symlinks=False):
+                subdirs.append(path)
+            else:
                 yield _found(root_id, path, root)
+        stack.extend(reversed(subdirs))  # depth first, in name order
+
+
+def _follow(root_id: int, link: Path, root: Path, follow: str) -> Found | Path:
+    """The target of ``link`` when the walk may follow it, else a Found saying why not."""
+    rel = _rel(link, root)
+    if follow == "none":
+        return Found(root_id, link, rel, skip='symbolic link not followed (setting follow_symlinks = "none")')
+    try:
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return Found(root_id, link, rel, error="broken symbolic link (its target does not exist)")
+    except (OSError, RuntimeError):  # RuntimeError: Python < 3.13 reports a loop this way
+        return Found(root_id, link, rel, skip="symbolic link loop (the link leads back to itself)")
+    inside = target == root or root in target.parents
+    if follow == "inside" and not inside:
+        return Found(root_id, link, rel, skip=f"symbolic link to {target}, outside the library; "
+                                              f'set follow_symlinks = "all" to index it')
+    if inside and target.is_dir():  # its files are walked at their real place already
+        return Found(root_id, link, rel, skip="symbolic link to a folder inside the library (indexed at its real path)")
+    return target
+
+
+def _rel(path: Path, root: Path) -> str:
+    return encode_relpath(path.relative_to(root).as_posix()) if path != root else "."
 
 
 def _found(root_id: int, path: Path, root: Path) -> Found:
-    relpath = path.relative_to(root).as_posix()
+    relpath = _rel(path, root)
     try:
         st = path.stat()
     except FileNotFoundError:

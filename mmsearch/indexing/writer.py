@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..store.models import Media, Root, SpaceRow, Vector
 from ..store.models import Segment as SegmentRow
 from ..vectors.cache import SpaceIndexes
+from ..types import Segment
 from .pipeline import Extracted
 from .scan import Found, Known
 
@@ -34,6 +35,8 @@ class VectorDelta:
 
     removed: list[int] = field(default_factory=list)
     added: dict[tuple[int, str], tuple[list[int], list[np.ndarray]]] = field(default_factory=dict)
+    #: space row id -> (generation before, generation after) this transaction, read inside it.
+    generations: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def ensure_root(session: Session, path: str) -> int:
@@ -79,12 +82,7 @@ def write_extracted(session: Session, batch: list[Extracted], spaces: Sequence[A
 
 def _upsert_media(session: Session, item: Extracted, stamp: datetime) -> int:
     found = item.job.found
-    # The capture date a modality reported on the first segment (ISO string), for date filters.
-    raw_taken = item.segments[0].meta.get("taken") if item.error is None and item.segments else None
-    try:
-        taken_at = datetime.fromisoformat(str(raw_taken)).replace(tzinfo=None) if raw_taken else None
-    except ValueError:
-        taken_at = None
+    meta = media_meta(item.segments) if item.error is None else {}
     values = {
         "size": found.size,
         "mtime_ns": found.mtime_ns,
@@ -94,7 +92,7 @@ def _upsert_media(session: Session, item: Extracted, stamp: datetime) -> int:
         "status": "failed" if item.error else "indexed",
         "error": item.error,
         "indexed_at": stamp,
-        "taken_at": taken_at,
+        **meta,
     }
     if item.job.old is not None:
         session.execute(update(Media).where(Media.id == item.job.old.media_id).values(**values))
@@ -106,6 +104,37 @@ def _upsert_media(session: Session, item: Extracted, stamp: datetime) -> int:
             .returning(Media.id)
         )
     )
+
+
+#: Segment meta keys that describe the whole media (the first segment carrying one wins), and
+#: the longest text kept for each.
+MEDIA_META = {"title": 1024, "author": 1024}
+
+
+def media_meta(segments: Sequence[Segment]) -> dict[str, object]:
+    """Media columns from segment meta: ``taken`` (ISO date: a photo's capture date, a PDF's
+    creation date) for date filters, ``title`` and ``author`` for the title:/author: filters."""
+    found: dict[str, object] = {"taken_at": None, **dict.fromkeys(MEDIA_META)}
+    for seg in segments:
+        raw_taken = seg.meta.get("taken")
+        if found["taken_at"] is None and raw_taken:
+            try:
+                found["taken_at"] = datetime.fromisoformat(str(raw_taken)).replace(tzinfo=None)
+            except ValueError:
+                pass
+        for key, limit in MEDIA_META.items():
+            value = seg.meta.get(key)
+            if found[key] is None and isinstance(value, str) and value.strip():
+                found[key] = " ".join(value.split())[:limit]
+    return found
+
+
+def _segment_meta(seg: Segment) -> dict[str, object] | None:
+    # The locator's box has no column of its own: it travels in meta, read back by aggregate.py.
+    meta = dict(seg.meta)
+    if seg.locator.box is not None:
+        meta["box"] = list(seg.locator.box)
+    return meta or None
 
 
 def _insert_segments(session: Session, media_id: int, item: Extracted, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
@@ -120,7 +149,7 @@ def _insert_segments(session: Session, media_id: int, item: Extracted, spaces: S
             "char_end": seg.locator.char_end,
             "page": seg.locator.page,
             "text": seg.text,
-            "meta": dict(seg.meta) or None,
+            "meta": _segment_meta(seg),
         }
         for i, seg in enumerate(item.segments)
     ]
@@ -137,21 +166,35 @@ def _insert_segments(session: Session, media_id: int, item: Extracted, spaces: S
 
 
 def _bump(session: Session, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
+    """Advance each space's generation and note the value this transaction produced.
+
+    Read from the UPDATE itself (RETURNING), which holds the row's write lock: a generation read
+    after commit may already include another process's writes, and a cache stamped with it
+    would claim vectors it never received.
+    """
     if not delta.removed and not delta.added:
         return
     for space in spaces:
-        session.execute(update(SpaceRow).where(SpaceRow.id == space.row_id).values(generation=SpaceRow.generation + 1))
+        after = session.scalar(
+            update(SpaceRow).where(SpaceRow.id == space.row_id).values(generation=SpaceRow.generation + 1).returning(SpaceRow.generation)
+        )
+        delta.generations[space.row_id] = (int(after) - 1, int(after))
 
 
 def apply_delta(session: Session, spaces: Sequence[ActiveSpace], delta: VectorDelta) -> None:
-    """After commit: mirror the change into FAISS and note the generation it now reflects."""
+    """After commit: mirror the change into FAISS, or rebuild it from SQL when another process
+    committed since the cache's generation (``session`` is unused; kept for callers)."""
     removed = np.asarray(delta.removed, dtype=np.int64)
     for e, space in enumerate(spaces):
-        space.indexes.remove(removed)
-        for (index, kind), (ids, vectors) in delta.added.items():
-            if index == e:
-                space.indexes.add(kind, np.asarray(ids, dtype=np.int64), np.stack(vectors))
-        space.indexes.mark(int(session.scalar(select(SpaceRow.generation).where(SpaceRow.id == space.row_id)) or 0))
+        if space.row_id not in delta.generations:
+            continue  # nothing changed
+        before, after = delta.generations[space.row_id]
+        added = [
+            (kind, np.asarray(ids, dtype=np.int64), np.stack(vectors))
+            for (index, kind), (ids, vectors) in delta.added.items()
+            if index == e
+        ]
+        space.indexes.apply(before, after, removed, added)
 
 
 def remove_media(session: Session, media: Sequence[Known], spaces: Sequence[ActiveSpace]) -> VectorDelta:

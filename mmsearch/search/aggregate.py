@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from ..paths import decode_relpath
 from ..store.models import Media, Root
 from ..store.models import Segment as SegmentRow
 from ..types import Evidence, Hit, Locator
@@ -86,7 +87,7 @@ def build_hits(db: Engine, page: Sequence[tuple[float, int]], legs: Sequence[Leg
             continue
         items = tuple(_evidence(h, segments.get(h.segment_id), row.relpath) for h in chosen[media_id])
         leg_scores = {leg.name: leg.scores[media_id] for leg in legs if media_id in leg.scores}
-        out.append(Hit(media_id=media_id, path=row.relpath, abspath=str(Path(row.path) / row.relpath), modality=row.modality or "",
+        out.append(Hit(media_id=media_id, path=row.relpath, abspath=str(Path(row.path) / decode_relpath(row.relpath)), modality=row.modality or "",
                        score=float(score), evidence=tuple(e for e in items if e is not None), legs=leg_scores))
     return out
 
@@ -96,5 +97,7 @@ def _evidence(hit: SegmentHit, seg: object | None, relpath: str) -> Evidence | N
         return Evidence(segment_id=0, kind=NAME, locator=Locator(), text=relpath, leg=hit.leg, score=hit.score, raw_score=hit.raw)
     if seg is None:
         return None
-    locator = Locator(start=seg.t_start, end=seg.t_end, char_start=seg.char_start, char_end=seg.char_end, page=seg.page)  # type: ignore[attr-defined]
+    box = (seg.meta or {}).get("box")  # type: ignore[attr-defined]
+    locator = Locator(start=seg.t_start, end=seg.t_end, char_start=seg.char_start, char_end=seg.char_end, page=seg.page,  # type: ignore[attr-defined]
+                      box=tuple(box) if box and len(box) == 4 else None)
     return Evidence(segment_id=seg.id, kind=seg.kind, locator=locator, text=seg.text, leg=hit.leg, score=hit.score, raw_score=hit.raw)  # type: ignore[attr-defined]

@@ -4,6 +4,8 @@ the spread itself (see ``calibrate.py``)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,11 +77,25 @@ class QueryBank:
             cached = _load(path, (len(texts), int(embedder.dim)))
             if cached is None:
                 cached = embedder.embed(TEXT, texts)
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, cached)
-                tmp.replace(path)
+                _save(path, cached)
             self._vectors[key] = cached
         return self._vectors[key]
+
+
+def _save(path: Path, vectors: np.ndarray) -> None:
+    """Best effort: a unique temp name then an atomic rename, so two processes embedding the bank
+    at once never write into one file; where the directory cannot be written (a read-only
+    index), the bank simply stays in memory."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, vectors)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _load(path: Path, shape: tuple[int, int]) -> np.ndarray | None:

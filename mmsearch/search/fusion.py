@@ -27,9 +27,16 @@ class LegScores:
 
 
 class Fuser(ABC):
-    """Combines legs into one score per media. Negative leg weights push media down."""
+    """Combines legs into one score per media. Negative leg weights push media down.
+
+    ``name`` (required, unique) is what ``--fuser``/``search(fuser=...)`` selects. ``calibrated``
+    says whether the fused scores are calibrated match scores in [0, 1] (0.5 = as likely a match
+    as not): then the "no good match" cut (``search.min_score``) applies to them. Otherwise the
+    fuser only orders the results and the cut applies to the built-in calibrated ``weighted`` score.
+    """
 
     name: ClassVar[str]
+    calibrated: ClassVar[bool] = False
 
     @abstractmethod
     def fuse(self, legs: Sequence[LegScores]) -> dict[int, float]:
@@ -50,6 +57,7 @@ class WeightedSum(Fuser):
     positive part perfectly scores 1, a negative part subtracts."""
 
     name = "weighted"
+    calibrated = True
 
     def fuse(self, legs: Sequence[LegScores]) -> dict[int, float]:
         parts: dict[int, list[LegScores]] = {}

@@ -2,7 +2,7 @@
 
     query   := item*
     item    := filter | [sign] [weight ":"] atom | "+"
-    filter  := ("type" | "path" | "after" | "before" | "size") ":" value
+    filter  := ("type" | "path" | "after" | "before" | "size" | "title" | "author") ":" value
     atom    := '"' text '"' | "file:" path | path-of-an-existing-file | word+
     sign    := "-" (push down) | "+" (a separator; parts are added anyway)
 
@@ -10,7 +10,8 @@ Unquoted words run together into one text part until an operator, a quote, a fil
 ends the run: ``red car - night sky`` is "red car" minus "night sky". ``2:"golden retriever"``
 weighs a part twice. Filters may appear anywhere: ``type:image,video``, ``path:"2024/*"``,
 ``after:2021``, ``before:2022-06-30`` (dates YYYY[-MM[-DD]], local time; ``after`` includes the
-day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``.
+day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``, and for documents
+``title:"annual report"``, ``author:smith`` (the metadata contains it, ignoring case).
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from ..errors import QueryError
+from ..paths import printable
 from ..types import TEXT
-from .query import Filters, Query, QueryPart, file_part
+from .query import MAX_WEIGHT, Filters, Query, QueryPart, file_part
 
-FILTER_KEYS = ("type", "path", "after", "before", "size")
+FILTER_KEYS = ("type", "path", "after", "before", "size", "title", "author")
 _WEIGHT = re.compile(r"(\d+(?:\.\d+)?):(?=[^\s\d])")  # "12:30" stays text
 _KEY = re.compile(r"([A-Za-z]+):")
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -33,8 +36,9 @@ _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 
 def error(text: str, pos: int, message: str) -> QueryError:
-    """A QueryError naming the column and marking it (``^``) inside the query."""
-    return QueryError(f"{message} at column {pos + 1}: {text[:pos]}^{text[pos:]}")
+    """A QueryError naming the column and marking it (``^``) inside the query, on one line
+    (a newline or escape sequence in the query is shown escaped)."""
+    return QueryError(f"{printable(message)} at column {pos + 1}: {printable(text[:pos])}^{printable(text[pos:])}")
 
 
 @dataclass
@@ -55,12 +59,18 @@ class _State:
         return value
 
     def flush(self) -> None:
-        if self.words:
-            self.parts.append(QueryPart(TEXT, " ".join(self.words), self.words_weight))
-            self.words = []
+        if self.words and _words(" ".join(self.words)):
+            self.parts.append(QueryPart(TEXT, _words(" ".join(self.words)), self.words_weight))
+        self.words = []
 
     def pending(self) -> bool:
         return self.sign != 1.0 or self.weight is not None
+
+
+def _words(value: str) -> str:
+    """Text as searched: runs of whitespace as one space; NUL (which no database column takes
+    and no file holds) and other control characters count as whitespace."""
+    return " ".join("".join(" " if ord(c) < 32 or c == "\x7f" else c for c in value).split())
 
 
 def parse(text: str) -> Query:
@@ -82,13 +92,15 @@ def parse(text: str) -> Query:
             state.weight, state.pending_at = float(weight.group(1)), pos
             if state.weight == 0:
                 raise error(text, pos, "a weight of 0 would ignore the part; drop it or use e.g. 0.5:")
+            if state.weight > MAX_WEIGHT:  # 1e400 is inf: every score would become inf or NaN
+                raise error(text, pos, f"a weight of {weight.group(1)[:20]} is too large; use at most {MAX_WEIGHT:g}")
             pos = weight.end()
             continue
         if text[pos] == '"':
             value, pos = _quoted(text, pos)
             state.flush()
-            if value.strip():
-                state.parts.append(QueryPart(TEXT, " ".join(value.split()), state.take_weight()))
+            if _words(value):
+                state.parts.append(QueryPart(TEXT, _words(value), state.take_weight()))
             continue
         end = _token_end(text, pos)
         token = text[pos:end]
@@ -138,7 +150,7 @@ def parse(text: str) -> Query:
 
 
 _EXAMPLES = {"type": "type:image", "path": 'path:"photos/*"', "after": "after:2021-06", "before": "before:2022",
-             "size": "size:>10MB", "file": "file:./ref.jpg"}
+             "size": "size:>10MB", "file": "file:./ref.jpg", "title": 'title:"annual report"', "author": "author:smith"}
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:
@@ -156,11 +168,19 @@ def _token_end(text: str, pos: int) -> int:
 
 
 def _looks_like_file(token: str) -> bool:
-    return token.startswith(("./", "../", "/", "~/")) or (("/" in token or "." in token.strip(".")) and Path(token).expanduser().is_file())
+    return token.startswith(("./", "../", "/", "~/")) or (("/" in token or "." in token.strip(".")) and _is_file(token))
+
+
+def _is_file(value: str) -> bool:
+    """Whether ``value`` names a file; a name too long, with NUL or an unknown ``~user`` is not one."""
+    try:
+        return Path(value).expanduser().is_file()
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 def _file(text: str, pos: int, value: str, weight: float) -> QueryPart:
-    if not Path(value).expanduser().is_file():
+    if not _is_file(value):
         raise error(text, pos, f"no such file {value!r} to search by example; check the path (quote words to search them as text)")
     return file_part(value, weight)
 
@@ -172,8 +192,8 @@ def _filter(state: _State, name: str, value: str, pos: int) -> None:
         if not kinds:
             raise error(text, pos, "type: needs a modality, e.g. type:image or type:image,video")
         state.types |= kinds
-    elif name == "path":
-        state.filters["path"] = value
+    elif name in ("path", "title", "author"):
+        state.filters[name] = value
     elif name in ("after", "before"):
         state.filters[name] = _date(text, pos, value, upper=False)
     else:
@@ -190,7 +210,7 @@ def _date(text: str, pos: int, value: str, upper: bool) -> datetime:
         raise error(text, pos, f"{value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        return datetime(year or 1, month or 1, day or 1)
+        return datetime(year, month or 1, day or 1)  # type: ignore[arg-type]  # the pattern always has a year
     except ValueError as exc:
         raise error(text, pos, f"{value!r} is not a valid date ({exc})") from None
 
@@ -202,13 +222,42 @@ def _size_range(text: str, pos: int, value: str) -> tuple[int | None, int | None
     for op in (">=", "<=", ">", "<", "="):
         if value.startswith(op):
             amount = _bytes(text, pos + len(op), value[len(op):])
-            return {">=": (amount, None), "<=": (None, amount), ">": (amount + 1, None),
+            return {">=": (amount, None), "<=": (None, amount), ">": (min(amount + 1, MAX_SIZE), None),
                     "<": (None, amount - 1), "=": (amount, amount)}[op]
-    raise error(text, pos, f"size:{value} needs a comparison, e.g. size:>10MB, size:<=500KB or size:1MB..1GB")
+    raise error(text, pos, f"size:{printable(value)} needs a comparison, e.g. size:>10MB, size:<=500KB or size:1MB..1GB")
 
 
 def _bytes(text: str, pos: int, value: str) -> int:
     match = _SIZE.match(value.strip())
     if not match:
         raise error(text, pos, f"{value!r} is not a size; use a number with B, KB, MB, GB or TB (1 KB = 1024 B)")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    # Exact decimal arithmetic; beyond what a 64-bit size column holds every bound means "any
+    # size this big", so it is clamped there rather than overflowing in SQL.
+    amount = int(Decimal(match.group(1)) * _UNITS[match.group(2).upper()])
+    return min(amount, MAX_SIZE)
+
+
+MAX_SIZE = 2**63 - 1
+
+
+def unparse(query: Query) -> str:
+    """``query`` written in the query language; ``parse(unparse(q)) == q`` for every query whose
+    texts and path glob hold no double quote (the language has no escape for one)."""
+    items = []
+    for part in query.parts:
+        sign = "-" if part.weight < 0 else ""
+        weight = abs(part.weight)
+        prefix = sign + ("" if weight == 1 else f"{weight!r}:")
+        items.append(f'{prefix}"{part.value}"' if part.kind == TEXT else f'{prefix}file:"{part.value}"')
+    f = query.filters
+    if f.types:
+        items.append("type:" + ",".join(sorted(f.types)))
+    if f.path:
+        items.append(f'path:"{f.path}"')
+    for name, when in (("after", f.after), ("before", f.before)):
+        if when is not None:
+            items.append(f"{name}:{when.year:04d}-{when.month:02d}-{when.day:02d}")
+    if f.min_size is not None or f.max_size is not None:
+        items.append(f"size:{'' if f.min_size is None else f.min_size}..{'' if f.max_size is None else f.max_size}")
+    items += [f'{name}:"{value}"' for name, value in (("title", f.title), ("author", f.author)) if value]
+    return " ".join(items)

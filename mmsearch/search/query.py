@@ -6,6 +6,7 @@ may also build one directly with :meth:`Query.build` or the dataclasses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -15,6 +16,9 @@ from ..errors import QueryError
 from ..types import TEXT
 
 FILE = "file"  # a part given as an example file; its modality decides the payload kinds
+#: Largest weight a part may carry: scores are summed times weights, and a weight that overflows
+#: (``1e400`` is infinity) would turn every score into inf or NaN and silently return nothing.
+MAX_WEIGHT = 1000.0
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,13 @@ class Filters:
     before: datetime | None = None  # exclusive upper bound
     min_size: int | None = None  # bytes, inclusive
     max_size: int | None = None
+    title: str | None = None  # the media's title contains this, ignoring case (documents' metadata)
+    author: str | None = None  # the media's author contains this, ignoring case
 
     @property
     def active(self) -> bool:
-        return bool(self.types or self.path or self.after or self.before or self.min_size is not None or self.max_size is not None)
+        return bool(self.types or self.path or self.after or self.before or self.min_size is not None or self.max_size is not None
+                    or self.title or self.author)
 
     def merge(self, other: Filters) -> Filters:
         """Both sets of restrictions: types add up, any bound or glob in ``other`` wins."""
@@ -54,6 +61,8 @@ class Filters:
             before=other.before or self.before,
             min_size=other.min_size if other.min_size is not None else self.min_size,
             max_size=other.max_size if other.max_size is not None else self.max_size,
+            title=other.title or self.title,
+            author=other.author or self.author,
         )
 
 
@@ -69,6 +78,9 @@ class Query:
             raise QueryError("a query needs at least one positive part; negative parts (-\"night\") only push results down")
         if any(p.weight == 0 for p in self.parts):
             raise QueryError("a part weighs 0, which would ignore it; drop it or give it a weight such as 0.5:")
+        for part in self.parts:
+            if not math.isfinite(part.weight) or abs(part.weight) > MAX_WEIGHT:
+                raise QueryError(f"part {part.label} has weight {part.weight}; weights must lie between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}")
 
     @property
     def positive(self) -> tuple[QueryPart, ...]:
@@ -98,6 +110,8 @@ class Query:
         before: datetime | None = None,
         min_size: int | None = None,
         max_size: int | None = None,
+        title: str | None = None,
+        author: str | None = None,
     ) -> Query:
         """A query from structured arguments; ``text`` is taken literally (not parsed)."""
         parts = []
@@ -107,7 +121,7 @@ class Query:
         parts.extend(QueryPart(TEXT, n.strip(), -1.0) for n in negative if n.strip())
         if not parts:
             raise QueryError("nothing to search for: give a text query, an example file (--image FILE), or both")
-        return cls(tuple(parts), Filters(frozenset(types), path, after, before, min_size, max_size))
+        return cls(tuple(parts), Filters(frozenset(types), path, after, before, min_size, max_size, title, author))
 
     def with_filters(self, filters: Filters) -> Query:
         return replace(self, filters=self.filters.merge(filters))
@@ -117,7 +131,11 @@ class Query:
 
 
 def file_part(item: str | Path, weight: float = 1.0) -> QueryPart:
-    file = Path(item).expanduser()
-    if not file.is_file():
+    try:
+        file = Path(item).expanduser()
+        found = file.is_file()
+    except (OSError, ValueError, RuntimeError):  # too long, NUL, an unknown ~user
+        found = False
+    if not found:
         raise QueryError(f"{item}: no such file to search by example")
     return QueryPart(FILE, str(file.resolve()), weight)

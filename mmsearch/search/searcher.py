@@ -71,8 +71,10 @@ class Searcher:
             for p, part in negative:
                 legs += self._legs(p, part, max(len(inside), 1), inside, condition, None, candidates)
         clock = time.perf_counter()
-        gate = WeightedSum().fuse(legs)  # the calibrated match score decides what counts as a match
-        fused = gate if chosen.name == WeightedSum.name and type(chosen) is WeightedSum else chosen.fuse(legs)
+        fused = chosen.fuse(legs)
+        # The "no good match" cut needs a calibrated score: the fuser's own when it declares it
+        # calibrated, else the built-in weighted score (an uncalibrated fuser only orders).
+        gate = fused if chosen.calibrated else WeightedSum().fuse(legs)
         ranked = sorted(((fused.get(m, 0.0), m) for m in candidates if gate.get(m, 0.0) >= min_score), key=lambda sm: (-sm[0], sm[1]))
         page = ranked[offset : offset + k]
         self._tick("fusion", clock)

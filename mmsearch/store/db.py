@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-
-
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from ..errors import ConfigError, SchemaError
+from .errors import ReadOnlyIndexError, StorageError
+from .lock import writer_lock
 
 DB_FILE = "index.db"
 
@@ -23,27 +25,112 @@ def default_url(index_dir: Path) -> str:
     return f"sqlite:///{index_dir / DB_FILE}"
 
 
-def create_db_engine(url: str) -> Engine:
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def is_read_only(index_dir: Path, url: str) -> bool:
+    """True when this process cannot write the index: its directory (the vector cache, the
+    lock, SQLite's journal files) or its SQLite file is not writable. ``os.access`` also
+    reports a read-only mount for root."""
+    if not os.access(index_dir, os.W_OK):
+        return True
+    path = sqlite_file(url)
+    return path is not None and (
+        (path.exists() and not os.access(path, os.W_OK)) or (path.parent.exists() and not os.access(path.parent, os.W_OK))
+    )
+
+
+def create_db_engine(url: str, read_only: bool = False) -> Engine:
+    """An engine for ``url``. ``read_only`` opens a SQLite file so that nothing is ever written
+    beside it (no journal, no shared-memory file), as a read-only directory demands."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigError(f"--db {url!r} is not a database URL ({exc}); e.g. sqlite:///index.db or postgresql+psycopg://host/db") from exc
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we install
-    engine = create_engine(parsed, pool_pre_ping=True)
+    path = sqlite_file(url)
+    if read_only and path is not None:
+        # immutable=1: no locks, no -shm/-wal files. Only safe when no WAL holds unmerged pages;
+        # with one present, plain read-only mode reads it through.
+        flags = "mode=ro" if Path(f"{path}-wal").exists() else "mode=ro&immutable=1"
+        uri = f"{path.resolve().as_uri()}?{flags}"
+        engine = create_engine(parsed, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
+    event.listen(engine, "handle_error", _storage_errors)
     return engine
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
-    # WAL: searches read while an indexing run writes. foreign_keys: cascades delete segments+vectors.
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+    try:
+        # WAL: searches read while an indexing run writes. foreign_keys: cascades delete segments+vectors.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.DatabaseError as exc:  # a damaged file fails here, before any statement of ours
+        raise _sqlite_storage_error(exc, _database_of(dbapi_conn)) or exc
+    finally:
+        cur.close()
+
+
+def _sqlite_read_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA query_only=ON")  # a write attempt fails at once, whatever the caller
+    finally:
+        cur.close()
+
+
+def _database_of(dbapi_conn) -> str:  # type: ignore[no-untyped-def]
+    try:
+        row = dbapi_conn.execute("PRAGMA database_list").fetchone()
+        return str(row[2]) if row and row[2] else "the index database"
+    except sqlite3.Error:
+        return "the index database"
+
+
+def _sqlite_storage_error(exc: sqlite3.Error, where: str) -> Exception | None:
+    """The one-line error for a storage failure SQLite reports, or None for other errors."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT_"):
+        return StorageError(
+            f"the index database {where} is damaged ({exc}); restore it from a backup, or delete the index directory "
+            f"{Path(where).parent} and index your library again (`sqlite3 {where} 'PRAGMA quick_check'` shows the damage)"
+        )
+    if name == "SQLITE_FULL":
+        return StorageError(f"cannot write the index database {where}: {exc}; free space on that disk and run again (what was written before is kept)")
+    if name.startswith("SQLITE_READONLY"):
+        return ReadOnlyIndexError(f"the index database {where} is read-only ({exc}); searching works, indexing needs write access to it and its directory")
+    if name.startswith("SQLITE_IOERR"):
+        return StorageError(f"disk I/O error on the index database {where} ({exc}); check that disk (is it full or gone?) and run again")
+    return None
+
+
+def _storage_errors(context: ExceptionContext) -> None:
+    """Turn a damaged file, a full disk or a read-only database into one clear line."""
+    exc = context.original_exception
+    engine = context.engine
+    where = str(engine.url.database) if engine is not None and engine.url.database else "the index database"
+    if isinstance(exc, sqlite3.Error):
+        error = _sqlite_storage_error(exc, where)
+        if error is not None:
+            raise error from exc
+    if getattr(exc, "sqlstate", None) == "53100":  # PostgreSQL disk_full
+        raise StorageError(f"the PostgreSQL server's disk is full ({str(exc).splitlines()[0]}); free space on it and run again") from exc
 
 
 def script_location() -> Path:
@@ -74,8 +161,16 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; returns (before, after)."""
+def upgrade(engine: Engine, *, lock: bool = True) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (before, after).
+
+    Under the index's writer lock (``lock=False``: the caller holds it), so two processes
+    creating or migrating one database never both run the DDL.
+    """
+    if lock:
+        path = sqlite_file(engine.url.render_as_string(hide_password=False))
+        with writer_lock(engine, path.parent if path is not None else Path.cwd(), engine.url.render_as_string(hide_password=True), purpose="upgrade"):
+            return upgrade(engine, lock=False)
     before = current_revision(engine)
     cfg = alembic_config(engine)
     with engine.begin() as conn:
@@ -84,8 +179,23 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+def needs_setup(engine: Engine) -> bool:
+    """True unless the schema is current and the index has its spaces: only then may an open
+    proceed without the writer lock (nothing left to create)."""
+    try:
+        if current_revision(engine) != head_revision():
+            return True
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT 1 FROM spaces LIMIT 1")) is None
+    except (OperationalError, ProgrammingError):
+        return True  # let ensure_schema give the precise error
+
+
 def ensure_schema(engine: Engine, where: str) -> None:
-    """Create the schema in an empty database; refuse one written by another version."""
+    """Create the schema in an empty database; refuse one written by another version.
+
+    The caller holds the writer lock whenever the schema may need creating (see ``needs_setup``).
+    """
     try:
         current = current_revision(engine)
         has_tables = bool(inspect(engine).get_table_names())
@@ -95,7 +205,7 @@ def ensure_schema(engine: Engine, where: str) -> None:
     if current == head:
         return
     if current is None and not has_tables:
-        upgrade(engine)
+        upgrade(engine, lock=False)
         return
     known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if current in known:

@@ -49,6 +49,9 @@ class Media(Base):
     indexed_at: Mapped[datetime]
     # EXIF capture date (a modality's meta["taken"] on the first segment); date filters fall back to mtime.
     taken_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Document metadata a modality reports (meta["title"], meta["author"]), for title:/author: filters.
+    title: Mapped[str | None] = mapped_column(String(1024))
+    author: Mapped[str | None] = mapped_column(String(1024))
 
 
 class Segment(Base):

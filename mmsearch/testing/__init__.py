@@ -12,7 +12,7 @@
             return {"text": ["a dog", "a cat", "a car"]}
 """
 
-from .contracts import EmbedderContract, ModalityContract
+from .contracts import EmbedderContract, ModalityContract, source_for
 from .fakes import HashEmbedder, fake_plugin
 
-__all__ = ["EmbedderContract", "ModalityContract", "HashEmbedder", "fake_plugin"]
+__all__ = ["EmbedderContract", "ModalityContract", "HashEmbedder", "fake_plugin", "source_for"]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pluggy
 
-from ..embedder import Embedder
+from ..embedder import Embedder, ModelInfo
 from ..types import IMAGE, TEXT
 
 hookimpl = pluggy.HookimplMarker("mmsearch")
@@ -38,6 +38,9 @@ class HashEmbedder(Embedder):
         if not vec.any():
             vec[0] = 1e-3
         return vec
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(available=True, weights="none: word hashing, no trained weights")
 
     def prepare(self, kind: str, payload: Any) -> Any:
         if kind == IMAGE:

@@ -2,10 +2,18 @@
 
 Keeping kinds apart lets each leg search only the segments its calibration was measured on,
 without an id selector on the unfiltered path.
+
+The one invariant: ``generation`` names a SQL state that the in-memory indexes hold exactly, and
+a file is only ever stamped with the generation its own content holds. A writer learns the
+generation its transaction produced from that transaction (see ``writer._bump``); when another
+process wrote in between, the delta alone no longer yields a known state, so the indexes are
+rebuilt from SQL instead of being stamped with a state they do not hold.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,15 +23,19 @@ from sqlalchemy import Engine, select
 from ..store.models import Segment, SpaceRow, Vector
 from .faiss_index import VectorIndex
 
+log = logging.getLogger(__name__)
+
 
 class SpaceIndexes:
-    def __init__(self, directory: Path, db: Engine, space_id: int, dim: int) -> None:
+    def __init__(self, directory: Path, db: Engine, space_id: int, dim: int, read_only: bool = False) -> None:
         self.directory = directory
         self.db = db
         self.space_id = space_id
         self.dim = dim
+        self.read_only = read_only  # never write a file: the index directory is not writable
         self.by_kind: dict[str, VectorIndex] = {}
         self.generation = -1
+        self.dirty = False  # the files on disk do not hold the in-memory state
 
     def _path(self, kind: str) -> Path:
         return self.directory / f"space-{self.space_id}-{kind}.faiss"
@@ -43,7 +55,10 @@ class SpaceIndexes:
                 self.rebuild()
                 return
             loaded[kind] = found[0]
-        self.by_kind, self.generation = loaded, generation
+        if self.sql_generation() != generation:  # a commit between the reads: the kinds may be off
+            self.rebuild()
+            return
+        self.by_kind, self.generation, self.dirty = loaded, generation, False
 
     def refresh(self) -> bool:
         """Reload when another process changed the vectors; True if it did."""
@@ -53,6 +68,13 @@ class SpaceIndexes:
         return True
 
     def rebuild(self) -> None:
+        """Read every vector of the space from SQL, then save the result (best effort).
+
+        The generation is read before and after the rows. When a commit fell in between, the
+        rows hold more than the first reading names, so the result is kept in memory under that
+        older generation (the next refresh reloads it) and never saved: a file is only stamped
+        with a state it is known to hold.
+        """
         by_kind: dict[str, VectorIndex] = {}
         with self.db.connect() as conn:
             generation = int(conn.scalar(select(SpaceRow.generation).where(SpaceRow.id == self.space_id)) or 0)
@@ -65,7 +87,8 @@ class SpaceIndexes:
             )
             for partition in rows.partitions():
                 self._add_rows(by_kind, partition)
-        self.by_kind, self.generation = by_kind, generation
+        exact = self.sql_generation() == generation
+        self.by_kind, self.generation, self.dirty = by_kind, generation, exact
         self.save()
 
     def _add_rows(self, by_kind: dict[str, VectorIndex], rows: Iterable) -> None:
@@ -91,22 +114,58 @@ class SpaceIndexes:
 
     def add(self, kind: str, ids: np.ndarray, vectors: np.ndarray) -> None:
         self.by_kind.setdefault(kind, VectorIndex(self.dim)).add(ids, vectors)
+        self.dirty = True
 
     def remove(self, ids: np.ndarray) -> None:
         for index in self.by_kind.values():
-            index.remove(ids)
+            if index.remove(ids):
+                self.dirty = True
+
+    def apply(self, before: int, after: int, removed: np.ndarray, added: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> None:
+        """Mirror one committed transaction that moved SQL from generation ``before`` to ``after``.
+
+        Only when the indexes hold exactly ``before`` does the delta yield ``after``; otherwise
+        another process committed in between, and the indexes are rebuilt from SQL.
+        """
+        if self.generation != before:
+            log.debug("space %s: cache at generation %s, transaction went %s -> %s; rebuilding", self.space_id, self.generation, before, after)
+            self.rebuild()
+            return
+        self.remove(removed)
+        for kind, ids, vectors in added:
+            self.add(kind, ids, vectors)
+        self.generation = after
+        self.dirty = True
 
     def mark(self, generation: int) -> None:
         """The in-memory indexes now reflect SQL ``generation`` (set after a committed write)."""
         self.generation = generation
 
     def save(self) -> None:
+        """Write the files if they are behind memory. A cache that cannot be written (full disk,
+        read-only directory) is not an error: SQL holds the data and the next open rebuilds."""
+        if self.read_only or not self.dirty:
+            return
         stamp = {"space_id": self.space_id, "generation": self.generation}
-        for kind, index in self.by_kind.items():
-            index.save(self._path(kind), {**stamp, "kind": kind})
+        propagating = sys.exc_info()[0] is not None  # called from a ``finally`` while an error unwinds
+        try:
+            for kind, index in self.by_kind.items():
+                index.save(self._path(kind), {**stamp, "kind": kind})
+        except OSError as exc:
+            # While an error unwinds (the SQL write that hit a full disk), that error is the one
+            # to report; a second line would only bury it.
+            level = logging.DEBUG if propagating else logging.WARNING
+            log.log(level, "could not save the vector cache in %s (%s); it will be rebuilt from the database", self.directory, exc.strerror or exc)
+            return
+        self.dirty = False
 
     def count(self) -> int:
         return sum(len(index) for index in self.by_kind.values())
+
+    def ids(self) -> np.ndarray:
+        """Every segment id held, all kinds together (for checks against SQL)."""
+        parts = [index.ids() for index in self.by_kind.values()]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def nbytes(self) -> int:
         return self.count() * self.dim * 4

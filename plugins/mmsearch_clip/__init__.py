@@ -15,9 +15,12 @@ from collections.abc import Callable
 import pluggy
 
 from mmsearch.embedder import Embedder
+from mmsearch.extras import require_extra
 from mmsearch.settings import Settings
 
-from .embedder import ClipEmbedder
+require_extra("clip", "torch", "open_clip")  # else the plugin is disabled, naming the extra
+
+from .embedder import ClipEmbedder  # noqa: E402
 
 hookimpl = pluggy.HookimplMarker("mmsearch")
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from mmsearch.embedder import Embedder, ModelInfo
+from mmsearch.embedder import Embedder, MaxInput, ModelInfo
 from mmsearch.errors import ConfigError, MMSearchError, ModelUnavailableError
 from mmsearch.settings import Settings
 from mmsearch.types import IMAGE, TEXT
@@ -31,6 +31,9 @@ class ClipEmbedder(Embedder):
     kinds = frozenset({IMAGE, TEXT})
     # Preferred over the offline `lite` space whenever its weights resolve offline (info()).
     priority = 100
+    # CLIP's text tower reads 77 BPE tokens (start and end included); a chunker should stay under
+    # about 300 English characters.
+    max_input = {TEXT: MaxInput(77, "tokens", chars_hint=300)}
 
     def __init__(self, config: ClipConfig | None = None, *, random_init: bool = False) -> None:
         self.config = config or ClipConfig()
@@ -52,6 +55,14 @@ class ClipEmbedder(Embedder):
         self._input_dtype: Any = None
         self._trim_text = False  # see textfast: skip the padding of short queries
         self._prepare_lock = threading.Lock()
+
+    def input_length(self, kind: str, payload: Any) -> int | None:
+        """BPE tokens of a text with the start and end tokens, as the text tower counts them."""
+        if kind != TEXT or not isinstance(payload, str):
+            return None
+        self.ensure_loaded()
+        encode = getattr(self._tokenizer, "encode", None)  # open_clip's SimpleTokenizer
+        return None if encode is None else len(encode(payload)) + 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClipEmbedder:

@@ -3,6 +3,7 @@ panoramas, decompression bombs and truncated files."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
@@ -35,10 +36,24 @@ class ImageModality(Modality):
     def __init__(self, max_pixels: int = 100_000_000, payload_side: int = PAYLOAD_SIDE) -> None:
         self.max_pixels = max_pixels
         self.payload_side = payload_side
+        # Pillow refuses images over twice its own MAX_IMAGE_PIXELS (179 MP) before we can look
+        # at them; a user who raised max_image_pixels past that must get what they asked for.
+        if Image.MAX_IMAGE_PIXELS is not None and max_pixels > 2 * Image.MAX_IMAGE_PIXELS:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+
+    def _too_big(self, pixels: int, size: tuple[int, int] | None = None) -> ValueError:
+        what = f"is {size[0]}x{size[1]} ({pixels / 1e6:.0f} MP)" if size else f"has {pixels / 1e6:.0f} MP"
+        return ValueError(
+            f"image {what}, over the limit of {self.max_pixels / 1e6:.0f} MP; "
+            f"raise the setting max_image_pixels (env MMSEARCH_MAX_IMAGE_PIXELS) to index it"
+        )
 
     def extract(self, source: Source) -> Iterator[Segment]:
         try:
             image, meta = self.load(source)
+        except Image.DecompressionBombError as exc:  # Pillow's own refusal at open, before the size is known
+            pixels = re.search(r"\((\d+) pixels\)", str(exc))
+            raise self._too_big(int(pixels.group(1)) if pixels else 2 * (Image.MAX_IMAGE_PIXELS or 0)) from exc
         except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             # Pillow says "cannot identify image file '/x/y.jpg'" or "Truncated File Read": name the cause.
             detail = " ".join(str(exc).split()) or type(exc).__name__
@@ -50,10 +65,7 @@ class ImageModality(Modality):
         with Image.open(source.path) as img:
             width, height = img.size
             if width * height > self.max_pixels:
-                raise ValueError(
-                    f"image is {width}x{height} ({width * height / 1e6:.0f} MP), over the limit of "
-                    f"{self.max_pixels / 1e6:.0f} MP (raise MMSEARCH_MAX_IMAGE_PIXELS to index it)"
-                )
+                raise self._too_big(width * height, (width, height))
             # JPEG only: decode at 1/2..1/8 scale straight from the DCT, far cheaper than a resize.
             # Ask for the thumbnail's own size: draft keeps both sides at least that large.
             scale = self.payload_side / max(width, height)

@@ -12,9 +12,12 @@ from collections.abc import Callable
 import pluggy
 
 from mmsearch.embedder import Embedder
+from mmsearch.extras import require_extra
 from mmsearch.settings import Settings
 
-from .embedder import LiteEmbedder
+require_extra("lite", "torch", "sentence_transformers", "efficientnet_lite_pytorch")  # else the plugin is disabled, naming the extra
+
+from .embedder import LiteEmbedder  # noqa: E402
 
 hookimpl = pluggy.HookimplMarker("mmsearch")
 

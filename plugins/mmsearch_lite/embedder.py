@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mmsearch.embedder import Embedder, ModelInfo
+from mmsearch.embedder import Embedder, MaxInput, ModelInfo
 from mmsearch.errors import ConfigError, ModelUnavailableError
 from mmsearch.types import IMAGE, TEXT
 
@@ -32,6 +32,8 @@ class LiteEmbedder(Embedder):
     name = "lite"
     kinds = frozenset({IMAGE, TEXT})
     dim = 384
+    # all-MiniLM-L6-v2 reads 256 word pieces and drops the rest (about 1,000 English characters).
+    max_input = {TEXT: MaxInput(256, "tokens", chars_hint=1000)}
 
     def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32) -> None:
         """Cheap: reads at most a 1 MB projection file; models load in :meth:`load`.
@@ -106,6 +108,13 @@ class LiteEmbedder(Embedder):
         self._image_model, self._text_model, self._device = other._image_model, other._text_model, other._device
         self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
         self._loaded = True
+
+    def input_length(self, kind: str, payload: Any) -> int | None:
+        """Word pieces MiniLM's tokenizer makes of a text, [CLS] and [SEP] included."""
+        if kind != TEXT or not isinstance(payload, str):
+            return None
+        self.ensure_loaded()
+        return len(self._text_model.tokenizer(payload, add_special_tokens=True)["input_ids"])
 
     def prepare(self, kind: str, payload: Any) -> Any:
         if kind == IMAGE:

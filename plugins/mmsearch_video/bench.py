@@ -155,7 +155,7 @@ def count_frames(path: Path) -> int:
 def measure(videos: dict[str, Path], index_dir: Path) -> list[Result]:
     import mmsearch
 
-    os.environ["MMSEARCH_LOAD_PLUGINS"] = "video,lite"
+    os.environ["MMSEARCH_LOAD_PLUGINS"] = "video,audio,lite"  # audio: the narration's transcriber
     results = []
     with mmsearch.Engine.open(index_dir, embedders=["lite"]) as engine:
         engine.index([videos["warmup"].parent])  # loads lite and Whisper outside the timings

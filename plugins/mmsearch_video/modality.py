@@ -9,11 +9,8 @@ from typing import Any, ClassVar
 
 from mmsearch.modality import Modality
 from mmsearch.settings import Settings
+from mmsearch.transcriber import Transcriber
 from mmsearch.types import IMAGE, TEXT, Segment, Source
-
-from mmsearch_audio import transcribe_stream
-from mmsearch_audio.config import AudioConfig
-from mmsearch_audio.decode import iter_audio
 
 from .config import VideoConfig
 from .frames import iter_frames
@@ -28,10 +25,11 @@ def _start(segment: Segment) -> float:
 
 class VideoModality(Modality):
     """Frames sampled by scene change (never near-identical twice, never blank) and the audio
-    track transcribed by the audio plugin's Whisper stream, merged in time order.
+    track transcribed by a :class:`~mmsearch.transcriber.Transcriber` (the audio plugin's Whisper
+    when installed), merged in time order. Without a transcriber, or with ``video.transcribe``
+    off, a video yields its frames only.
 
-    Construction only parses settings; the Whisper model is the audio modality's, loaded once
-    per process on the first video with sound.
+    Construction only parses settings; the transcriber loads its model on the first video with sound.
     """
 
     name: ClassVar[str] = "video"
@@ -39,10 +37,10 @@ class VideoModality(Modality):
     kinds: ClassVar[frozenset[str]] = frozenset({IMAGE, TEXT})
     streaming: ClassVar[bool] = True
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, transcriber: Transcriber | None = None) -> None:
         self.settings = settings
         self.config = VideoConfig.from_settings(settings)
-        self.audio_config = AudioConfig.from_settings(settings) if self.config.transcribe else None
+        self.transcriber = transcriber if self.config.transcribe else None
 
     def extract(self, source: Source) -> Iterator[Segment]:
         has_video, has_audio = _streams(source)
@@ -51,10 +49,10 @@ class VideoModality(Modality):
         parts: list[Iterator[Segment]] = []
         if has_video:
             parts.append(iter_frames(source.path, self.config))
-        if has_audio and self.audio_config is not None:
+        if has_audio and self.transcriber is not None:
             # A second, audio-only demux of the same file: both streams advance together in the
             # merge below, so neither side is ever buffered whole.
-            parts.append(transcribe_stream(iter_audio(source.path), settings=self.audio_config))
+            parts.append(iter(self.transcriber.transcribe(source.path)))
         yield from heapq.merge(*parts, key=_start)
 
 

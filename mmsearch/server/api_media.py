@@ -1,0 +1,47 @@
+"""``/files/{root}/{path}`` (the original, with HTTP Range so players seek) and
+``/thumbs/{root}/{path}``: only indexed files, only inside their library root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..store.models import Media
+from .security import inside, safe_relpath
+from .state import ServerState, get_state
+from .thumbs import thumbnail
+
+router = APIRouter(tags=["media"])
+CACHE = {"Cache-Control": "private, max-age=3600"}
+
+
+def locate(state: ServerState, root_id: int, relpath: str) -> tuple[Path, str]:
+    """The real path and modality of an indexed file, refusing anything that leaves its root."""
+    rel = safe_relpath(relpath)
+    root = state.library_roots().get(root_id)
+    if root is None:
+        raise HTTPException(404, f"no library with id {root_id}")
+    real = inside(root, root / rel)
+    with Session(state.engine.db) as session:
+        modality = session.scalar(select(Media.modality).where(Media.root_id == root_id, Media.relpath == rel.as_posix(),
+                                                               Media.status == "indexed"))
+    if modality is None or not real.is_file():
+        raise HTTPException(404, f"{relpath}: not an indexed file of library {root}")
+    return real, modality
+
+
+@router.get("/files/{root_id}/{relpath:path}", summary="The original file (Range requests supported)")
+def original(root_id: int, relpath: str, state: ServerState = Depends(get_state)) -> FileResponse:
+    real, _ = locate(state, root_id, relpath)
+    return FileResponse(real, headers=CACHE, content_disposition_type="inline", filename=real.name)
+
+
+@router.get("/thumbs/{root_id}/{relpath:path}", summary="A thumbnail: the image, the video frame at t, or an icon")
+def thumb(root_id: int, relpath: str, t: float | None = None, state: ServerState = Depends(get_state)) -> FileResponse:
+    real, modality = locate(state, root_id, relpath)
+    out = thumbnail(real, modality, t, state.thumbs_dir(), state.config.thumb_px)
+    return FileResponse(out, headers=CACHE)

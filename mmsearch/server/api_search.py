@@ -1,0 +1,112 @@
+"""``/api/search``: the query language over GET, and example files (uploads) over POST."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path, PurePath
+from typing import Annotated
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+
+from ..errors import QueryError
+from ..search.query import FILE, Filters, file_part
+from ..search.query import Query as SearchQuery
+from ..types import Hit
+from . import wire
+from .schemas import EvidenceOut, HitOut, SearchForm, SearchOut, SearchParams
+from .state import ServerState, get_state
+
+router = APIRouter(tags=["search"])
+NAMED_FILE = "example files cannot be named in a query sent over HTTP (the server would read its own disk); upload them (POST /api/search, field 'files') or quote the words"
+_PATHLIKE = re.compile(r"^[-+]?(?:\d+(?:\.\d+)?:)?(?:file:|\.{1,2}/|/|~/)")
+
+
+@router.get("/api/search", response_model=SearchOut, summary="Search in the query language")
+def search_get(params: Annotated[SearchParams, Query()], state: ServerState = Depends(get_state)) -> SearchOut:
+    return _run(state, _parse(params.q), params)
+
+
+@router.post("/api/search", response_model=SearchOut, summary="Search with uploaded example files (and text)")
+def search_post(params: Annotated[SearchForm, Form()], files: Annotated[list[UploadFile], File()] = [],  # noqa: B006
+                state: ServerState = Depends(get_state)) -> SearchOut:
+    with tempfile.TemporaryDirectory(prefix="mmsearch-upload-") as tmp:
+        uploads = [_save(upload, Path(tmp), n) for n, upload in enumerate(files)]
+        if params.query:
+            try:
+                data = json.loads(params.query)
+            except ValueError as exc:
+                raise QueryError(f"the 'query' field is not JSON ({exc})") from None
+            query = wire.query_from_wire(data, uploads)
+        else:
+            parsed = _parse(params.q)
+            extra = [file_part(u) for u in uploads]
+            query = parsed.with_parts(extra) if parsed is not None else SearchQuery.build(files=uploads)
+        return _run(state, query, params)
+
+
+def _parse(q: str) -> SearchQuery | None:
+    """The query language, minus file names: over HTTP an example file must be an upload."""
+    if not q.strip():
+        return None
+    unquoted = re.sub(r'"[^"]*"', " ", q)
+    if any(_PATHLIKE.match(token) for token in unquoted.split()):
+        raise QueryError(NAMED_FILE)
+    query = SearchQuery.parse(q)
+    if any(part.kind == FILE for part in query.parts):
+        raise QueryError(NAMED_FILE)
+    return query
+
+
+def _save(upload: UploadFile, folder: Path, n: int) -> str:
+    """A private copy under the client's base name (query labels and leg names show it, as in
+    the CLI); only that last component is kept, so the name cannot point anywhere."""
+    name = unquote(PurePath(upload.filename or "").name).replace("/", "_").replace("\\", "_").replace("\x00", "")
+    if name in ("", ".", ".."):
+        name = f"example-{n}"
+    target = folder / str(n) / name
+    target.parent.mkdir()
+    with target.open("wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            out.write(chunk)
+    return str(target)
+
+
+def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) -> SearchOut:
+    from ..cli.search_cmd import check_types
+
+    if query is None:
+        raise QueryError("nothing to search for: give a text query (q), an example file (files), or both")
+    after = datetime.combine(params.after, datetime.min.time()) if params.after else None
+    before = datetime.combine(params.before, datetime.min.time()) if params.before else None
+    types = frozenset(t.strip() for v in params.type for t in v.split(",") if t.strip())
+    query = query.with_filters(Filters(types, params.path or None, after, before))
+    started = time.perf_counter()
+    with state.using() as engine:
+        check_types(query, set(engine.registry.modalities))
+        hits = engine.search(query, k=params.k, offset=params.offset, min_score=params.min_score, fuser=params.fuser)
+    took = (time.perf_counter() - started) * 1000
+    roots = {str(path): rid for rid, path in state.library_roots().items()}
+    return SearchOut(hits=[hit_out(h, roots, params.explain) for h in hits], k=params.k, offset=params.offset, took_ms=round(took, 2))
+
+
+def hit_out(hit: Hit, roots: dict[str, int], explain: bool) -> HitOut:
+    root = hit.abspath[: len(hit.abspath) - len(hit.path)].rstrip("/") or "/"
+    rid = roots.get(root)
+    file_url = thumb_url = None
+    if rid is not None:
+        rel = quote(hit.path)
+        file_url = f"/files/{rid}/{rel}"
+        best = hit.best
+        at = best.locator.start if best is not None and hit.modality == "video" else None
+        thumb_url = f"/thumbs/{rid}/{rel}" + (f"?t={at:g}" if at is not None else "")
+    return HitOut(
+        media_id=hit.media_id, path=hit.path, abspath=hit.abspath, modality=hit.modality, score=hit.score,
+        legs=dict(hit.legs), evidence=[EvidenceOut(**asdict(e)) for e in hit.evidence],
+        link=hit.link(), file_url=file_url, thumb_url=thumb_url, explain=hit.explain() if explain else None,
+    )

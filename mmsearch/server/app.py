@@ -1,0 +1,85 @@
+"""The FastAPI application: routes, one-line JSON errors, the token gate, the web page."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from ..errors import MMSearchError, ModelUnavailableError
+from . import api_info, api_jobs, api_media, api_search
+from .config import ServerConfig
+from .jobs import Jobs, OpenEngine
+from .schemas import ErrorOut
+from .security import TokenGate, UploadLimit
+from .state import ServerState
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(engine: Engine, open_engine: OpenEngine, config: ServerConfig | None = None) -> FastAPI:
+    """An app over ``engine`` (searches, status, removal); indexing jobs open their own Engine
+    with ``open_engine``. The caller owns ``engine`` and closes it after the app stops."""
+    config = config or ServerConfig()
+    state = ServerState(engine, Jobs(open_engine), config, threading.Lock())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.jobs.shutdown()
+
+    app = FastAPI(title="mmsearch", summary="Search a library of photos, documents, recordings and videos.",
+                  lifespan=lifespan, responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+    app.state.mmsearch = state
+    for module in (api_search, api_info, api_jobs, api_media):
+        app.include_router(module.router)
+    _errors(app)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # Added last = outermost: the token is checked before anything else runs.
+    app.add_middleware(UploadLimit, limit=config.max_upload_bytes)  # type: ignore[arg-type]
+    if config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    if config.allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
+    if config.token:
+        app.add_middleware(TokenGate, token=config.token)  # type: ignore[arg-type]
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    """Every error is ``{"error": "one line"}``, the text the CLI would print after ``Error:``."""
+
+    @app.exception_handler(MMSearchError)
+    async def mmsearch_error(request: Request, exc: MMSearchError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503 if isinstance(exc, ModelUnavailableError) else 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+
+

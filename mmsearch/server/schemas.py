@@ -1,0 +1,141 @@
+"""Typed requests and responses: what /docs shows and what FastAPI validates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="One line: what went wrong and what to do (the CLI's message).")
+
+
+class LocatorOut(BaseModel):
+    start: float | None = None
+    end: float | None = None
+    char_start: int | None = None
+    char_end: int | None = None
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None  # OCR'd text: (left, top, right, bottom), fractions
+
+
+class EvidenceOut(BaseModel):
+    segment_id: int
+    kind: str
+    locator: LocatorOut
+    text: str | None
+    leg: str
+    score: float
+    raw_score: float
+
+
+class HitOut(BaseModel):
+    media_id: int
+    path: str = Field(description="Relative to its library root.")
+    abspath: str
+    modality: str
+    score: float = Field(description="Calibrated: 0.5 means a plausible match in any modality.")
+    legs: dict[str, float]
+    evidence: list[EvidenceOut]
+    link: str = Field(description="The file path with #t= for the evidence time, as the CLI prints it.")
+    file_url: str | None = Field(None, description="The original file (HTTP Range supported).")
+    thumb_url: str | None = Field(None, description="A thumbnail: the image, the video frame at the evidence, or an icon.")
+    explain: str | None = Field(None, description="The CLI's --explain text, when asked for.")
+
+
+class SearchOut(BaseModel):
+    hits: list[HitOut]
+    k: int
+    offset: int
+    took_ms: float
+
+
+class SearchParams(BaseModel):
+    """A search in the query language, e.g. ``"red car" - night type:image after:2021``."""
+
+    q: str = Field("", description="The query language; example files must be uploaded (POST).")
+    k: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+    min_score: float | None = Field(None, ge=0, le=1, description="Default: the index's search.min_score.")
+    fuser: str = "weighted"
+    type: list[str] = Field(default_factory=list, description="Only these modalities.")
+    path: str | None = Field(None, description="Glob over the path relative to its library, or the file name.")
+    after: date | None = None
+    before: date | None = None
+    explain: bool = False
+
+
+class SearchForm(SearchParams):
+    query: str | None = Field(None, description="A parsed query as JSON (what the CLI sends); replaces q.")
+
+
+class FailureOut(BaseModel):
+    path: str
+    error: str | None
+
+
+class StatusOut(BaseModel):
+    index_dir: str
+    db_url: str
+    media: dict[str, int]
+    segments: int
+    failures: list[FailureOut]
+    spaces: list[dict[str, Any]]
+    roots: list[str]
+    db_bytes: int | None
+    vector_bytes: int
+    modalities: list[str] = Field(description="Installed modalities (for filters).")
+
+
+class PluginOut(BaseModel):
+    name: str
+    hooks: list[str]
+    distribution: str | None
+    modalities: list[str]
+    embedders: list[str]
+    fusers: list[str]
+
+
+class ModelOut(BaseModel):
+    name: str
+    plugin: str | None
+    space: str
+    dim: int
+    kinds: list[str]
+    available: bool
+    weights: str | None
+    detail: str | None
+
+
+class PathsIn(BaseModel):
+    paths: list[str] = Field(min_length=1)
+
+
+class RemovedOut(BaseModel):
+    removed: int
+
+
+class JobIn(BaseModel):
+    path: str = Field(description="A folder or file inside a library root (see `serve --root`).")
+
+
+class JobOut(BaseModel):
+    id: str
+    path: str
+    state: str = Field(description="running, done, failed or cancelled")
+    done: int
+    total: int
+    current: str
+    summary: dict[str, Any] | None
+    error: str | None
+    started: float
+    finished: float | None
+
+
+class HealthOut(BaseModel):
+    ok: bool
+    index_dir: str
+    db: str
+    version: str

@@ -1,0 +1,83 @@
+"""From an image segment to OCR text segments: pick the picture, test for text, recognise, chunk."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+from PIL import Image, ImageOps
+
+from mmsearch.chunking import chunk_text
+from mmsearch.types import TEXT, Locator, Segment, Source
+
+from .config import OcrConfig
+from .tesseract import Word, has_text_lines, read_words, tesseract_ready
+
+#: OCR reads the file itself when it is an image larger than the payload (the image modality
+#: downsizes photos for embedding, which leaves screenshot text unreadable) up to this size.
+MAX_OCR_PIXELS = 40_000_000
+#: OCR text is chunked finer than documents: one sign or slide region per segment.
+CHUNK_CHARS = 500
+#: A page image whose page has fewer text-layer characters than this is taken for a scan.
+SCANNED_PAGE_CHARS = 20
+
+
+def ocr_segments(source: Source, segment: Segment, config: OcrConfig) -> list[Segment]:
+    if config.mode == "auto" and not tesseract_ready(config.lang):
+        return []  # asked for nothing explicitly: index without OCR (warned once) rather than fail every file
+    image = picture(source, segment.payload)
+    if image is None:
+        return []
+    if config.mode == "auto":
+        page_chars = segment.meta.get("page_chars")
+        if isinstance(page_chars, int):
+            # A page image (from a PDF page with little text): the text layer is the cheap test.
+            # Below SCANNED_PAGE_CHARS it has none worth the name (a scan); above, OCR would
+            # mostly repeat the text layer.
+            if page_chars >= SCANNED_PAGE_CHARS:
+                return []
+        elif not has_text_lines(image, config.lang):
+            return []
+    words = [w for w in read_words(image, config.lang) if w.confidence >= config.min_confidence]
+    return to_segments(words, image.size, segment.locator.page)
+
+
+def picture(source: Source, payload: object) -> Image.Image | None:
+    """The sharpest picture at hand: the file itself when it is a larger image, else the payload."""
+    best = payload if isinstance(payload, Image.Image) else None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source.path) as img:
+                if img.width * img.height <= MAX_OCR_PIXELS and (best is None or img.width > best.width):
+                    best = ImageOps.exif_transpose(img).convert("RGB")
+    except Exception:  # noqa: BLE001 - not an image file (a PDF) or unreadable: the payload will do
+        pass
+    return best
+
+
+def to_segments(words: Sequence[Word], size: tuple[int, int], page: int | None) -> list[Segment]:
+    """Words -> text (lines and paragraphs kept) -> shared-chunker chunks, each with the box around its words."""
+    parts: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    length = 0
+    for i, word in enumerate(words):
+        sep = "" if i == 0 else ("\n\n" if word.new_para else "\n" if word.new_line else " ")
+        length += len(sep)
+        offsets.append((length, length + len(word.text)))
+        parts.append(sep + word.text)
+        length += len(word.text)
+    text = "".join(parts)
+    width, height = size
+    out = []
+    for chunk in chunk_text(text, CHUNK_CHARS, overlap=CHUNK_CHARS // 5):
+        inside = [w.box for w, (a, b) in zip(words, offsets) if a >= chunk.start and b <= chunk.end]
+        if not inside:
+            continue
+        box = (min(b[0] for b in inside) / width, min(b[1] for b in inside) / height,
+               max(b[2] for b in inside) / width, max(b[3] for b in inside) / height)
+        conf = sum(w.confidence for w, (a, b) in zip(words, offsets) if a >= chunk.start and b <= chunk.end) / len(inside)
+        locator = Locator(page=page, char_start=chunk.start, char_end=chunk.end, box=tuple(round(v, 4) for v in box))  # type: ignore[arg-type]
+        out.append(Segment(kind=TEXT, payload=chunk.text, text=chunk.text, locator=locator,
+                           meta={"source": "ocr", "confidence": round(conf, 1)}))
+    return out

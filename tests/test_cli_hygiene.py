@@ -1,0 +1,105 @@
+"""What the command line prints can be trusted: a hostile file name cannot forge a line, library
+warnings do not leak, an empty or missing index says how to fill it, the demo's commands work."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from conftest import tagged_png
+from mmsearch.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_match_cut_off: None):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")  # HashEmbedder, no model download
+    monkeypatch.delenv("MMSEARCH_INDEX", raising=False)
+    index = tmp_path / "index"
+
+    def invoke(*args: str, index_dir: Path | None = index) -> Result:
+        head = ["--index", str(index_dir)] if index_dir is not None else []
+        return CliRunner().invoke(cli, [*head, "--embedder", "hash", *args])
+
+    return invoke
+
+
+def test_a_newline_in_a_file_name_cannot_forge_a_result_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    tagged_png(lib / "cat.png", "cat kitten whiskers")
+    tagged_png(lib / "evil\n  2. 1.000  \x1b[31mpasswd.png", "cat kitten whiskers")
+    run("index", str(lib))
+    out = run("search", "kitten whiskers", "--explain").stdout
+    results = [line for line in out.splitlines() if re.match(r"\s+\d+\. ", line)]
+    assert len(results) == 2, out
+    assert any("evil\\n  2. 1.000  \\x1b[31mpasswd.png" in line for line in results)
+    assert "\x1b" not in out
+
+
+def test_index_failures_and_status_escape_control_characters(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "bad\nfailed: forged.txt").write_bytes(b"\x00\x01 binary")
+    out = run("index", str(lib)).stdout
+    assert "  failed: bad\\nfailed: forged.txt: not a text file" in out and len(out.splitlines()) == 2
+    status = run("status").stdout
+    assert "bad\\nfailed: forged.txt: not a text file" in status and "\nfailed: forged" not in status
+
+
+def test_json_output_carries_a_non_utf8_name_losslessly(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    name = os.fsdecode(b"caf\xe9.png")
+    tagged_png(lib / name, "espresso croissant")
+    assert run("index", str(lib)).exit_code == 0
+    result = run("search", "espresso croissant", "--json")
+    hit = json.loads(result.stdout)[0]
+    assert hit["path"] == "caf\\xe9.png" and hit["abspath"] == str(lib / name)
+    assert "  1. " in run("search", "espresso croissant").stdout.splitlines()[0]
+    assert run("search", "espresso croissant").stdout.split()[2] == f"{lib}/caf\\xe9.png"
+
+
+def test_a_search_without_an_index_says_how_to_make_one_and_creates_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("search", "a cat")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: there is no index at {tmp_path / 'index'} yet; index a folder first: mmsearch index PATH\n"
+    assert not (tmp_path / "index").exists()
+
+
+def test_a_search_on_an_empty_index_says_so_instead_of_no_matches(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "nothing").mkdir()
+    assert run("index", str(tmp_path / "nothing")).exit_code == 0
+    result = run("search", "a cat")
+    assert result.exit_code == 1
+    assert "holds no indexed files yet" in result.stderr and "mmsearch index PATH" in result.stderr
+    assert "No matches" not in result.stderr
+
+
+def test_an_image_over_the_pixel_limit_names_the_setting(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    Image.new("1", (20_000, 10_000)).save(lib / "huge.png")  # 200 MP, over Pillow's own 179 MP bomb limit
+    Image.new("1", (12_000, 9_000)).save(lib / "big.png")  # 108 MP, over mmsearch's 100 MP default
+    out = run("index", str(lib)).stdout
+    assert "  failed: huge.png: image has 200 MP, over the limit of 100 MP; raise the setting max_image_pixels" in out
+    assert "  failed: big.png: image is 12000x9000 (108 MP), over the limit of 100 MP; raise the setting max_image_pixels" in out
+
+
+def test_the_demo_prints_commands_that_search_its_index(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("skimage")
+    result = CliRunner().invoke(cli, ["--embedder", "hash", "demo", "--folder", str(tmp_path / "demo-library"), "-k", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("mmsearch "))
+    command = shlex.split(lines[first])
+    assert command[:3] == ["mmsearch", "--index", str(tmp_path / "demo-index")] and command[3] == "search"
+    again = CliRunner().invoke(cli, command[1:] + ["-k", "2"])  # the line as printed, run as the user would
+    assert again.exit_code == 0 and again.stdout.splitlines() == lines[first + 1:first + 3]
+    assert lines[-1].startswith(f"Search the demo library yourself with: mmsearch --index {tmp_path / 'demo-index'} search ")

@@ -1,0 +1,78 @@
+"""The labelled-set builders: loadable output, enough absent and gibberish queries that really have
+no answer in their library, the same files on every build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mmsearch.eval.labels import load
+from mmsearch.eval.sets import BUILDERS
+from mmsearch.eval.sets.common import CONCEPTS, absent_concepts, content_words, gibberish
+
+
+def test_absent_concepts_share_no_word_with_the_library():
+    library = ["a cat on a sofa", "two red apples", "the penguins of the zoo"]
+    chosen = absent_concepts(library, n=30)
+    assert len(chosen) == 30 == len(set(chosen))
+    assert "a penguin" not in chosen  # "penguins" in the library rules out "penguin"
+    vocabulary = set().union(*(content_words(t) for t in library))
+    assert all(not content_words(c) & vocabulary for c in chosen)
+    assert chosen == absent_concepts(library, n=30)  # seeded
+
+
+def test_too_few_concepts_left_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="absent concepts left"):
+        absent_concepts(CONCEPTS, n=1)
+
+
+def test_gibberish_is_seeded_and_avoids_library_words():
+    words = gibberish(["a cat"], n=40)
+    assert len(set(words)) == 40 and words == gibberish(["a cat"], n=40)
+    assert words != gibberish(["a cat"], n=40, seed=1)
+    assert all(w.replace(" ", "").isalpha() for w in words)
+
+
+def _check_set(out: Path) -> list[dict]:
+    labelled = load(out / "labels.jsonl")
+    kinds = [q.kind for q in labelled.queries]
+    assert kinds.count("absent") >= 30 and kinds.count("gibberish") >= 30
+    library = out / "library"
+    for q in labelled.answered:
+        for rel in q.relevant:
+            assert (library / rel.path).is_file(), rel.path
+    return [json.loads(line) for line in (out / "labels.jsonl").read_text().splitlines()]
+
+
+def test_photos_set_is_complete_and_deterministic(tmp_path: Path):
+    pytest.importorskip("skimage")
+    build, _ = BUILDERS["photos"]
+    build(tmp_path / "a")
+    build(tmp_path / "b")
+    lines = _check_set(tmp_path / "a")
+    assert (tmp_path / "a" / "labels.jsonl").read_bytes() == (tmp_path / "b" / "labels.jsonl").read_bytes()
+    answered = [x for x in lines if "relevant" in x]
+    assert len(answered) >= 40 and len({x["relevant"][0] for x in answered}) >= 15
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["clipart", "mixed", "speech"])
+def test_package_sets_build_quickly_and_completely(tmp_path: Path, name: str):
+    build, missing = BUILDERS[name]
+    if missing():
+        pytest.skip(missing())
+    build(tmp_path)
+    lines = _check_set(tmp_path)
+    answered = [x for x in lines if "relevant" in x]
+    if name == "speech":
+        assert all("t" in x["relevant"][0] for x in answered)  # every right answer is a time range
+    if name in ("clipart", "mixed"):
+        from mmsearch_lite.data import split_of
+
+        assert len(answered) >= 150
+        assert all(split_of(x["lite_id"]) == "test" for x in answered)  # never an image the lite space trained on
+    if name == "mixed":
+        assert len(list((tmp_path / "library" / "documents").iterdir())) == 20
+        assert sum(x.get("near_document", False) for x in answered) >= 20

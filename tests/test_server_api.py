@@ -1,0 +1,194 @@
+"""The HTTP API in-process (FastAPI's TestClient): it answers what the Python API answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi", reason="the server extra is not installed: pip install -e '.[server]'")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from conftest import tagged_png  # noqa: E402
+
+from mmsearch.server.app import create_app  # noqa: E402
+from mmsearch.testing import fake_plugin  # noqa: E402
+from mmsearch.testing.fakes import HashEmbedder  # noqa: E402
+
+
+@pytest.fixture
+def api(open_engine, library: Path) -> TestClient:  # type: ignore[no-untyped-def]
+    engine = open_engine()
+    engine.index([library])
+    return TestClient(create_app(engine, open_engine))
+
+
+def test_search_ranks_like_the_python_api(api: TestClient, open_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = api.app.state.mmsearch.engine
+    for params in ({"q": "kitten whiskers"}, {"q": "volcano lava", "k": 2, "offset": 1}, {"q": "sea", "fuser": "rrf"}):
+        response = api.get("/api/search", params=params)
+        assert response.status_code == 200, response.text
+        expected = engine.search(params["q"], k=params.get("k", 10), offset=params.get("offset", 0), fuser=params.get("fuser", "weighted"))
+        got = response.json()["hits"]
+        assert [(h["path"], h["score"]) for h in got] == [(h.path, h.score) for h in expected]
+    top = api.get("/api/search", params={"q": "kitten whiskers"}).json()["hits"][0]
+    assert top["path"] == "photos/cat.png" and top["modality"] == "image"
+    assert top["file_url"].endswith("/photos/cat.png") and top["thumb_url"].startswith("/thumbs/")
+    assert top["explain"] is None
+
+
+def test_explain_filters_and_min_score(api: TestClient) -> None:
+    hits = api.get("/api/search", params={"q": "kitten whiskers", "explain": True}).json()["hits"]
+    assert hits[0]["explain"].startswith("photos/cat.png  score=") and "leg " in hits[0]["explain"]
+    only_text = api.get("/api/search", params={"q": "kitten whiskers", "type": "text"}).json()["hits"]
+    assert only_text and {h["modality"] for h in only_text} == {"text"}
+    by_path = api.get("/api/search", params={"q": "kitten", "path": "docs/*"}).json()["hits"]
+    assert by_path and all(h["path"].startswith("docs/") for h in by_path)
+    assert api.get("/api/search", params={"q": "kitten", "before": "1990-01-01"}).json()["hits"] == []
+    strict = api.get("/api/search", params={"q": "kitten whiskers", "min_score": 0.99}).json()["hits"]
+    assert [h["path"] for h in strict] == ["photos/cat.png"]
+
+
+def test_search_by_uploaded_example(api: TestClient, library: Path) -> None:
+    data = (library / "photos" / "rocket.png").read_bytes()
+    response = api.post("/api/search", files=[("files", ("mine.png", data, "image/png"))], data={"k": "3"})
+    assert response.status_code == 200, response.text
+    assert response.json()["hits"][0]["path"] == "photos/rocket.png"
+    both = api.post("/api/search", files=[("files", ("x.png", data, "image/png"))], data={"q": "rocket launch"})
+    assert both.json()["hits"][0]["path"] == "photos/rocket.png"
+
+
+def test_errors_are_the_cli_one_liners(api: TestClient) -> None:
+    negative_only = api.get("/api/search", params={"q": "-night"})
+    assert negative_only.status_code == 400
+    assert negative_only.json() == {"error": "a query needs at least one positive part; negative parts (-\"night\") only push results down"}
+    unknown_type = api.get("/api/search", params={"q": "cat", "type": "hologram"}).json()["error"]
+    assert unknown_type.startswith("unknown --type hologram; installed modalities: ")
+    assert "no fuser named 'best'" in api.get("/api/search", params={"q": "cat", "fuser": "best"}).json()["error"]
+    invalid = api.get("/api/search", params={"q": "cat", "k": 0})
+    assert invalid.status_code == 422 and invalid.json()["error"].startswith("invalid request: k: ")
+    assert api.get("/api/jobs/nope").json() == {"error": "no job 'nope' on this server; list them at /api/jobs"}
+
+
+def test_status_plugins_models(api: TestClient) -> None:
+    status = api.get("/api/status").json()
+    assert status["media"] == {"image": 3, "text": 2} and status["segments"] >= 5
+    assert {f["path"].rsplit("/", 1)[-1] for f in status["failures"]} == {"corrupt.jpg", "unreadable.txt"}
+    assert "image" in status["modalities"]
+    assert any("image" in p["modalities"] for p in api.get("/api/plugins").json())
+    assert any(m["name"] == "hash" and m["available"] for m in api.get("/api/models").json())
+    assert api.get("/docs").status_code == 200 and "/api/search" in api.get("/openapi.json").json()["paths"]
+
+
+def test_remove_forgets_media(api: TestClient, library: Path) -> None:
+    response = api.post("/api/remove", json={"paths": [str(library / "docs")]})
+    assert response.json() == {"removed": 3}  # pasta, volcano and the unreadable one
+    assert all(not h["path"].startswith("docs/") for h in api.get("/api/search", params={"q": "pasta volcano"}).json()["hits"])
+
+
+def test_thumbnails_are_cached_jpegs_or_icons(api: TestClient) -> None:
+    hits = {h["path"]: h for h in api.get("/api/search", params={"q": "kitten pasta", "k": 20}).json()["hits"]}
+    thumb = api.get(hits["photos/cat.png"]["thumb_url"])
+    assert thumb.headers["content-type"] == "image/jpeg"
+    picture = Image.open(BytesIO(thumb.content))
+    assert picture.getpixel((10, 10)) == pytest.approx((200, 120, 40), abs=6)  # the cat tile's colour
+    index_dir = api.app.state.mmsearch.engine.index_dir
+    assert len(list((index_dir / "thumbs").rglob("*.jpg"))) == 1
+    assert api.get(hits["docs/pasta.txt"]["thumb_url"]).headers["content-type"] == "image/svg+xml"
+
+
+def test_original_file_supports_range(api: TestClient, library: Path) -> None:
+    hits = api.get("/api/search", params={"q": "pasta", "k": 20}).json()["hits"]
+    hit = next(h for h in hits if h["path"] == "docs/pasta.txt")
+    whole = (library / "docs" / "pasta.txt").read_bytes()
+    part = api.get(hit["file_url"], headers={"Range": "bytes=8-13"})
+    assert part.status_code == 206 and part.content == whole[8:14]
+    assert part.headers["content-range"] == f"bytes 8-13/{len(whole)}"
+    assert api.get(hit["file_url"]).content == whole
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed (apt-get install ffmpeg)")
+def test_video_thumbnail_is_the_frame_at_the_evidence(open_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("skimage")
+    from video_media import photo, slideshow
+
+    lib = tmp_path / "videos"
+    lib.mkdir()
+    stills = {}
+    for name in ("chelsea", "rocket"):
+        stills[name] = tmp_path / f"{name}.png"
+        photo(name, (160, 120)).save(stills[name])
+    slideshow(lib / "two.mp4", [(stills["chelsea"], 2.0), (stills["rocket"], 2.0)], fps=10)  # cat 0-2 s, rocket 2-4 s
+    engine = open_engine()
+    engine.index([lib])
+    api = TestClient(create_app(engine, open_engine))
+    hit = api.get("/api/search", params={"q": "anything"}).json()["hits"][0]
+    assert hit["modality"] == "video" and "?t=" in hit["thumb_url"]
+    base = hit["thumb_url"].split("?")[0]
+
+    def distance(at: float, still: str) -> float:
+        shot = np.asarray(Image.open(BytesIO(api.get(base, params={"t": at}).content)).convert("L").resize((32, 24)), float)
+        truth = np.asarray(Image.open(stills[still]).convert("L").resize((32, 24)), float)
+        return float(np.abs(shot - truth).mean())
+
+    assert distance(0.5, "chelsea") < distance(0.5, "rocket")
+    assert distance(3.0, "rocket") < distance(3.0, "chelsea")
+
+
+class SlowHash(HashEmbedder):
+    """The HashEmbedder, 50 ms per batch: a job that takes long enough to watch and cancel."""
+
+    def embed_batch(self, kind, payloads):  # type: ignore[no-untyped-def]
+        time.sleep(0.05)
+        return super().embed_batch(kind, payloads)
+
+
+def _many(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    for i in range(count):
+        tagged_png(folder / f"zebra-{i:03d}.png", f"zebra {i}")
+    return folder
+
+
+def test_job_progress_streams_as_server_sent_events(open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = open_engine()
+    engine.index([library])
+    new = _many(library / "new", 12)
+    api = TestClient(create_app(engine, open_engine))
+    job = api.post("/api/jobs", json={"path": str(new)}).json()
+    with api.stream("GET", f"/api/jobs/{job['id']}/events") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[len("data: "):]) for line in stream.iter_lines() if line.startswith("data: ")]
+    assert events[-1]["state"] == "done" and events[-1]["summary"]["added"] == 12
+    assert [e["done"] for e in events] == sorted(e["done"] for e in events)
+    assert api.get(f"/api/jobs/{job['id']}").json()["state"] == "done"
+    assert api.get("/api/search", params={"q": "zebra", "path": "zebra-*", "k": 50}).json()["hits"].__len__() == 12
+
+
+def test_a_cancelled_job_keeps_what_it_committed(open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
+    def slow():  # type: ignore[no-untyped-def]
+        return open_engine(plugins=[fake_plugin(SlowHash())], settings={"batch_size": 1, "workers": 1})
+
+    engine = slow()
+    engine.index([library])
+    new = _many(library / "new", 80)
+    api = TestClient(create_app(engine, slow))
+    job = api.post("/api/jobs", json={"path": str(new)}).json()
+    while api.get(f"/api/jobs/{job['id']}").json()["done"] < 2:
+        time.sleep(0.05)
+    assert api.post("/api/jobs", json={"path": str(new)}).status_code == 409  # one job at a time
+    assert api.post("/api/remove", json={"paths": [str(new)]}).status_code == 409
+    api.delete(f"/api/jobs/{job['id']}")
+    ended = api.app.state.mmsearch.jobs.wait(job["id"], 30)
+    assert ended.state == "cancelled"
+    kept = api.get("/api/search", params={"q": "zebra", "path": "zebra-*", "k": 100}).json()["hits"]
+    assert 2 <= len(kept) < 80
+    again = api.post("/api/jobs", json={"path": str(new)}).json()  # picks up where it stopped
+    assert api.app.state.mmsearch.jobs.wait(again["id"], 60).summary["added"] == 80 - len(kept)

@@ -1,0 +1,288 @@
+"""Damaged, full and read-only storage; caches that must never claim what they do not hold
+(issue 10 items 1, 2, 8 and 9)."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import event, select
+
+import mmsearch
+from mmsearch.cli import cli
+from mmsearch.search import bank as bank_module
+from mmsearch.store.models import Vector
+from mmsearch.testing import fake_plugin
+from mmsearch.testing.fakes import HashEmbedder
+from mmsearch.vectors import cache as cache_module
+from mmsearch.vectors import faiss_index
+from mmsearch.vectors.faiss_index import VectorIndex
+
+from conftest import OpenEngine
+
+
+
+def cache_ids(engine: mmsearch.Engine) -> list[int]:
+    """The segment ids the engine's FAISS cache holds, all kinds together."""
+    indexes = engine.spaces[0].indexes
+    return sorted(int(i) for index in indexes.by_kind.values() for i in index.ids())
+
+def _library(root: Path, name: str, count: int) -> Path:
+    lib = root / name
+    lib.mkdir(parents=True)
+    for i in range(count):
+        (lib / f"{name}-{i:03d}.txt").write_text(f"{name} document {i} topic {i % 7} words {name}{i}\n")
+    return lib
+
+
+def _sql_ids(engine: mmsearch.Engine) -> list[int]:
+    with engine.db.connect() as conn:
+        return sorted(conn.scalars(select(Vector.segment_id)))
+
+
+def _reopen(index: Path) -> mmsearch.Engine:
+    return mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()], settings={"search.min_score": 0})
+
+
+# -- item 1: the cache stamp -------------------------------------------------------------------
+
+
+def test_two_engines_writing_in_turn_leave_a_whole_cache(tmp_path: Path, open_engine: OpenEngine) -> None:
+    """Engine B opened before A wrote; B's cache must not be stamped with A's writes it never got."""
+    lib_a, lib_b = _library(tmp_path, "alpha", 12), _library(tmp_path, "bravo", 12)
+    first, second = open_engine(), open_engine()
+    first.index([lib_a])
+    second.index([lib_b])
+    first.close()
+    second.close()
+    with _reopen(tmp_path / "index") as engine:
+        assert cache_ids(engine) == _sql_ids(engine)
+        assert len(_sql_ids(engine)) == 24
+        assert {h.path for h in engine.search("alpha document", k=24)} >= {p.name for p in lib_a.iterdir()}
+
+
+def test_commits_interleaved_without_the_lock_still_leave_a_true_stamp(
+    tmp_path: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generation a writer stamps comes from its own transaction: when another process
+    committed in between, the writer rebuilds rather than stamp a state it does not hold."""
+    lib_a, lib_b = _library(tmp_path, "alpha", 6), _library(tmp_path, "bravo", 6)
+    first, second = open_engine(), open_engine()
+    first.index([lib_a])
+    monkeypatch.setattr(cache_module.SpaceIndexes, "refresh", lambda self: False)  # as if B never caught up
+    second.index([lib_b])
+    assert cache_ids(second) == _sql_ids(second)
+
+
+# -- item 2: a damaged cache file --------------------------------------------------------------
+
+
+def test_damaged_cache_file_is_detected_and_rebuilt(tmp_path: Path) -> None:
+    lib = _library(tmp_path, "alpha", 60)
+    index = tmp_path / "index"
+    with _reopen(index) as engine:
+        engine.index([lib])
+        before = [(h.path, round(h.score, 6)) for h in engine.search("alpha topic 3", k=10)]
+    cache_file = next(index.glob("space-*.faiss"))
+    data = bytearray(cache_file.read_bytes())
+    data[200 : 200 + 8192] = b"\xff" * 8192  # float32 0xffffffff is NaN; the stamp is left alone
+    cache_file.write_bytes(bytes(data))
+    with _reopen(index) as engine:
+        after = [(h.path, round(h.score, 6)) for h in engine.search("alpha topic 3", k=10)]
+    assert after == before and all(math.isfinite(score) for _, score in after)
+    assert VectorIndex.load(cache_file, 64) is not None, "the rebuilt cache was saved with a matching checksum"
+
+
+def test_non_finite_scores_never_rank() -> None:
+    """A damaged vector scores NaN or infinity; an infinite score would otherwise rank first."""
+    index = VectorIndex(4, use_gpu=False)
+    vectors = np.eye(4, dtype=np.float32)
+    vectors[2] = [np.inf, 0, 0, 0]
+    vectors[3] = np.nan
+    index.add(np.array([10, 11, 12, 13]), vectors)
+    for allowed in (None, np.array([10, 12, 13])):
+        scores, ids = index.search(np.ones((1, 4), dtype=np.float32) / 2, 4, allowed)
+        assert not {12, 13} & set(ids[0].tolist())
+        assert np.isfinite(scores[0][ids[0] >= 0]).all() and 10 in ids[0]
+
+
+def test_cache_file_replaced_without_its_stamp_is_not_trusted(tmp_path: Path) -> None:
+    small, big = VectorIndex(4, use_gpu=False), VectorIndex(4, use_gpu=False)
+    small.add(np.array([1]), np.eye(4, dtype=np.float32)[:1])
+    big.add(np.array([1, 2]), np.eye(4, dtype=np.float32)[:2])
+    small.save(tmp_path / "a.faiss", {"generation": 1})
+    big.save(tmp_path / "b.faiss", {"generation": 2})
+    shutil.copy(tmp_path / "b.faiss", tmp_path / "a.faiss")  # a crash between file and stamp
+    assert VectorIndex.load(tmp_path / "a.faiss", 4) is None
+
+
+# -- close() after reading ---------------------------------------------------------------------
+
+
+def test_read_only_use_does_not_rewrite_the_cache(tmp_path: Path) -> None:
+    lib = _library(tmp_path, "alpha", 5)
+    index = tmp_path / "index"
+    with _reopen(index) as engine:
+        engine.index([lib])
+        engine.search("alpha")  # the query bank files are written on first search
+    files = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in index.iterdir() if p.suffix != ".db" and "index.db" not in p.name}
+    with _reopen(index) as engine:
+        engine.search("alpha document")
+        engine.status()
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in files} == files
+
+
+# -- item 8: damaged, full and read-only storage -----------------------------------------------
+
+
+@pytest.fixture
+def cli_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_match_cut_off: None):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")
+    monkeypatch.delenv("MMSEARCH_INDEX", raising=False)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--index", str(tmp_path / "index"), "--embedder", "hash", *args])
+
+    return invoke
+
+
+def _one_line_error(result: Result) -> str:
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("damage", ["header", "body"])
+def test_damaged_database_gives_one_line_saying_how_to_recover(cli_run, tmp_path: Path, damage: str) -> None:  # type: ignore[no-untyped-def]
+    lib = _library(tmp_path, "alpha", 40)
+    assert cli_run("index", str(lib)).exit_code == 0
+    db_file = tmp_path / "index" / "index.db"
+    data = bytearray(db_file.read_bytes())
+    start = 0 if damage == "header" else 100  # the header, or everything after it
+    data[start : start + (100 if damage == "header" else len(data))] = os.urandom(100 if damage == "header" else len(data) - 100)
+    db_file.write_bytes(bytes(data))
+    for command in (["search", "alpha"], ["status"], ["index", str(lib)]):
+        line = _one_line_error(cli_run(*command))
+        assert str(db_file) in line and "damaged" in line, line
+        assert "restore it from a backup" in line and "index your library again" in line
+
+
+def test_full_disk_is_named_not_hidden_by_the_cache_save(cli_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """SQLite's page limit gives the very error of a full disk; the cache save fails as it would."""
+    from mmsearch.store import db as store_db
+
+    real_create = store_db.create_db_engine
+
+    def small_disk(url: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        engine = real_create(url, *args, **kwargs)
+        event.listen(engine, "connect", lambda conn, _rec: conn.execute("PRAGMA max_page_count=40"))
+        return engine
+
+    def no_space(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    lib = _library(tmp_path, "alpha", 400)
+    monkeypatch.setattr(store_db, "create_db_engine", small_disk)
+    monkeypatch.setattr(faiss_index, "_atomic_write", no_space)
+    line = _one_line_error(cli_run("index", str(lib)))
+    assert "database or disk is full" in line and "free space" in line, line
+
+
+def _without_permission_override() -> None:
+    """In the child, before exec: give up root's power to ignore file permissions
+    (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so a directory with mode 555 is read-only to it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # PR_CAPBSET_DROP = 24
+        if libc.prctl(24, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def test_read_only_index_can_be_searched_and_refuses_writes(tmp_path: Path) -> None:
+    """Root ignores permissions: its search runs without that power, like any other user."""
+    base = Path(tempfile.mkdtemp(prefix="mmsearch-ro-"))
+    try:
+        base.chmod(0o755)
+        lib = _library(base, "alpha", 5)
+        index = base / "index"
+        with _reopen(index) as engine:
+            engine.index([lib])  # never searched: the query bank is not cached yet
+        for path in [index, *index.iterdir()]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        before = sorted((p.name, p.stat().st_mtime_ns) for p in index.iterdir())
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("MMSEARCH_")}
+            env.update(MMSEARCH_PLUGINS="mmsearch.testing.plugin", MMSEARCH_SEARCH_MIN_SCORE="0", HOME=str(base))
+            try:
+                return subprocess.run([sys.executable, "-c", "from mmsearch.cli import main; main()", "--index", str(index), *args],
+                                      env=env, capture_output=True, text=True, timeout=120, cwd=base,
+                                      preexec_fn=_without_permission_override if os.geteuid() == 0 else None)
+            except subprocess.SubprocessError as exc:
+                pytest.skip(f"cannot drop root's permission override here ({exc})")
+
+        found = run("search", "alpha document 3", "-k", "2")
+        assert found.returncode == 0 and found.stderr == "", found.stderr
+        assert "alpha-003.txt" in found.stdout.splitlines()[0]
+        assert run("status").returncode == 0
+        refused = run("index", str(lib))
+        assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1, refused.stderr
+        assert refused.stderr.startswith("Error: ") and "read-only" in refused.stderr
+        assert sorted((p.name, p.stat().st_mtime_ns) for p in index.iterdir()) == before, "a read-only index was written"
+    finally:
+        for path in base.rglob("*"):
+            path.chmod(0o755)
+        shutil.rmtree(base)
+
+
+# -- item 9: the query bank's temp file --------------------------------------------------------
+
+
+def test_two_first_searches_do_not_collide_on_the_bank_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process saves and renames its bank while the first is between save and rename."""
+    embedder = HashEmbedder()
+    real_save = np.save
+    nested: list[bool] = []
+
+    def save_then_let_the_other_process_run(file, arr, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real_save(file, arr, *args, **kwargs)
+        if not nested:
+            nested.append(True)
+            bank_module.QueryBank(tmp_path).vectors(1, embedder, "text")
+
+    monkeypatch.setattr(np, "save", save_then_let_the_other_process_run)
+    vectors = bank_module.QueryBank(tmp_path).vectors(1, embedder, "text")
+    assert vectors is not None and nested
+    np.testing.assert_array_equal(np.load(tmp_path / "bank-1-text.npy"), vectors)
+    assert [p.name for p in tmp_path.iterdir()] == ["bank-1-text.npy"]
+
+
+def test_a_cache_that_cannot_be_saved_is_reported_and_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """With SQL written and only the cache save failing, the run succeeds with a warning; the
+    next open rebuilds the cache from SQL instead of trusting the old one."""
+    lib = _library(tmp_path, "alpha", 6)
+    index = tmp_path / "index"
+    with _reopen(index) as engine:
+        engine.index([_library(tmp_path, "seed", 2)])
+
+    def no_space(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    with monkeypatch.context() as patch, _reopen(index) as engine:
+        patch.setattr(faiss_index, "_atomic_write", no_space)
+        engine.index([lib])
+    assert "could not save the vector cache" in caplog.text and "No space left on device" in caplog.text
+    with _reopen(index) as engine:
+        assert cache_ids(engine) == _sql_ids(engine) and len(_sql_ids(engine)) == 8
