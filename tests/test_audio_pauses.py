@@ -99,6 +99,7 @@ def faster() -> AudioModality:
     return AudioModality(Settings(environ={}))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gap", GAPS)
 def test_faster_whisper_ends_a_segment_at_a_long_pause(faster: AudioModality, pairs: dict[float, Paused], gap: float) -> None:
     check_split(list(faster.segments(source_for(pairs[gap].path))), pairs[gap])
@@ -112,10 +113,12 @@ def test_openai_whisper_ends_a_segment_at_a_long_pause(pairs: dict[float, Paused
     check_split(list(model.segments(source_for(pairs[8.0].path))), pairs[8.0])
 
 
+@pytest.mark.slow
 def test_video_narration_ends_a_segment_at_a_long_pause(pairs: dict[float, Paused], tmp_path: Path) -> None:
     pytest.importorskip("skimage")
     from video_media import photo, slideshow
 
+    from mmsearch_audio import WhisperTranscriber
     from mmsearch_video import VideoModality
 
     still = tmp_path / "cat.png"
@@ -123,4 +126,5 @@ def test_video_narration_ends_a_segment_at_a_long_pause(pairs: dict[float, Pause
     pair = pairs[8.0]
     length = pair.second[1] + 2.0
     clip = slideshow(tmp_path / "narrated.mp4", [(still, length)], speech=pair.path)
-    check_split(list(VideoModality(Settings(environ={})).segments(source_for(clip))), pair)
+    settings = Settings(environ={})  # the narration goes through the audio plugin's declared transcriber
+    check_split(list(VideoModality(settings, WhisperTranscriber(settings)).segments(source_for(clip))), pair)
