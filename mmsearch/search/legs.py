@@ -29,11 +29,12 @@ class SegmentHit:
 def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.ndarray | None:
     """The part's vector in this embedder's space, or None if the space cannot take it.
 
-    An example file goes through its modality, like an indexed file; its segments' vectors are
-    averaged (early fusion inside one space).
+    An example file goes through its modality, like an indexed file; its segments' vectors (embedded
+    as a query: an asymmetric embedder may place them unlike indexed segments) are averaged (early
+    fusion inside one space).
     """
     if part.kind == TEXT:
-        return embedder.embed(TEXT, [part.value])[0] if embedder.accepts(TEXT) else None
+        return embedder.embed(TEXT, [part.value], query=True)[0] if embedder.accepts(TEXT) else None
     path = Path(part.value)
     modality = registry.modality_for(path)
     if modality is None:
@@ -42,7 +43,7 @@ def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.
     segments = [s for s in modality.segments(source) if embedder.accepts(s.kind)]
     if not segments:
         return None
-    vectors = np.concatenate([embedder.embed(s.kind, [s.payload]) for s in segments])
+    vectors = np.concatenate([embedder.embed(s.kind, [s.payload], query=True) for s in segments])
     return l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
 
 
