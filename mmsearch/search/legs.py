@@ -72,7 +72,7 @@ def run_leg(
         key = (space.space_id, kind)
         sample = background.sample(key, space.generation, index)
         prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
-        hit_vectors = index.index.reconstruct_batch(ids_kept) if (null is not None or bank is not None) else None
+        hit_vectors = index.vectors(ids_kept) if (null is not None or bank is not None) else None
         bank_on_hits = hit_vectors @ bank.T if bank is not None and hit_vectors is not None and len(sample) < 2 else None
         z, std = zscores(query, raw, sample, prior, bank_on_hits)
         if null is not None:

@@ -14,26 +14,29 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, select
 
 from ..store.models import Segment, SpaceRow, Vector
+from . import backends
+from .base import VectorBackend
 from .faiss_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
 
 class SpaceIndexes:
-    def __init__(self, directory: Path, db: Engine, space_id: int, dim: int, read_only: bool = False) -> None:
+    def __init__(self, directory: Path, db: Engine, space_id: int, dim: int, read_only: bool = False, backend: str = "auto") -> None:
         self.directory = directory
         self.db = db
         self.space_id = space_id
         self.dim = dim
         self.read_only = read_only  # never write a file: the index directory is not writable
-        self.by_kind: dict[str, VectorIndex] = {}
+        self.backend = backends.check_backend(backend)  # the setting: ``auto`` or a concrete name
+        self.by_kind: dict[str, VectorBackend] = {}
         self.generation = -1
         self.dirty = False  # the files on disk do not hold the in-memory state
 
@@ -48,9 +51,9 @@ class SpaceIndexes:
         """Load the cached files if they reflect the SQL state, else rebuild from SQL."""
         generation = self.sql_generation()
         kinds = self._sql_kinds()
-        loaded: dict[str, VectorIndex] = {}
+        loaded: dict[str, VectorBackend] = {}
         for kind in kinds:
-            found = VectorIndex.load(self._path(kind), self.dim)
+            found = backends.load(self._path(kind), self.dim)
             if found is None or found[1].get("generation") != generation:
                 self.rebuild()
                 return
@@ -59,6 +62,7 @@ class SpaceIndexes:
             self.rebuild()
             return
         self.by_kind, self.generation, self.dirty = loaded, generation, False
+        self._settle()
 
     def refresh(self) -> bool:
         """Reload when another process changed the vectors; True if it did."""
@@ -67,7 +71,7 @@ class SpaceIndexes:
         self.open()
         return True
 
-    def rebuild(self) -> None:
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> None:
         """Read every vector of the space from SQL, then save the result (best effort).
 
         The generation is read before and after the rows. When a commit fell in between, the
@@ -75,7 +79,7 @@ class SpaceIndexes:
         older generation (the next refresh reloads it) and never saved: a file is only stamped
         with a state it is known to hold.
         """
-        by_kind: dict[str, VectorIndex] = {}
+        by_kind: dict[str, VectorBackend] = {}
         with self.db.connect() as conn:
             generation = int(conn.scalar(select(SpaceRow.generation).where(SpaceRow.id == self.space_id)) or 0)
             rows = conn.execute(
@@ -87,11 +91,14 @@ class SpaceIndexes:
             )
             for partition in rows.partitions():
                 self._add_rows(by_kind, partition)
+                if progress is not None:
+                    progress(len(partition))
         exact = self.sql_generation() == generation
         self.by_kind, self.generation, self.dirty = by_kind, generation, exact
+        self._settle()
         self.save()
 
-    def _add_rows(self, by_kind: dict[str, VectorIndex], rows: Iterable) -> None:
+    def _add_rows(self, by_kind: dict[str, VectorBackend], rows: Iterable) -> None:
         grouped: dict[str, tuple[list[int], list[bytes]]] = {}
         for segment_id, kind, blob in rows:
             ids, blobs = grouped.setdefault(kind, ([], []))
@@ -99,7 +106,8 @@ class SpaceIndexes:
             blobs.append(blob)
         for kind, (ids, blobs) in grouped.items():
             vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), self.dim)
-            by_kind.setdefault(kind, VectorIndex(self.dim)).add(np.asarray(ids, dtype=np.int64), vectors)
+            # always flat while streaming: an approximate index is trained once, on everything
+            by_kind.setdefault(kind, VectorIndex(self.dim, use_gpu=False)).add(np.asarray(ids, dtype=np.int64), vectors)
 
     def _sql_kinds(self) -> list[str]:
         with self.db.connect() as conn:
@@ -113,8 +121,12 @@ class SpaceIndexes:
             )
 
     def add(self, kind: str, ids: np.ndarray, vectors: np.ndarray) -> None:
-        self.by_kind.setdefault(kind, VectorIndex(self.dim)).add(ids, vectors)
+        index = self.by_kind.get(kind)
+        if index is None:
+            index = self.by_kind[kind] = backends.create(backends.wanted(self.backend, len(ids)), self.dim)
+        index.add(ids, vectors)
         self.dirty = True
+        self._settle()
 
     def remove(self, ids: np.ndarray) -> None:
         for index in self.by_kind.values():
@@ -150,7 +162,7 @@ class SpaceIndexes:
         propagating = sys.exc_info()[0] is not None  # called from a ``finally`` while an error unwinds
         try:
             for kind, index in self.by_kind.items():
-                index.save(self._path(kind), {**stamp, "kind": kind})
+                index.save(self._path(kind), {**stamp, "kind": kind, "backend": backends.concrete_name(index)})
         except OSError as exc:
             # While an error unwinds (the SQL write that hit a full disk), that error is the one
             # to report; a second line would only bury it.
@@ -158,6 +170,20 @@ class SpaceIndexes:
             log.log(level, "could not save the vector cache in %s (%s); it will be rebuilt from the database", self.directory, exc.strerror or exc)
             return
         self.dirty = False
+
+    def _settle(self) -> None:
+        """Move each kind to the backend the setting wants for its size (``auto``: exact flat
+        until ``APPROX_FROM`` vectors, then IVF); a moved index is saved on the next save."""
+        for kind, index in list(self.by_kind.items()):
+            name = backends.wanted(self.backend, len(index))
+            if backends.concrete_name(index) != name:
+                log.info("space %s/%s: %d vectors, moving the index to the %s backend", self.space_id, kind, len(index), name)
+                self.by_kind[kind] = backends.convert(index, name)
+                self.dirty = True
+
+    def info(self) -> dict[str, dict]:
+        """Per kind: backend, count and (approximate backends) measured recall@10."""
+        return {kind: {**index.info(), "vectors": len(index)} for kind, index in sorted(self.by_kind.items())}
 
     def count(self) -> int:
         return sum(len(index) for index in self.by_kind.values())
@@ -168,4 +194,4 @@ class SpaceIndexes:
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def nbytes(self) -> int:
-        return self.count() * self.dim * 4
+        return sum(index.nbytes() for index in self.by_kind.values())
