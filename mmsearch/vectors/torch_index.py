@@ -117,5 +117,5 @@ class TorchIndex(VectorBackend):
         except (OSError, ValueError, KeyError, TypeError):
             return None
         obj = cls(dim, device)
-        obj.add(ids, vectors)
+        obj.add(ids.copy(), vectors.copy())  # torch wants writable memory; the bytes are read-only
         return obj, found
