@@ -70,16 +70,23 @@ class IVFIndex(VectorBackend):
         self._tune(seed)
 
     def _tune(self, seed: int) -> None:
-        """Smallest power-of-two nprobe whose recall@10 on own-vector queries reaches the target."""
+        """Smallest power-of-two nprobe whose recall@10 reaches the target, with a sample of its
+        own vectors as queries. Each query's own id is left out of both answers: it always sits
+        in the query's own list, and counting it made recall look ~5 points better than on
+        fresh queries from the same library."""
         ids = self.ids()
-        queries = self.vectors(np.sort(np.random.default_rng(seed).choice(ids, min(RECALL_QUERIES, len(ids)), replace=False)))
-        k = min(10, len(ids))
-        exact = self._exact_all(queries, k)[1]
+        asked = np.sort(np.random.default_rng(seed).choice(ids, min(RECALL_QUERIES, len(ids)), replace=False))
+        queries = self.vectors(asked)
+        k = min(10, len(ids) - 1)
+        if k < 1:
+            self.nprobe, self.recall = 1, 1.0
+            return
+        exact = _without_self(self._exact_all(queries, k + 1)[1], asked, k)
         nprobe = 1
         while True:
             self.index.nprobe = nprobe
-            found = self.index.search(queries, k)[1]
-            recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found.tolist(), exact.tolist())]))
+            found = _without_self(self.index.search(queries, k + 1)[1], asked, k)
+            recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, exact)]))
             if recall >= TARGET_RECALL or nprobe >= self.index.nlist:
                 break
             nprobe = min(nprobe * 2, self.index.nlist)
@@ -209,3 +216,7 @@ class IVFIndex(VectorBackend):
         index.set_direct_map_type(faiss.DirectMap.Hashtable)
         obj.index = index
         return obj, found
+
+
+def _without_self(found: np.ndarray, asked: np.ndarray, k: int) -> list[list[int]]:
+    return [[i for i in row if i != own and i >= 0][:k] for row, own in zip(found.tolist(), asked.tolist())]
