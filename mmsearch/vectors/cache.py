@@ -76,6 +76,7 @@ class SpaceIndexes:
         if len(stamped) > 1 or (not stamped and kinds):  # a save cut short between kinds, or no cache
             self.rebuild()
             return
+        had_base = bool(stamped)
         base = stamped.pop() if stamped else generation
         records, valid = delta.read(self._log_path(), self.dim)
         reached, used = base, 0
@@ -88,7 +89,7 @@ class SpaceIndexes:
         self.by_kind, self.generation, self.dirty = loaded, generation, False
         self._base_generation, self._log_bytes, self._pending = base, valid, []
         # records the chain did not use (older than the base, or past a gap) are folded away
-        self._need_full = used != len(records) or not stamped
+        self._need_full = used != len(records) or not had_base
         self._settle()
 
     def refresh(self) -> bool:
