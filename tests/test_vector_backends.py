@@ -120,3 +120,41 @@ def test_torch_cuda_matches_cpu() -> None:
     cpu.add(ids, vectors)
     gpu.add(ids, vectors)
     np.testing.assert_array_equal(cpu.search(vectors[:9], 10)[1], gpu.search(vectors[:9], 10)[1])
+
+
+def test_flat_batches_in_blocks_and_fills_removal_holes_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsearch.vectors import flat
+
+    monkeypatch.setattr(flat, "BLOCK", 256)  # several blocks, merged per query
+    ids, vectors = _clustered(3000)
+    index = _make("flat", ids, vectors)
+    gone = np.concatenate([ids[5:40], ids[-30:]])  # holes in the middle and at the end
+    index.remove(gone)
+    keep = ~np.isin(ids, gone)
+    queries = vectors[100:140]
+    np.testing.assert_array_equal(index.search(queries, 10)[1], _brute(ids[keep], vectors[keep], queries, 10))
+    np.testing.assert_allclose(index.vectors(ids[keep][-5:]), vectors[keep][-5:])
+
+
+def test_flat_never_ranks_a_non_finite_vector() -> None:
+    index = backends.create("flat", 4)
+    vectors = np.eye(4, dtype=np.float32)
+    vectors[2], vectors[3] = [np.inf, 0, 0, 0], np.nan
+    index.add(np.array([10, 11, 12, 13]), vectors)
+    for allowed in (None, np.array([10, 12, 13])):
+        scores, found = index.search(np.ones((1, 4), dtype=np.float32) / 2, 4, allowed)
+        assert not {12, 13} & set(found[0].tolist()) and 10 in found[0]
+
+
+def test_a_cache_written_by_faiss_flat_is_read_and_moved_to_numpy_flat(tmp_path: Path) -> None:
+    from mmsearch.vectors.faiss_index import VectorIndex
+
+    ids, vectors = _clustered(500)
+    old = VectorIndex(32, use_gpu=False)
+    old.add(ids, vectors)
+    old.save(tmp_path / "space-1-text.faiss", {"generation": 3, "kind": "text"})  # no backend: as before
+    loaded = backends.load(tmp_path / "space-1-text.faiss", 32)
+    assert loaded is not None and loaded[1]["generation"] == 3
+    moved = backends.convert(loaded[0], "flat")
+    assert backends.concrete_name(moved) == "flat"
+    np.testing.assert_array_equal(moved.search(vectors[:3], 5)[1], old.search(vectors[:3], 5)[1])

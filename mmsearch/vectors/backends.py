@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import ConfigError
 from .base import VectorBackend, read_stamp
 from .faiss_index import VectorIndex, gpu_count
+from .flat import FlatIndex
 
 BACKENDS = ("auto", "flat", "ivf", "torch", "faiss-gpu")
 
@@ -44,7 +45,7 @@ def wanted(setting: str, count: int) -> str:
 def create(name: str, dim: int) -> VectorBackend:
     """An empty index of a concrete backend (IVF starts empty and trains on its first add)."""
     if name == "flat":
-        return VectorIndex(dim, use_gpu=False)
+        return FlatIndex(dim)
     if name == "faiss-gpu":
         return VectorIndex(dim, use_gpu=True)
     if name == "ivf":
@@ -86,8 +87,10 @@ def load(path: Path, dim: int) -> tuple[VectorBackend, dict] | None:
     stamp = read_stamp(path)
     if stamp is None:
         return None
-    name = stamp.get("backend", "flat")
-    if name in ("flat", "faiss-gpu"):
+    name = stamp.get("backend")
+    if name == "flat":
+        return FlatIndex.load(path, dim)
+    if name in (None, "faiss-gpu"):  # None: a cache written before backends existed (FAISS flat)
         return VectorIndex.load(path, dim, use_gpu=name == "faiss-gpu")
     if name == "ivf":
         from .ivf import IVFIndex

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 from ..store.models import Segment, SpaceRow, Vector
 from . import backends, delta
 from .base import VectorBackend
-from .faiss_index import VectorIndex
+from .flat import FlatIndex
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class SpaceIndexes:
         for kind, (ids, blobs) in grouped.items():
             vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), self.dim)
             # always flat while streaming: an approximate index is trained once, on everything
-            by_kind.setdefault(kind, VectorIndex(self.dim, use_gpu=False)).add(np.asarray(ids, dtype=np.int64), vectors)
+            by_kind.setdefault(kind, FlatIndex(self.dim)).add(np.asarray(ids, dtype=np.int64), vectors)
 
     def _sql_kinds(self) -> list[str]:
         with self.db.connect() as conn:

@@ -48,7 +48,8 @@ class VectorIndex(VectorBackend):
         return int(self.index.ntotal)
 
     def info(self) -> dict[str, Any]:
-        return {"backend": "faiss-gpu" if self.use_gpu else "flat"}
+        # on CPU this is only ever an old cache being read: ``flat`` is now NumPy (flat.py)
+        return {"backend": "faiss-gpu" if self.use_gpu else "faiss-flat"}
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
