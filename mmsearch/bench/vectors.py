@@ -57,7 +57,19 @@ def recall(found: np.ndarray, exact: np.ndarray) -> float:
     return float(np.mean([len(set(a) & set(b)) / exact.shape[1] for a, b in zip(found.tolist(), exact.tolist())]))
 
 
-def one_size(n: int, queries_n: int, approx: bool) -> dict[str, Any]:
+def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int, block: int = 200_000) -> np.ndarray:
+    """Brute-force top-k ids in blocks: the reference for recall without a flat index in memory."""
+    best_s = np.full((len(queries), k), -np.inf, np.float32)
+    best_i = np.full((len(queries), k), -1, np.int64)
+    for start in range(0, len(vectors), block):
+        s = np.concatenate([best_s, queries @ vectors[start : start + block].T], axis=1)
+        i = np.concatenate([best_i, np.broadcast_to(np.arange(start, start + min(block, len(vectors) - start)), (len(queries), min(block, len(vectors) - start)))], axis=1)
+        order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(s, order, axis=1), np.take_along_axis(i, order, axis=1)
+    return best_i
+
+
+def one_size(n: int, queries_n: int, approx: bool, flat_too: bool = True) -> dict[str, Any]:
     from ..vectors import backends, delta
     from ..vectors.flat import FlatIndex
     from ..vectors.ivf import IVFIndex
@@ -67,6 +79,8 @@ def one_size(n: int, queries_n: int, approx: bool) -> dict[str, Any]:
     vectors, queries, extra = drawn[:n], drawn[n : n + queries_n], drawn[n + queries_n :].copy()
     ids = np.arange(n, dtype=np.int64)
 
+    if not flat_too:  # memory: the largest sizes measure IVF alone, against blockwise brute force
+        return {**out, **ivf_only(n, ids, vectors, queries, extra, exact_top(vectors, queries, 10))}
     flat = FlatIndex(DIM)
     flat.add(ids, vectors)
     matrix = vectors  # the bare baseline: a contiguous float32 array and one BLAS gemv
@@ -129,23 +143,42 @@ def one_size(n: int, queries_n: int, approx: bool) -> dict[str, Any]:
     return out
 
 
+def ivf_only(n: int, ids: np.ndarray, vectors: np.ndarray, queries: np.ndarray, extra: np.ndarray, exact: np.ndarray) -> dict[str, Any]:
+    from ..vectors.ivf import IVFIndex
+
+    out: dict[str, Any] = {}
+    start = time.perf_counter()
+    ivf = IVFIndex.build(DIM, ids, vectors)
+    out["ivf_build_s"] = time.perf_counter() - start
+    out["ivf_nlist"], out["ivf_nprobe"], out["ivf_self_recall_at_10"] = int(ivf.index.nlist), ivf.nprobe, ivf.recall
+    out["ivf_recall_at_10"] = recall(ivf.search(queries, 10)[1], exact)
+    out["ivf_p50_ms"], out["ivf_p99_ms"] = timings(lambda q: ivf.search(q[None, :], 10), queries)
+    start = time.perf_counter()
+    ivf.add(np.arange(n, n + 100, dtype=np.int64), extra)
+    out["ivf_add100_s"] = time.perf_counter() - start
+    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return out
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmsearch.bench vectors", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-approx", action="store_true", help="exact flat only (skips the IVF build)")
+    parser.add_argument("--approx-only-from", type=int, default=2_000_000,
+                        help="from this size on, measure IVF alone (a flat copy beside it would not fit in memory)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process of one size
     args = parser.parse_args(list(argv))
     import faiss
 
     faiss.omp_set_num_threads(args.threads)
     if args.one:
-        print(json.dumps(one_size(args.one, args.queries, not args.no_approx)))
+        print(json.dumps(one_size(args.one, args.queries, not args.no_approx, args.one < args.approx_only_from)))
         return 0
     for size in (int(s) for s in args.sizes.split(",")):
         child = [sys.executable, "-m", "mmsearch.bench", "vectors", "--one", str(size), "--queries", str(args.queries),
-                 "--threads", str(args.threads)] + (["--no-approx"] if args.no_approx else [])
+                 "--threads", str(args.threads), "--approx-only-from", str(args.approx_only_from)] + (["--no-approx"] if args.no_approx else [])
         done = subprocess.run(child, capture_output=True, text=True)
         if done.returncode != 0:
             print(f"size {size}: failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
