@@ -22,6 +22,9 @@ import numpy as np
 from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_stamp, seal, stamp_path, top_k, unseal
 
 TARGET_RECALL = 0.95
+#: nprobe is tuned to this on own-vector queries: they measured 2-3 points above fresh queries
+#: from the same library (python -m mmsearch.bench vectors), and the target is for fresh ones
+TUNE_RECALL = 0.97
 RECALL_QUERIES = 200
 #: Allowed sets up to this size are scored exactly (cheaper than probing many lists).
 EXACT_FILTER_MAX = 50_000
@@ -87,7 +90,7 @@ class IVFIndex(VectorBackend):
             self.index.nprobe = nprobe
             found = _without_self(self.index.search(queries, k + 1)[1], asked, k)
             recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, exact)]))
-            if recall >= TARGET_RECALL or nprobe >= self.index.nlist:
+            if recall >= TUNE_RECALL or nprobe >= self.index.nlist:
                 break
             nprobe = min(nprobe * 2, self.index.nlist)
         self.nprobe, self.recall = nprobe, recall
