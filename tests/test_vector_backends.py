@@ -158,3 +158,25 @@ def test_a_cache_written_by_faiss_flat_is_read_and_moved_to_numpy_flat(tmp_path:
     moved = backends.convert(loaded[0], "flat")
     assert backends.concrete_name(moved) == "flat"
     np.testing.assert_array_equal(moved.search(vectors[:3], 5)[1], old.search(vectors[:3], 5)[1])
+
+
+def test_flat_loaded_from_its_file_takes_additions_and_removals_without_touching_the_file(tmp_path: Path) -> None:
+    ids, vectors = _clustered(2000)
+    first = _make("flat", ids[:1500], vectors[:1500])
+    path = tmp_path / "space-1-text.faiss"
+    first.save(path, {"generation": 1, "backend": "flat"})
+    on_disk = path.read_bytes()
+    loaded = backends.load(path, 32)
+    assert loaded is not None
+    index = loaded[0]
+    index.add(ids[1500:], vectors[1500:])  # into the tail, beside the memory-mapped base
+    gone = np.concatenate([ids[10:20], ids[1490:1510], ids[-5:]])  # base, both sides, tail
+    assert index.remove(gone) == len(gone)
+    keep = ~np.isin(ids, gone)
+    queries = vectors[700:720]
+    for allowed in (None, ids[::7]):
+        got = index.search(queries, 10, allowed)[1]
+        mask = keep & (np.isin(ids, allowed) if allowed is not None else True)
+        np.testing.assert_array_equal(got, _brute(ids[mask], vectors[mask], queries, 10))
+    np.testing.assert_allclose(index.vectors(ids[keep][[0, 1600 - len(gone)]]), vectors[keep][[0, 1600 - len(gone)]])
+    assert path.read_bytes() == on_disk, "the cache file is only ever replaced, never written in place"
