@@ -91,3 +91,22 @@ def test_read_only_use_writes_nothing(tmp_path: Path) -> None:
     with _open(index) as engine:
         engine.search("alpha document 3", k=5)
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in index.iterdir() if p.is_file() and "space-" in p.name} == before
+
+
+def test_status_reports_the_backend_and_the_measured_recall(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    settings = {"search.min_score": 0, "vectors.backend": "ivf"}
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()], settings=settings) as engine:
+        engine.index([_library(tmp_path, "alpha", 60)])
+        text = engine.status().spaces[0]["indexes"]["text"]
+        assert text["backend"] == "ivf" and text["vectors"] == 60 and 0.0 <= text["recall_at_10"] <= 1.0
+        assert engine.search("alpha document 7", k=1)[0].path == "alpha-007.txt"
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()], settings=settings) as engine:
+        assert engine.status().spaces[0]["indexes"]["text"]["backend"] == "ivf", "reopened from its own cache"
+
+
+def test_an_unknown_backend_setting_stops_the_open_with_one_line(tmp_path: Path) -> None:
+    from mmsearch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"vectors.backend.*MMSEARCH_VECTORS_BACKEND.*got 'annoy'"):
+        mmsearch.Engine.open(tmp_path / "index", embedders=["hash"], plugins=[fake_plugin()], settings={"vectors.backend": "annoy"})
