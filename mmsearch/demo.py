@@ -30,7 +30,7 @@ DOCUMENTS = {
     "sliced garlic gently in olive oil with chili flakes, toss the drained spaghetti in the pan, add parsley.",
     "volcanoes.md": "# Volcanoes\n\nA volcano is an opening in the crust where molten rock, ash and gases escape. "
     "Eruptions of Mount Etna and Kilauea send lava flowing down their slopes.",
-    "football-report.txt": "The home team won the championship final two goals to one after a late header from a corner "
+    "football-report.txt": "The home team won the cup final two goals to one after a late header from a corner "
     "kick; the goalkeeper saved a penalty in the first half.",
     "garden-notes.md": "Planted tomatoes and basil along the south wall. Roses need pruning in early spring; "
     "water the seedlings every evening during the dry weeks.",

@@ -64,7 +64,8 @@ class Embedder(ABC):
 
     Optional methods: :meth:`load` (heavy set-up, run once on first use), :meth:`prepare`
     (per-payload preprocessing, run in decode threads so the model does not wait),
-    :meth:`input_length` (a payload's length in ``max_input`` units) and :meth:`info`
+    :meth:`input_length` (a payload's length in ``max_input`` units), :meth:`embed_query_batch`
+    (queries embedded unlike indexed segments, for asymmetric models) and :meth:`info`
     (``mmsearch models``: where the weights come from, whether they are usable offline).
     The base class owns batching, kind checks, dtype/shape checks and L2 normalisation.
     (``Modality.streaming`` is the modality-side counterpart: see :class:`~mmsearch.Modality`.)
@@ -86,6 +87,12 @@ class Embedder(ABC):
     @abstractmethod
     def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
         """Embed payloads of one kind (already through :meth:`prepare`): an (n, dim) array."""
+
+    def embed_query_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        """Embed payloads of one kind *as a query*. The default embeds them as :meth:`embed_batch`
+        does; an asymmetric embedder (one that places queries and indexed segments differently,
+        as E5's "query:" prefix does) overrides this."""
+        return self.embed_batch(kind, payloads)
 
     def load(self) -> None:
         """Load weights. Called once, lazily, before the first :meth:`embed_batch`."""
@@ -137,19 +144,20 @@ class Embedder(ABC):
     def accepts(self, kind: str) -> bool:
         return kind in self.kinds
 
-    def embed(self, kind: str, payloads: Iterable[Any], prepared: bool = False) -> np.ndarray:
-        """Embed any number of payloads: batched, checked, L2-normalised float32 (n, dim)."""
+    def embed(self, kind: str, payloads: Iterable[Any], prepared: bool = False, query: bool = False) -> np.ndarray:
+        """Embed any number of payloads: batched, checked, L2-normalised float32 (n, dim).
+        ``query``: embed them as a search query (:meth:`embed_query_batch`), not as indexed segments."""
         if kind not in self.kinds:
             raise PluginError(f"embedder {self.name!r} takes {sorted(self.kinds)} payloads, not {kind!r}")
         self.ensure_loaded()
         items = list(payloads) if prepared else [self.prepare(kind, p) for p in payloads]
-        chunks = [self._embed_checked(kind, batch) for batch in _batches(items, max(1, self.batch_size))]
+        chunks = [self._embed_checked(kind, batch, query) for batch in _batches(items, max(1, self.batch_size))]
         if not chunks:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.concatenate(chunks)
 
-    def _embed_checked(self, kind: str, batch: Sequence[Any]) -> np.ndarray:
-        out = self.embed_batch(kind, batch)
+    def _embed_checked(self, kind: str, batch: Sequence[Any], query: bool = False) -> np.ndarray:
+        out = self.embed_query_batch(kind, batch) if query else self.embed_batch(kind, batch)
         if hasattr(out, "detach"):  # a torch tensor slipped through
             out = out.detach().float().cpu().numpy()
         out = np.asarray(out)

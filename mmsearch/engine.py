@@ -34,6 +34,7 @@ from .vectors.cache import SpaceIndexes
 if TYPE_CHECKING:
     from .eval.labels import LabelledSet
     from .eval.report import EvalReport
+    from .search.curves import Calibration
 
 
 def default_index_dir() -> Path:
@@ -270,6 +271,30 @@ class Engine:
         if min_score is None:
             min_score = float(self.settings.get("search.min_score", DEFAULT_MIN_SCORE))
         return evaluate(self, labelled, cut=min_score, k=k, library=library, time_slack=time_slack, progress=progress)
+
+    def calibrate(
+        self,
+        labelled_set: str | os.PathLike[str] | LabelledSet,
+        *,
+        library: str | os.PathLike[str] | None = None,
+        save: bool = True,
+    ) -> list[Calibration]:
+        """Fit this index's P(relevant) curves on a labelled set (the ``mmsearch eval`` format;
+        include absent queries) and, with ``save``, store them in the index directory, where they
+        take precedence over what the embedder ships. Measure the result with :meth:`evaluate` on
+        *another* labelled set: a set fitted on flatters itself."""
+        from .eval.fit import calibrate
+        from .eval.labels import LabelledSet, load  # noqa: F811 (the runtime name of the annotation)
+        from .search.curves import write_index_file
+
+        self._check_open()
+        labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
+        fitted = calibrate(self, labelled, library)
+        if save:
+            for calibration in fitted:
+                write_index_file(self.index_dir, calibration)
+            self._searcher.reload_calibrations(self.index_dir)
+        return fitted
 
     # -- status --------------------------------------------------------------------------------
 

@@ -81,8 +81,11 @@ def make_plugin_manager(extra: Iterable[object] = ()) -> PluginManager:
     return pm
 
 
-def disable(pm: PluginManager, name: str, reason: str) -> None:
-    """Unregister plugin ``name`` (if registered), record why and warn once, in one line."""
+def disable(pm: PluginManager, name: str, reason: str, *, quiet: bool = False) -> None:
+    """Unregister plugin ``name`` (if registered), record why and warn once, in one line.
+
+    ``quiet``: record only (``mmsearch plugins`` shows it). For an optional extra that is simply
+    not installed, a warning before every command would be noise, not news."""
     plugin = pm.get_plugin(name)
     if plugin is not None:
         pm.unregister(plugin)
@@ -90,7 +93,8 @@ def disable(pm: PluginManager, name: str, reason: str) -> None:
         pm.set_blocked(name)  # an entry point of the same name must not come back
     if name not in pm.failures:
         pm.failures[name] = PluginFailure(name, reason)
-        warnings.warn(f"plugin {name!r} disabled: {reason}", PluginWarning, stacklevel=2)
+        if not quiet:
+            warnings.warn(f"plugin {name!r} disabled: {reason}", PluginWarning, stacklevel=2)
 
 
 def _register(pm: PluginManager, plugin: object, name: str | None) -> None:
@@ -142,7 +146,8 @@ def _load_entry_points(pm: PluginManager) -> None:
         try:
             plugin = ep.load()
         except Exception as exc:  # noqa: BLE001 - name the broken plugin instead of a bare traceback
-            disable(pm, ep.name, f"cannot import {ep.value} ({_describe(exc)}){_import_hint(ep, exc)}")
+            disable(pm, ep.name, f"cannot import {ep.value} ({_describe(exc)}){_import_hint(ep, exc)}",
+                    quiet=isinstance(exc, MissingExtraError))
             continue
         if ep.dist is not None:
             pm.versions[ep.name] = f"{ep.dist.name} {ep.dist.version}"

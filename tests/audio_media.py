@@ -129,3 +129,37 @@ def words(text: str) -> set[str]:
     import re
 
     return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+#: Two short sentences tiny.en hears as one: before max_pause it returned one segment spanning both
+#: across 8 s of silence (so a hit on the second linked to the first).
+PAIR = ("It is raining today.", "Please close the door.")
+PAIR_WORDS = (("raining", "today"), ("close", "door"))
+
+
+@dataclass(frozen=True)
+class Paused:
+    path: Path
+    gap: float  # seconds of silence between the sentences
+    first: tuple[float, float]  # where PAIR[0] is said, seconds
+    second: tuple[float, float]  # where PAIR[1] is said
+
+
+def paused_pair(root: Path, gap: float, lead: float = 3.0) -> Paused:
+    """``lead`` s of silence, PAIR[0], ``gap`` s of silence, PAIR[1], 2 s of silence, as an mp3."""
+    root.mkdir(parents=True, exist_ok=True)
+    spoken = []
+    for i, sentence in enumerate(PAIR):
+        wav = root / f"pair{i}.wav"
+        if not wav.exists():
+            _run("espeak-ng", "-w", str(wav), sentence)
+        spoken.append(wav)
+    lengths = [_duration(w) for w in spoken]
+    parts = [_silence(root / f"lead{lead:g}.wav", lead), spoken[0], _silence(root / f"gap{gap:g}.wav", gap), spoken[1],
+             _silence(root / "tail.wav", 2.0)]
+    listing = root / f"pair-{gap:g}.txt"
+    listing.write_text("".join(f"file '{p}'\n" for p in parts))
+    out = root / f"pair-{gap:g}s.mp3"
+    _run("ffmpeg", "-y", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-c:a", "libmp3lame", str(out))
+    second = lead + lengths[0] + gap
+    return Paused(out, gap, (lead, lead + lengths[0]), (second, second + lengths[1]))

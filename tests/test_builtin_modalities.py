@@ -24,6 +24,40 @@ def _photo(path: Path, size: tuple[int, int] = (400, 300), exif: Image.Exif | No
     return path
 
 
+def line_icon(path: Path, shape: str, mode: str = "RGBA") -> Path:
+    """Black strokes on a fully transparent canvas, like most line icons and much clip art."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGBA", (128, 128), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    if shape == "circle":
+        draw.ellipse((24, 24, 104, 104), outline=(0, 0, 0, 255), width=10)
+    else:
+        draw.line((24, 24, 104, 104), fill=(0, 0, 0, 255), width=10)
+        draw.line((24, 104, 104, 24), fill=(0, 0, 0, 255), width=10)
+    if mode == "P":
+        image = image.convert("P")  # one palette entry is the transparent colour
+        image.info["transparency"] = image.getpixel((0, 0))
+    elif mode != "RGBA":
+        image = image.convert(mode)
+    image.save(path)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P"])
+def test_transparency_is_composited_onto_white_not_dropped(tmp_path: Path, mode: str) -> None:
+    """Dropping alpha shows the hidden black under a line icon: every icon a black square."""
+    pixels = {}
+    for shape in ("circle", "cross"):
+        path = line_icon(tmp_path / f"{shape}.png", shape, mode)
+        (segment,) = ImageModality().extract(source_for(path))
+        assert segment.payload.mode == "RGB"
+        pixels[shape] = np.asarray(segment.payload)
+        assert tuple(pixels[shape][2, 2]) == (255, 255, 255)  # the transparent corner is white
+        assert pixels[shape].min() == 0  # the strokes stay black
+    assert (pixels["circle"] != pixels["cross"]).any()
+
+
 class TestImageModality(ModalityContract):
     @pytest.fixture
     def modality(self) -> ImageModality:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 import mmsearch
@@ -143,3 +146,24 @@ def test_the_only_document_of_its_kind_can_still_be_a_strong_match(tmp_path: Pat
     top = engine.search("volcano erupted lava")[0]
     assert top.path == "talk.txt"
     assert top.legs['"volcano erupted lava"@hash'] > 0.5  # the vector leg, not only the keyword leg
+
+
+class SynonymQueries(HashEmbedder):
+    """An asymmetric embedder: queries are embedded unlike indexed text (a word is read as its
+    synonym), as E5-style models do with a "query:" prefix."""
+
+    name = "synonyms"
+
+    def embed_query_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        return self.embed_batch(kind, [p.replace("kitty", "cat") if isinstance(p, str) else p for p in payloads])
+
+
+def test_queries_are_embedded_with_the_embedders_query_form(tmp_path: Path) -> None:
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "pets.txt").write_text("the cat sleeps on the sofa")
+    (library / "cars.txt").write_text("the car is parked on the street")
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["synonyms"], plugins=[fake_plugin(SynonymQueries())]) as engine:
+        engine.index([library])
+        hits = engine.search("kitty", min_score=0)
+        assert hits and hits[0].path == "pets.txt" and hits[0].best.raw_score > 0.3

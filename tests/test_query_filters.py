@@ -4,6 +4,7 @@ SQLite (FTS5) and PostgreSQL (full text)."""
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -84,3 +85,25 @@ def test_keyword_leg_finds_a_rare_word_and_a_file_name(tmp_path: Path, db_url: s
     (lib / "note07.txt").unlink()
     engine.index([lib])
     assert engine.search("zanzibar zeppelin", k=3, min_score=0.8) == []
+
+
+def test_keyword_leg_stems_plurals_and_scores_names_on_the_calibrated_scale(tmp_path: Path, db_url: str | None, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """"trees" finds tree.png on both backends (Porter / 'english' stemming); a file name holding
+    every query word is evidence worth the fitted P(relevant), 0.87, not a fixed cap."""
+    from conftest import tagged_png
+
+    from mmsearch.search.keyword import CURVES
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for name in ("tree", "propeller", "wheel", "bicycle"):
+        tagged_png(lib / f"{name}.png", "clip art drawing")  # the vectors cannot tell them apart
+    engine = open_engine(db=db_url)
+    engine.index([lib])
+    full = 1.0 / (1.0 + math.exp(-(CURVES["name"][0] + CURVES["name"][1] + CURVES["name"][2])))
+    for query, target in {"trees": "tree.png", "a propeller": "propeller.png", "wheels": "wheel.png", "bicycles": "bicycle.png"}.items():
+        hits = engine.search(query, k=4, min_score=0)
+        assert hits[0].path == target, [(h.path, h.score) for h in hits]
+        name = hits[0].evidence[-1]
+        assert name.kind == "name" and name.score == pytest.approx(full, abs=1e-6)
+        assert all(h.score < hits[0].score - 0.3 for h in hits[1:]), [(h.path, h.score) for h in hits]

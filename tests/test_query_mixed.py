@@ -88,9 +88,19 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> mmsearch.Engine:
 
 @pytest.mark.parametrize("query, target", sorted(TARGETS.items()))
 def test_one_query_ranks_the_right_item_of_any_modality_first(engine: mmsearch.Engine, query: str, target: str) -> None:
-    hits = engine.search(query, k=3)  # at the default no-match cut
-    assert hits and hits[0].path == target, [(h.path, round(h.score, 3)) for h in hits]
-    assert hits[0].score >= 0.75
+    hits = engine.search(query, k=len(PHOTOS) + len(DOCUMENTS) + len(SPEECH), min_score=0)
+    ranking = [(h.path, round(h.score, 3)) for h in hits]
+    assert hits[0].path == target, ranking
+    # whatever the modality, every other item is a weak match, far below the right one
+    assert all(h.score < 0.5 and h.score < hits[0].score - 0.3 for h in hits[1:]), ranking
+
+
+def test_the_default_cut_shows_right_answers_and_nothing_else(engine: mmsearch.Engine) -> None:
+    """At the default cut each query shows its right answer alone, except where the calibrated
+    evidence is weak: "a cup of coffee" scores 0.49 with the lite bridge on four photos, a
+    false abstention measured and reported in mmsearch/eval/RESULTS.md (1 of 9 here)."""
+    shown = {query: [h.path for h in engine.search(query, k=3)] for query in TARGETS}
+    assert {q: paths for q, paths in shown.items() if paths != [TARGETS[q]]} == {"a cup of coffee": []}
 
 
 @pytest.mark.parametrize("query", NONSENSE)

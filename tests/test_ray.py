@@ -26,6 +26,7 @@ import mmsearch
 from mmsearch.testing import fake_plugin
 
 ray = pytest.importorskip("ray", reason="pip install 'mmsearch[ray]'")
+pytestmark = pytest.mark.slow  # each test starts a local Ray cluster (10-25 s)
 
 TESTS = Path(__file__).parent
 

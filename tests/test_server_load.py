@@ -118,3 +118,28 @@ def _post(target, path: str, body: dict) -> dict:  # type: ignore[no-untyped-def
 
 def _delete(target, path: str) -> dict:  # type: ignore[no-untyped-def]
     return _request(target, "DELETE", path)
+
+
+def test_search_sees_work_committed_by_another_process(open_engine, library: Path, db_url: str | None,  # type: ignore[no-untyped-def]
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    def same_as_cli():  # type: ignore[no-untyped-def]
+        return open_engine(db=db_url, plugins=[])  # the HashEmbedder from MMSEARCH_PLUGINS, as in the subprocess
+
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")
+    engine = same_as_cli()
+    engine.index([library])
+    new = library / "new"
+    new.mkdir()
+    for i in range(5):
+        tagged_png(new / f"zebra-{i}.png", f"zebra stripes {i}")
+    with live_server(engine, same_as_cli) as url:
+        target = urlparse(url)
+        query = "/api/search?" + urlencode({"q": "zebra stripes", "path": "zebra-*"})
+        assert _get(target, query)["hits"] == []
+        args = ["--index", str(engine.index_dir), "--embedder", "hash", *(["--db", db_url] if db_url else []), "index", str(new)]
+        subprocess.run([sys.executable, "-c", "import sys; from mmsearch.cli import main; sys.exit(main())", *args],
+                       check=True, capture_output=True)
+        assert len(_get(target, query)["hits"]) == 5  # the server's open Engine sees the other process's commit

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import MMSearchError
-from . import db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, search_cmd, serve_cmd
+from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, search_cmd, serve_cmd
 from .common import Group
 from .context import CliContext
 
@@ -33,7 +33,7 @@ def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tu
     ctx.obj = CliContext(index=index_dir, db=db, embedders=tuple(split) or None, debug=debug)
 
 
-for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd, serve_cmd, eval_cmd):
+for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd, serve_cmd, eval_cmd, calibrate_cmd):
     module.register(cli)
 
 

@@ -11,6 +11,7 @@ import platformdirs
 from .. import demo as demo_library
 from .common import open_engine
 from .index_cmd import summary_line
+from ..search.searcher import DEFAULT_MIN_SCORE
 from .search_cmd import format_hit, shown
 
 
@@ -23,7 +24,8 @@ def register(cli: click.Group) -> None:
 @click.option("-k", "--limit", "k", default=3, show_default=True, type=click.IntRange(1), help="Results per query.")
 @click.pass_context
 def demo(ctx: click.Context, folder: str | None, k: int) -> None:
-    """Index a demo library (photos, clip-art, documents) and show what searching it returns."""
+    """Index a demo library (photos, clip-art, documents) and show what searching it returns,
+    weak matches below the no-match cut included."""
     root = ctx.find_root().obj
     target = Path(folder) if folder else Path(platformdirs.user_data_dir("mmsearch")) / "demo-library"
     index = root["index"] or str(target.parent / "demo-index")  # its own index unless --index says otherwise
@@ -35,8 +37,16 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
         # search is printed as the exact command that repeats it, --index included.
         db = f" --db {shlex.quote(root['db'])}" if root["db"] else ""
         again = f"mmsearch --index {shlex.quote(str(engine.index_dir))}{db} search"
+        cut = float(engine.settings.get("search.min_score", DEFAULT_MIN_SCORE))
         for query in demo_library.QUERIES:
-            click.echo(f"\n{again} {shlex.quote(query)}")
-            for rank, hit in enumerate(engine.search(query, k=k), start=1):
-                click.echo(format_hit(rank, shown(hit)))
-        click.echo(f"\nSearch the demo library yourself with: {again} 'your words'")
+            # Every query, with its weak matches too: what a search shows and what the cut hides.
+            click.echo(f"
+{again} {shlex.quote(query)}")
+            hits = engine.search(query, k=k, min_score=0.0)
+            for rank, hit in enumerate(hits, start=1):
+                below = f"   (below the {cut:g} cut: not shown by search)" if hit.score < cut else ""
+                click.echo(format_hit(rank, shown(hit)) + below)
+            if not any(hit.score >= cut for hit in hits):
+                click.echo(f"  no good match: search shows nothing at the {cut:g} cut")
+        click.echo(f"
+Search the demo library yourself with: {again} 'your words'")

@@ -30,7 +30,7 @@ def register(cli: click.Group) -> None:
               help="Search by example: an image (or any indexable file). Repeatable; combines with the query.")
 @click.option("-k", "--limit", "k", default=10, show_default=True, type=click.IntRange(1), help="How many results.")
 @click.option("--offset", default=0, type=click.IntRange(0), help="Skip this many results (paging).")
-@click.option("--type", "types", multiple=True, help="Only these modalities (image, text, audio, video). Repeatable.")
+@click.option("--type", "types", multiple=True, help="Only these modalities (image, text, pdf, document, audio, video). Repeatable.")
 @click.option("--path", "path_glob", help="Only files whose path (relative to its library) or name matches this glob.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=None,
               help="Drop results whose calibrated score is below this (0–1; default: setting search.min_score).")

@@ -6,7 +6,8 @@ z-score against what the same query scores on a random sample of the leg's segme
 stands several standard deviations above the crowd, a nonsense query's best hit does not. In a
 small library the sample's spread is unreliable (and z is scale-free: a faint match among zeros
 looks strong), so the spread is shrunk towards the typical spread of a bank of generic queries
-over the same segments. A logistic map then gives a score in [0, 1].
+over the same segments. ``leg_features`` gathers z with the raw cosine and a hub-corrected cosine;
+``curves.py`` turns them into P(relevant).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ CENTER = 2.25  # z at which the calibrated score is 0.5: the default no-match cu
 WIDTH = 0.5
 NULL_QUANTILE = 0.9
 NULL_SLACK = 1.0  # z may exceed the null margin by this much (the margin is a cruder estimate)
+HUB_K = 10  # a segment's hubness: its mean similarity to its HUB_K nearest generic-bank queries
 
 
 class Background:
@@ -86,3 +88,23 @@ def null_margin(raw: np.ndarray, hit_vectors: np.ndarray, null: np.ndarray, std:
 def squash(z: np.ndarray, center: float = CENTER, width: float = WIDTH) -> np.ndarray:
     """Logistic map of z to [0, 1]: 0.5 at ``center`` standard deviations above the baseline."""
     return 1.0 / (1.0 + np.exp(-(np.asarray(z, dtype=np.float64) - center) / width))
+
+
+def hubness(hit_vectors: np.ndarray, bank: np.ndarray, k: int = HUB_K) -> np.ndarray:
+    """Each segment's mean cosine to its ``k`` nearest bank queries (the CSLS / querybank term):
+    high for a segment that every generic query lands near."""
+    sims = hit_vectors @ bank.T
+    k = min(k, sims.shape[1])
+    return np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
+
+
+def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | None, sample: np.ndarray,
+                 prior: float | None, bank: np.ndarray | None, null: np.ndarray | None) -> np.ndarray:
+    """(hits, 3) features in ``curves.FEATURES`` order: raw cosine, cosine minus the segment's
+    hubness (0 when the query kind has no bank), and z capped by the gibberish null margin."""
+    bank_on_hits = hit_vectors @ bank.T if bank is not None and hit_vectors is not None and len(sample) < 2 else None
+    z, std = zscores(query, raw, sample, prior, bank_on_hits)
+    if null is not None and hit_vectors is not None:
+        z = np.minimum(z, null_margin(raw, hit_vectors, null, std) + NULL_SLACK)
+    hub = raw - hubness(hit_vectors, bank) if bank is not None and hit_vectors is not None else np.zeros(len(raw))
+    return np.stack([np.asarray(raw, np.float64), hub, z], axis=1)

@@ -3,12 +3,12 @@
 SQLite uses the FTS5 tables of migration 0003 (bm25 ranking); PostgreSQL its GIN-indexed
 ``to_tsvector`` expressions (``websearch_to_tsquery``, ``ts_rank``). Both return, per row, a
 backend rank and which query terms the row contains; calibration is the same for both:
-
-    score = KW_MAX · coverage² · (RANK_FLOOR + (1 - RANK_FLOOR) · rank / best rank)
-
-where ``coverage`` is the IDF-weighted share of the query's terms the row contains. A row with
-every rare query word scores near KW_MAX (a file name or an exact phrase outranks a vague semantic
-match); one sharing a single common word scores low; nonsense words match nothing at all.
+P(relevant) = sigmoid(a·coverage + b·share + c) with constants fitted per kind (CURVES), where
+``coverage`` is the IDF-weighted share of the query's terms the row contains and ``share`` the
+row's rank over the best one's. So a file-name match is evidence on the same scale as the vector
+legs, not a fixed cap; nonsense words match nothing at all. Both backends stem (SQLite: FTS5
+``porter`` tokenizer of migration 0003; PostgreSQL: the ``english`` configuration), so "trees"
+finds tree.png.
 """
 
 from __future__ import annotations
@@ -24,8 +24,13 @@ from sqlalchemy import ColumnElement, bindparam, Connection, Engine, column, exi
 from ..store.models import Media
 from ..store.models import Segment as SegmentRow
 
-KW_MAX = 0.95
-RANK_FLOOR = 0.8
+#: P(relevant) = sigmoid(a·coverage + b·share + c) per kind, on the same scale as the vector legs'
+#: curves (0.5: the default cut). Fitted by ``python -m mmsearch_lite.keyword_fit`` on the clip-art
+#: TRAINING split (file names; SVG description prose for text); figures in mmsearch/eval/RESULTS.md.
+#: Fitted on best hits, where ``share`` is always 1, so only coverage carries weight: a file name
+#: holding every query word scores 0.87 (training: 7 % of absent queries' best name match passes
+#: 0.5, 12 % of right first ones do not); a document holding every word 0.5, at the cut.
+CURVES: dict[str, tuple[float, float, float]] = {"name": (7.128, 0.0, -5.185), "text": (6.604, 0.0, -6.604)}
 MAX_TERMS = 12
 NAME = "name"  # the evidence kind of a file-name match
 
@@ -75,17 +80,24 @@ def search(db: Engine, query: str, condition: ColumnElement[bool], limit: int) -
     return hits
 
 
-def _calibrate(kind: str, rows: Sequence[tuple[int, int, float]], words: list[str], total: int,
-               df: dict[str, int], contains: dict[str, set[int]]) -> list[KeywordHit]:
+def features(rows: Sequence[tuple[int, int, float]], words: list[str], total: int, df: dict[str, int],
+             contains: dict[str, set[int]]) -> list[tuple[float, float]]:
+    """Per row: ``coverage`` (the IDF-weighted share of the query's terms the row contains) and
+    ``share`` (the backend's rank over the best row's), both in [0, 1]."""
     idf = {w: math.log(1.0 + (total - df.get(w, 0) + 0.5) / (df.get(w, 0) + 0.5)) for w in words}
     whole = sum(idf.values()) or 1.0
     best = max(r[2] for r in rows) or 1.0
+    return [(sum(idf[w] for w in words if row_id in contains.get(w, ())) / whole, max(0.0, rank) / best if best > 0 else 1.0)
+            for row_id, _, rank in rows]
+
+
+def _calibrate(kind: str, rows: Sequence[tuple[int, int, float]], words: list[str], total: int,
+               df: dict[str, int], contains: dict[str, set[int]]) -> list[KeywordHit]:
+    curve = CURVES[kind]
     out = []
-    for row_id, media_id, rank in rows:
-        coverage = sum(idf[w] for w in words if row_id in contains.get(w, ())) / whole
-        share = max(0.0, rank) / best if best > 0 else 1.0
-        score = KW_MAX * coverage**2 * (RANK_FLOOR + (1 - RANK_FLOOR) * share)
-        out.append(KeywordHit(int(row_id), int(media_id), kind, float(rank), float(score)))
+    for (row_id, media_id, rank), (coverage, share) in zip(rows, features(rows, words, total, df, contains)):
+        score = float(1.0 / (1.0 + math.exp(-(curve[0] * coverage + curve[1] * share + curve[2]))))
+        out.append(KeywordHit(int(row_id), int(media_id), kind, float(rank), score))
     return out
 
 

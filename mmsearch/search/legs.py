@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from ..errors import QueryError
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
-from .calibrate import NULL_SLACK, Background, null_margin, squash, zscores
+from .calibrate import Background, leg_features
 from .query import QueryPart
 
 
@@ -29,11 +29,12 @@ class SegmentHit:
 def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.ndarray | None:
     """The part's vector in this embedder's space, or None if the space cannot take it.
 
-    An example file goes through its modality, like an indexed file; its segments' vectors are
-    averaged (early fusion inside one space).
+    An example file goes through its modality, like an indexed file; its segments' vectors (embedded
+    as a query: an asymmetric embedder may place them unlike indexed segments) are averaged (early
+    fusion inside one space).
     """
     if part.kind == TEXT:
-        return embedder.embed(TEXT, [part.value])[0] if embedder.accepts(TEXT) else None
+        return embedder.embed(TEXT, [part.value], query=True)[0] if embedder.accepts(TEXT) else None
     path = Path(part.value)
     modality = registry.modality_for(path)
     if modality is None:
@@ -42,7 +43,7 @@ def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.
     segments = [s for s in modality.segments(source) if embedder.accepts(s.kind)]
     if not segments:
         return None
-    vectors = np.concatenate([embedder.embed(s.kind, [s.payload]) for s in segments])
+    vectors = np.concatenate([embedder.embed(s.kind, [s.payload], query=True) for s in segments])
     return l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
 
 
@@ -53,11 +54,13 @@ def run_leg(
     calibration: tuple[Background, np.ndarray | None, np.ndarray | None],
     k: int,
     allowed: np.ndarray | None,
+    curve_for: Callable[[str], Callable[[np.ndarray], np.ndarray]],
 ) -> list[SegmentHit]:
     """Top-k segments of every kind in ``space``, each with its raw and calibrated score.
 
-    ``calibration`` is the library background and, when the query kind has one, the query bank
-    whose typical spread steadies the calibration of small libraries.
+    ``calibration`` is the library background and, when the query kind has one, the generic
+    query bank (spread prior and hubness) and the gibberish bank (null margin). ``curve_for``
+    gives the P(relevant) curve for a segment kind (see ``curves.py``).
     """
     background, bank, null = calibration
     hits: list[SegmentHit] = []
@@ -73,12 +76,7 @@ def run_leg(
         sample = background.sample(key, space.generation, index)
         prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
         hit_vectors = index.vectors(ids_kept) if (null is not None or bank is not None) else None
-        bank_on_hits = hit_vectors @ bank.T if bank is not None and hit_vectors is not None and len(sample) < 2 else None
-        z, std = zscores(query, raw, sample, prior, bank_on_hits)
-        if null is not None:
-            margin = null_margin(raw, hit_vectors, null, std)
-            z = np.minimum(z, margin + NULL_SLACK)
-        calibrated = squash(z)
+        calibrated = curve_for(kind)(leg_features(query, raw, hit_vectors, sample, prior, bank, null))
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c), kind) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits
 

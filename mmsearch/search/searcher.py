@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,14 +18,16 @@ from . import keyword
 from .aggregate import build_hits, per_media, segment_owners, segments_of
 from .bank import QueryBank
 from .calibrate import Background
+from .curves import FALLBACK, Calibration, Curve, for_embedder
 from .filters import allowed_segments, media_condition
 from .fusion import Fuser, LegScores, WeightedSum
 from .legs import SegmentHit, query_vector, run_leg, spaces_for
 from .query import Query, QueryPart
 
-#: The "no good match" cut on the calibrated score (setting ``search.min_score``): 0.5 is
-#: calibrate.CENTER. Measured on a mixed library with the lite space (tests/test_query_mixed.py):
-#: nonsense queries' best hits score ≤ 0.32, the true targets of real queries ≥ 0.63.
+#: The "no good match" cut on the calibrated score (setting ``search.min_score``). Fitted, not
+#: chosen: each shipped curve's intercept puts the decision "is this best hit right?" at 0.5 with at
+#: most 7 % of the fitting set's absent-answer queries above it (``eval/fit.py``); held-out figures
+#: in mmsearch/eval/RESULTS.md.
 DEFAULT_MIN_SCORE = 0.5
 STAGES = ("filter", "encode", "vector", "keyword", "fusion", "metadata")
 
@@ -38,6 +40,11 @@ class Searcher:
         self.spaces = spaces
         self.background = Background()
         self.bank = QueryBank(index_dir)
+        # Fitted P(relevant) curves per space: the index directory's own (`mmsearch calibrate`),
+        # else what the embedder ships; pairs with neither use curves.FALLBACK.
+        self.calibrations: list[Calibration | None] = [
+            for_embedder(index_dir, e.model, getattr(e, "calibration_file", None)) for e in embedders
+        ]
         self.keyword = keyword.supported(db)
         self.timings: dict[str, float] = {}  # seconds per stage of the last search (for the benchmark)
 
@@ -98,7 +105,7 @@ class Searcher:
             name = f"{part.label}@{self.embedders[i].name}"
             space_id, embedder = self.spaces[i].space_id, self.embedders[i]
             calibration = (self.background, self.bank.vectors(space_id, embedder, part.kind), self.bank.null(space_id, embedder, part.kind))
-            found.append((name, run_leg(name, vector, self.spaces[i], calibration, k, allowed)))
+            found.append((name, run_leg(name, vector, self.spaces[i], calibration, k, allowed, self._curves(i, part.kind))))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
         out = []
@@ -122,6 +129,42 @@ class Searcher:
             for media_id, hit in owned:
                 evidence.setdefault(media_id, []).append(hit)
         return per_media(name, part.weight, p, owned)
+
+    def probe(self, text: str, k: int) -> list[tuple[int, str, list[int], np.ndarray]]:
+        """The calibration features of a text query's top ``k`` segments, per (space, segment
+        kind): what ``mmsearch calibrate`` fits curves on. Nothing is cut or fused."""
+        part = QueryPart(kind=TEXT, value=text)
+        out: list[tuple[int, str, list[int], np.ndarray]] = []
+        for i in spaces_for(part, self.embedders):
+            vector = query_vector(part, self.embedders[i], self.registry)
+            if vector is None:
+                continue
+            space_id, embedder = self.spaces[i].space_id, self.embedders[i]
+            recorded: dict[str, np.ndarray] = {}
+
+            def recorder(kind: str) -> Callable[[np.ndarray], np.ndarray]:
+                def record(features: np.ndarray) -> np.ndarray:  # keeps the features, scores nothing
+                    recorded[kind] = np.asarray(features)
+                    return np.zeros(len(features))
+                return record
+
+            calibration = (self.background, self.bank.vectors(space_id, embedder, TEXT), self.bank.null(space_id, embedder, TEXT))
+            hits = run_leg("probe", vector, self.spaces[i], calibration, k, None, recorder)
+            for kind, features in recorded.items():
+                out.append((i, kind, [h.segment_id for h in hits if h.kind == kind], features))
+        return out
+
+    def reload_calibrations(self, index_dir: Path) -> None:
+        self.calibrations = [for_embedder(index_dir, e.model, getattr(e, "calibration_file", None)) for e in self.embedders]
+
+    def _curves(self, space: int, query_kind: str) -> Callable[[str], Curve]:
+        calibration = self.calibrations[space]
+
+        def curve_for(segment_kind: str) -> Curve:
+            fitted = calibration.curve(query_kind, segment_kind) if calibration is not None else None
+            return fitted or FALLBACK
+
+        return curve_for
 
     def _tick(self, stage: str, since: float) -> None:
         self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - since

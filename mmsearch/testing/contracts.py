@@ -113,6 +113,12 @@ class EmbedderContract:
             np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-4,
                                        err_msg=f"{embedder.name} {kind}: vectors are not unit length")
 
+    def test_query_vectors_are_normalised_float32_of_dim(self, embedder: Embedder, payloads: Mapping[str, Sequence[Any]]) -> None:
+        for kind, items in payloads.items():
+            vectors = embedder.embed(kind, items, query=True)
+            assert vectors.dtype == np.float32 and vectors.shape == (len(items), embedder.dim)
+            np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-4)
+
     def test_batching_does_not_change_vectors(self, embedder: Embedder, payloads: Mapping[str, Sequence[Any]]) -> None:
         for kind, items in payloads.items():
             together = embedder.embed(kind, items)

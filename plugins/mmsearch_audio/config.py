@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "audio.vad": "auto",
     "audio.no_speech_threshold": 0.6,
     "audio.window_seconds": 30.0,
+    # Seconds of silence that always end a transcript segment, so a hit's time is where its words are.
+    "audio.max_pause": 2.0,
     "audio.cache_dir": None,  # None: platformdirs user cache
     "audio.allow_download": False,
 }
@@ -83,6 +85,7 @@ class AudioConfig:
     vad: str = "auto"
     no_speech_threshold: float = DEFAULTS["audio.no_speech_threshold"]
     window_seconds: float = DEFAULTS["audio.window_seconds"]
+    max_pause: float = DEFAULTS["audio.max_pause"]
     cache_dir: Path | None = None
     allow_download: bool = False
 
@@ -108,6 +111,8 @@ class AudioConfig:
             no_speech_threshold=_float(settings, "audio.no_speech_threshold", 0.0, 1.0),
             # Whisper sees 30 s at a time; longer windows would be cut again inside the model.
             window_seconds=_float(settings, "audio.window_seconds", 5.0, 30.0),
+            # Over a window (30 s) a pause could never end a segment.
+            max_pause=_float(settings, "audio.max_pause", 0.5, 30.0),
             cache_dir=Path(str(cache_dir)).expanduser() if cache_dir else None,
             allow_download=_bool(settings, "audio.allow_download"),
         )

@@ -124,6 +124,17 @@ class TimeMap:
         glued_start, _, start, end = chosen
         return min(start + (t - glued_start), end)
 
+    def word(self, t0: float, t1: float) -> tuple[float, float]:
+        """Original (start, end) of a word said at glued [t0, t1]: placed in the region holding its
+        middle and kept inside it, so a word never straddles the silence that was cut out."""
+        middle = (t0 + t1) / 2
+        glued_start, glued_end, start, end = self._regions[0]
+        for region in self._regions:
+            if region[0] <= middle:
+                glued_start, glued_end, start, end = region
+        mapped = (start + (t0 - glued_start), start + (t1 - glued_start))
+        return min(max(mapped[0], start), end), min(max(mapped[1], start), end)
+
     def span(self, t0: float, t1: float) -> tuple[float, float]:
         """Original (start, end) of the glued span [t0, t1].
 

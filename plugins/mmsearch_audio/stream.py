@@ -60,6 +60,7 @@ def decode_options(config: AudioConfig) -> DecodeOptions:
         beam_size=config.beam_size,
         vad=vad,
         no_speech_threshold=config.no_speech_threshold,
+        max_pause=config.max_pause,
     )
 
 

@@ -24,6 +24,10 @@ except ImportError:  # pragma: no cover - depends on the optional extra
 #: Embedders look at 224-384 px; decoding more than this wastes time and memory. 448 keeps a
 #: short side of at least 336 for 4:3 photos, enough for a 224-336 px centre crop.
 PAYLOAD_SIDE = 448
+#: Where transparent pixels land. White, as people see icons on a page and as the lite towers and
+#: the CLIP preprocessing flatten them (the lite projection was trained on clip art on white);
+#: measured against mid-grey in plugins/mmsearch_lite/RESULTS.md.
+BACKGROUND = (255, 255, 255)
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
 
@@ -61,7 +65,7 @@ class ImageModality(Modality):
         yield Segment(kind=IMAGE, payload=image, meta=meta)
 
     def load(self, source: Source) -> tuple[Image.Image, dict[str, object]]:
-        """The image, upright, RGB, at most twice ``payload_side`` px, and its size and capture date."""
+        """The image, upright, RGB (transparency on white), at most twice ``payload_side`` px, and its size and capture date."""
         with Image.open(source.path) as img:
             width, height = img.size
             if width * height > self.max_pixels:
@@ -75,13 +79,26 @@ class ImageModality(Modality):
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 img.load()  # raises on truncated data, which a lazy open would hide
-            img = ImageOps.exif_transpose(img)
-            img = img.convert("RGB")
+            img = flatten(ImageOps.exif_transpose(img))
             # A drafted JPEG is already within 2x of the target: the embedder's own resize follows,
             # so a second resize here would only cost time. PNGs and friends cannot draft.
             if max(img.size) > 2 * self.payload_side:
                 img.thumbnail((self.payload_side, self.payload_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
         return img, {"width": width, "height": height, **({"taken": taken} if taken else {})}
+
+
+def flatten(image: Image.Image, background: tuple[int, int, int] = BACKGROUND) -> Image.Image:
+    """RGB with any transparency composited onto ``background``.
+
+    A plain ``convert("RGB")`` drops the alpha channel and keeps the hidden colour under it,
+    usually black: line icons (black strokes on transparency) would all reach the embedder as the
+    same black square, and clip art on a background no model was shown.
+    """
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (*background, 255))
+        return Image.alpha_composite(canvas, rgba).convert("RGB")
+    return image.convert("RGB")
 
 
 def _taken_at(img: Image.Image) -> str | None:

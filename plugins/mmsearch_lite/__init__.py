@@ -1,7 +1,8 @@
 """The ``lite`` embedder plugin: an offline image–text space (EfficientNet-Lite0 + MiniLM-L6).
 
-Settings: ``lite.mode`` (bridge, the default | projection | auto), ``lite.projection`` (path to a trained
-``.npz``), ``lite.device`` (defaults to the global ``device``), ``batch_size``.
+Settings: ``lite.mode`` (auto, the default: blend when the trained projection is installed, else
+bridge | blend | projection | bridge), ``lite.projection`` (path to a trained ``.npz``),
+``lite.device`` (defaults to the global ``device``), ``batch_size``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["LiteEmbedder", "hookimpl", "register_embedders"]
 def register_embedders(register: Callable[[Embedder], None], settings: Settings) -> None:
     register(
         LiteEmbedder(
-            mode=str(settings.get("lite.mode", "bridge")),
+            mode=str(settings.get("lite.mode", "auto")),
             projection=settings.get("lite.projection"),
             device=str(settings.get("lite.device") or settings.get("device", "auto")),
             batch_size=settings.get_int("batch_size", 32),

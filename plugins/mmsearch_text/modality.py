@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from mmsearch.chunking import chunk_spans
 from mmsearch.modality import Modality
 from mmsearch.types import TEXT, Locator, Segment, Source
-
-from mmsearch.chunking import chunk_spans
 
 _CONTROL_OK = {"\n", "\r", "\t", "\f"}
 _SNIFF = 65536

@@ -30,6 +30,8 @@ class DecodeOptions:
     beam_size: int = 1
     vad: str = "silero"  # silero | energy | off (already resolved from "auto")
     no_speech_threshold: float = 0.6
+    # A silence this long (seconds) always ends a segment (word timestamps find it; see pauses.py).
+    max_pause: float = 2.0
     # Fallback temperatures when a decode looks like a loop (compression ratio) or is unsure.
     # Both libraries default to six; three bound the cost of hard audio at 3x, not 6x.
     temperatures: tuple[float, ...] = (0.0, 0.4, 0.8)

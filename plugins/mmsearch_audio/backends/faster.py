@@ -13,6 +13,7 @@ from mmsearch.errors import ModelUnavailableError
 
 from ..config import AudioConfig
 from ..gates import gated_speech
+from ..pauses import Decoded, Word, pieces
 from ..weights import resolve_model
 from . import DecodeOptions, TranscriptSegment
 
@@ -66,7 +67,8 @@ class FasterWhisper:
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> Iterator[TranscriptSegment]:
         # The gate is faster-whisper's own Silero VAD (what vad_filter=True runs), applied here
         # rather than inside transcribe() so both backends decode exactly the same speech and
-        # share TimeMap.span, which places segment starts better than vad_filter's mapping.
+        # share TimeMap.span, which places segment starts better than vad_filter's mapping, and
+        # pauses.pieces, which ends a segment at every long pause.
         gated = gated_speech(audio, options.vad)
         if gated is None:
             return
@@ -82,14 +84,26 @@ class FasterWhisper:
             condition_on_previous_text=False,
             no_speech_threshold=options.no_speech_threshold,
             vad_filter=False,
+            # Word times show the pauses the gate cut out, so a long one can end a segment.
+            word_timestamps=True,
         )
-        for s in segments:
-            start, end = timemap.span(float(s.start), float(s.end))
-            yield TranscriptSegment(
-                start=start,
-                end=end,
-                text=s.text.strip(),
-                language=info.language,
+        decoded = (
+            Decoded(
+                start=float(s.start),
+                end=float(s.end),
+                text=s.text,
+                words=tuple(Word(float(w.start), float(w.end), w.word) for w in s.words or ()),
                 avg_logprob=float(s.avg_logprob),
                 no_speech_prob=float(s.no_speech_prob),
+            )
+            for s in segments
+        )
+        for piece in pieces(timemap, decoded, options.max_pause):
+            yield TranscriptSegment(
+                start=piece.start,
+                end=piece.end,
+                text=piece.text,
+                language=info.language,
+                avg_logprob=piece.avg_logprob,
+                no_speech_prob=piece.no_speech_prob,
             )

@@ -14,6 +14,7 @@ from mmsearch.errors import ModelUnavailableError
 from ..config import AudioConfig
 from ..convert import openai_checkpoint
 from ..gates import gated_speech
+from ..pauses import Decoded, Word, pieces
 from ..weights import resolve_model
 from . import DecodeOptions, TranscriptSegment
 
@@ -85,14 +86,26 @@ class OpenAIWhisper:
                 no_speech_threshold=options.no_speech_threshold,
                 fp16=self.device.startswith("cuda"),
                 verbose=None,
+                # Word times show the pauses the gate cut out, so a long one can end a segment.
+                word_timestamps=True,
             )
-        for s in result["segments"]:
-            start, end = timemap.span(float(s["start"]), float(s["end"]))
-            yield TranscriptSegment(
-                start=start,
-                end=end,
-                text=str(s["text"]).strip(),
-                language=result.get("language"),
+        decoded = [
+            Decoded(
+                start=float(s["start"]),
+                end=float(s["end"]),
+                text=str(s["text"]),
+                words=tuple(Word(float(w["start"]), float(w["end"]), str(w["word"])) for w in s.get("words") or ()),
                 avg_logprob=float(s["avg_logprob"]),
                 no_speech_prob=float(s["no_speech_prob"]),
+            )
+            for s in result["segments"]
+        ]
+        for piece in pieces(timemap, decoded, options.max_pause):
+            yield TranscriptSegment(
+                start=piece.start,
+                end=piece.end,
+                text=piece.text,
+                language=result.get("language"),
+                avg_logprob=piece.avg_logprob,
+                no_speech_prob=piece.no_speech_prob,
             )

@@ -1,0 +1,151 @@
+"""Fit the lite space's P(relevant) curves (``calibration.json``) on the TRAINING split only.
+
+    PYTHONPATH=plugins python -m mmsearch_lite.calibration
+
+text->image: clip-art and emoji training items; the query is the item's name (the caption's first
+part), relevant segments are the images with that name. Libraries of 30 to 1,000 training images
+are drawn at random; for each, queries whose image is in the library (positives, and their other
+top hits as negatives), queries whose image is *not* (their top hits: the hard negatives that made
+absent concepts score 0.9 before) and gibberish are run through the engine's own feature code
+(``mmsearch.search.calibrate.leg_features``). text->text: openclipart SVG titles -> the SVG's
+own ``dc:description`` prose, the same way. The default cut ``search.min_score`` is chosen on the
+same training simulation; validation (hash bucket 15-25) items report how the curves carry over.
+The held-out split (< 15) is never read here: the eval sets are built from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from mmsearch.search.bank import bank_texts, null_texts
+from mmsearch.search.calibrate import leg_features
+from mmsearch.eval.fit import CUT, Examples, figures, fit_decision_curve
+from mmsearch.search.curves import Calibration, Curve
+
+from . import bridge, data, features, towers
+from .embedder import LiteEmbedder
+
+OUT = Path(__file__).with_name("calibration.json")
+TRAIN_IMAGES, VAL_IMAGES = 2000, 500  # a subsample: full feature extraction takes ~25 min on 2 cores
+LIBRARY_SIZES = (30, 100, 300, 1000)
+TOP = 5  # hits per query kept as examples (the engine shows the top few)
+ROUNDS = 12
+GIBBERISH_SEED = 1234  # not the engine's null bank (seed 7) and not the eval sets'
+
+
+def pick(items: list[data.Item], split: str, n: int) -> list[data.Item]:
+    chosen = data.by_split(items, split)
+    return sorted(chosen, key=lambda it: hashlib.sha1(f"calib:{it.id}".encode()).hexdigest())[:n]
+
+
+def name_of(caption: str) -> str:
+    return caption.split(",")[0].strip().lower()
+
+
+def simulate(segments: np.ndarray, segment_names: list[str], queries: np.ndarray, query_names: list[str],
+             gibberish: np.ndarray, bank: np.ndarray, null: np.ndarray, seed: int, sizes: tuple[int, ...]) -> Examples:
+    rng = np.random.default_rng(seed)
+    rows, labels, top1, kinds = [], [], [], []
+    names = np.array(segment_names)
+    for round_ in range(ROUNDS):
+        size = min(sizes[round_ % len(sizes)], len(segments) - 20)
+        library = np.sort(rng.choice(len(segments), size, replace=False))
+        sample = segments[library]
+        prior = float((bank @ sample.T).var(axis=1).mean())
+        inside = set(names[library].tolist())
+        present = [i for i in range(len(queries)) if query_names[i] in inside]
+        absent = [i for i in range(len(queries)) if query_names[i] not in inside]
+        chosen = [(queries[i], query_names[i], "present") for i in rng.permutation(present)[:80]]
+        chosen += [(queries[i], query_names[i], "absent") for i in rng.permutation(absent)[:80]]
+        chosen += [(g, "", "gibberish") for g in gibberish[rng.permutation(len(gibberish))[:30]]]
+        for vector, qname, kind in chosen:
+            sims = sample @ vector
+            order = np.argsort(-sims)[:TOP]
+            feats = leg_features(vector, sims[order], sample[order], sample, prior, bank, null)
+            rows.append(feats)
+            labels.append(names[library][order] == qname)
+            top1.append(np.arange(len(order)) == 0)
+            kinds.append(np.full(len(order), kind))
+    return Examples(np.concatenate(rows), np.concatenate(labels).astype(np.float64), np.concatenate(top1), np.concatenate(kinds))
+
+
+def descriptions(items: list[data.Item], split: str) -> list[tuple[str, str]]:
+    """(title, description prose) of openclipart items of ``split``; one title per description."""
+    out: dict[str, str] = {}
+    for item in data.by_split(items, split):
+        if not item.id.startswith("openclipart:"):
+            continue
+        svg = (data.OPENCLIPART_DIR / "svg" / item.id.split(":", 1)[1]).with_suffix(".svg")
+        try:
+            head = svg.read_text(encoding="utf-8", errors="replace")[:200_000]
+        except OSError:
+            continue
+        found = re.search(r"<dc:description>(.*?)</dc:description>", head, re.S)
+        text = " ".join(re.sub(r"&[a-z]+;|&#\d+;", " ", found.group(1)).split()) if found else ""
+        if len(text) > 40 and not re.search(r"sodipodi|inkscape", text, re.I):
+            out.setdefault(text, name_of(item.caption))
+    return [(title, text) for text, title in out.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    # under the must-show limits (10 % absent, 3 % gibberish), with room for a new library
+    parser.add_argument("--max-absent", type=float, default=0.07)
+    parser.add_argument("--max-gibberish", type=float, default=0.01)
+    args = parser.parse_args()
+    items = data.all_items()
+    cache = data.cache_dir() / "features"
+    embedder = LiteEmbedder(mode="bridge")
+    embedder.ensure_loaded()
+    text_model = embedder._text_model
+    bank = towers.embed_texts(text_model, bank_texts())
+    null = towers.embed_texts(text_model, null_texts())
+    gibberish = towers.embed_texts(text_model, null_texts(200, seed=GIBBERISH_SEED))
+    curves: dict[str, Curve] = {}
+    stats: dict[str, object] = {}
+    examples: dict[str, dict[str, Examples]] = {}
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+    for split, n in (("train", TRAIN_IMAGES), ("val", VAL_IMAGES)):
+        chosen = pick(items, split, n)
+        pooled = features.image_pooled(chosen, cache)
+        import torch
+
+        head = embedder._image_model._fc
+        with torch.inference_mode():
+            logits = head(torch.from_numpy(pooled)).numpy()
+        images = unit(embedder.project(pooled, logits))
+        names = [name_of(it.caption) for it in chosen]
+        unique = list(dict.fromkeys(names))
+        queries = unit(features.text_vectors(unique, cache))
+        examples.setdefault("text->image", {})[split] = simulate(images, names, queries, unique, gibberish, bank, null, 11 if split == "train" else 12, LIBRARY_SIZES)
+        pairs = descriptions(items, split)
+        docs = unit(features.text_vectors([d for _, d in pairs], cache))
+        titles = [t for t, _ in pairs]
+        # absent queries: names of items that have no description in this split
+        others = [u for u in unique if u not in set(titles)][:300]
+        qnames = list(dict.fromkeys(titles + others))
+        qvecs = unit(features.text_vectors(qnames, cache))
+        sizes = tuple(s for s in (30, 100, len(docs) - 20) if s < len(docs))
+        examples.setdefault("text->text", {})[split] = simulate(docs, titles, qvecs, qnames, gibberish, bank, null, 21 if split == "train" else 22, sizes)
+        stats.setdefault("data", {})[split] = {"images": len(chosen), "image_queries": len(unique), "documents": len(docs)}
+
+    for key, by_split in examples.items():
+        curves[key] = fit_decision_curve(by_split["train"], args.max_absent, args.max_gibberish)
+        stats[key] = {split: figures(curves[key](ex.features), ex, CUT) for split, ex in by_split.items()}
+    calibration = Calibration(embedder.model, curves, fitted_on=f"mmsearch_lite.calibration: TRAINING split (hash bucket >= 25), {TRAIN_IMAGES} images", stats=stats)
+    args.out.write_text(json.dumps(calibration.to_dict(), indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(calibration.to_dict(), indent=1))
+
+
+if __name__ == "__main__":
+    main()

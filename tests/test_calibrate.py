@@ -1,0 +1,82 @@
+"""`mmsearch calibrate` / Engine.calibrate: fit a space's P(relevant) curves on a labelled set of
+the user's own, store them in the index directory, and search with them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mmsearch
+import pytest
+from click.testing import CliRunner
+
+from mmsearch.errors import MMSearchError
+from mmsearch.search.curves import CALIBRATION_FILE, FALLBACK, read_file
+from mmsearch.testing import fake_plugin
+
+from conftest import tagged_png
+
+TOPICS = ["cat", "dog", "horse", "rocket", "boat", "train", "apple", "pear", "guitar", "piano", "tree", "flower",
+          "castle", "bridge", "clock", "lamp", "chair", "table", "shoe", "hat"]
+ABSENT = ["volcano", "submarine", "penguin", "tractor", "violin", "cactus", "anchor", "kettle", "rabbit", "tiger"]
+
+
+def write_set(root: Path, topics: list[str], absent: list[str]) -> Path:
+    lines = [{"query": f"a {t}", "relevant": [f"{t}.png"]} for t in topics]
+    lines += [{"query": f"a {a}", "kind": "absent"} for a in absent]
+    lines += [{"query": f"{a}x zorp", "kind": "gibberish"} for a in absent]
+    path = root / "labels.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+@pytest.fixture
+def calibrated(tmp_path: Path, db_url: str | None) -> tuple[mmsearch.Engine, Path]:
+    library = tmp_path / "library"
+    library.mkdir()
+    rng_words = ["photo", "picture", "image", "old", "new", "small", "big", "red", "blue", "green"]
+    for n, topic in enumerate(TOPICS):  # each image: its topic and two common words
+        tagged_png(library / f"{topic}.png", f"{topic} {rng_words[n % 10]} {rng_words[(n * 3 + 1) % 10]}")
+    engine = mmsearch.Engine.open(tmp_path / "index", db=db_url, embedders=["hash"], plugins=[fake_plugin()])
+    engine.index([library])
+    yield engine, library
+    engine.close()
+
+
+def test_calibrate_fits_stores_and_uses_the_curves(calibrated: tuple[mmsearch.Engine, Path], tmp_path: Path) -> None:
+    engine, library = calibrated
+    before = engine._searcher.calibrations[0]
+    assert before is None  # the fake ships none: searches used the z-only fallback
+    fitted = engine.calibrate(write_set(tmp_path, TOPICS, ABSENT), library=library)
+    assert [c.model for c in fitted] == ["hash-64"] and set(fitted[0].curves) == {"text->image"}
+    stored = read_file(engine.index_dir / CALIBRATION_FILE)["hash-64"]
+    assert stored.curve("text", "image") == fitted[0].curves["text->image"] != FALLBACK
+    # the fitted curve is what search now uses: right answers shown, absent concepts cut
+    for topic in TOPICS[:5]:
+        assert [h.path for h in engine.search(f"a {topic}", k=3)] == [f"{topic}.png"]
+    # the intercept keeps 7 % of the fitting set's absent queries over the cut: at most 1 of 10
+    assert sum(bool(engine.search(f"a {a}")) for a in ABSENT) <= 1
+    assert fitted[0].stats["text->image"]["false_alarms_absent"] <= 0.1
+    # a reopened engine reads it from the index directory
+    engine.close()
+    with mmsearch.Engine.open(engine.index_dir, db=engine.db_url, plugins=[fake_plugin()]) as again:
+        assert again._searcher.calibrations[0] == stored
+
+
+def test_calibrate_refuses_a_set_without_enough_examples(calibrated: tuple[mmsearch.Engine, Path], tmp_path: Path) -> None:
+    engine, library = calibrated
+    with pytest.raises(MMSearchError, match="too few examples.*label more queries"):
+        engine.calibrate(write_set(tmp_path, TOPICS[:2], []), library=library)
+    assert not (engine.index_dir / CALIBRATION_FILE).exists()
+
+
+def test_cli_calibrate_reports_and_saves(calibrated: tuple[mmsearch.Engine, Path], tmp_path: Path) -> None:
+    from mmsearch.cli import cli
+
+    engine, library = calibrated
+    index, db = engine.index_dir, engine.db_url
+    engine.close()
+    result = CliRunner().invoke(cli, ["--index", str(index), "--db", db, "calibrate", str(write_set(tmp_path, TOPICS, ABSENT)),
+                                      "--library", str(library)], env={"MMSEARCH_PLUGINS": "mmsearch.testing.plugin"})
+    assert result.exit_code == 0, result.output
+    assert "hash-64:" in result.output and "text->image" in result.output and f"Saved to {index / CALIBRATION_FILE}" in result.output
