@@ -27,6 +27,8 @@ from .flat import FlatIndex
 
 log = logging.getLogger(__name__)
 
+#: A rebuild without a progress callback logs a line per this many vectors read.
+REPORT_EVERY = 200_000
 #: The delta log is folded into the base files once it outgrows this fraction of the vectors.
 COMPACT_FRACTION = 0.25
 #: ... but never before it reaches this many bytes (small libraries would compact on every save).
@@ -100,7 +102,8 @@ class SpaceIndexes:
         return True
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> None:
-        """Read every vector of the space from SQL, then save the result (best effort).
+        """Read every vector of the space from SQL, streamed in batches of 20,000 rows
+        (``progress`` gets the running count), then save the result (best effort).
 
         The generation is read before and after the rows. When a commit fell in between, the
         rows hold more than the first reading names, so the result is kept in memory under that
@@ -117,10 +120,14 @@ class SpaceIndexes:
                 .order_by(Segment.kind)
                 .execution_options(yield_per=20_000)
             )
+            done = 0
             for partition in rows.partitions():
                 self._add_rows(by_kind, partition)
+                done += len(partition)
                 if progress is not None:
-                    progress(len(partition))
+                    progress(done)
+                elif done % REPORT_EVERY < len(partition):  # a large rebuild says how far it is
+                    log.warning("space %s: rebuilding the vector cache from the database: %d vectors read", self.space_id, done)
         exact = self.sql_generation() == generation
         self.by_kind, self.generation, self.dirty = by_kind, generation, exact
         self._pending, self._need_full = [], True
