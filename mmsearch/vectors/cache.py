@@ -240,6 +240,8 @@ class SpaceIndexes:
     def _settle(self) -> None:
         """Move each kind to the backend the setting wants for its size (``auto``: exact flat
         until ``APPROX_FROM`` vectors, then IVF); a moved index is saved on the next save."""
+        if self.read_only:  # it could never save the result: every open would pay the move again
+            return
         for kind, index in list(self.by_kind.items()):
             name = backends.wanted(self.backend, len(index))
             if backends.concrete_name(index) != name:
