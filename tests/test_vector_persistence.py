@@ -110,3 +110,18 @@ def test_an_unknown_backend_setting_stops_the_open_with_one_line(tmp_path: Path)
 
     with pytest.raises(ConfigError, match=r"vectors.backend.*MMSEARCH_VECTORS_BACKEND.*got 'annoy'"):
         mmsearch.Engine.open(tmp_path / "index", embedders=["hash"], plugins=[fake_plugin()], settings={"vectors.backend": "annoy"})
+
+
+def test_the_status_command_shows_an_approximate_backend_and_its_recall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from mmsearch.cli import cli
+
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")  # HashEmbedder, no model download
+    monkeypatch.setenv("MMSEARCH_VECTORS_BACKEND", "ivf")
+    index = tmp_path / "index"
+    lib = _library(tmp_path, "alpha", 40)
+    for args in (["index", str(lib)], ["status"]):
+        result = CliRunner().invoke(cli, ["--index", str(index), "--embedder", "hash", *args])
+        assert result.exit_code == 0, result.output
+    assert "text: ivf backend, 40 vectors, recall@10" in result.output, result.output
