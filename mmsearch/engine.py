@@ -64,7 +64,8 @@ class Engine:
                 chosen, self.space_note = select_spaces(self.db, self.registry, embedders, self._where())
             self.embedders: list[Embedder] = [c.embedder for c in chosen]
             self.spaces = [
-                writer.ActiveSpace(c.row_id, SpaceIndexes(index_dir, self.db, c.row_id, int(c.embedder.dim), read_only=self.read_only))
+                writer.ActiveSpace(c.row_id, SpaceIndexes(index_dir, self.db, c.row_id, int(c.embedder.dim), read_only=self.read_only,
+                                                  backend=str(self.settings.get("vectors.backend", "auto"))))
                 for c in chosen
             ]
             for space in self.spaces:
@@ -313,7 +314,7 @@ class Engine:
             roots = tuple(session.scalars(select(Root.path).order_by(Root.path)))
             spaces = tuple(
                 {"key": row.key, "embedder": row.embedder, "model": row.model, "dim": row.dim, "kinds": row.kinds,
-                 "vectors": active.indexes.count()}
+                 "vectors": active.indexes.count(), "indexes": active.indexes.info()}
                 for row, active in zip(session.scalars(select(SpaceRow).order_by(SpaceRow.id)), self.spaces)
             )
         db_file = self.index_dir / store_db.DB_FILE

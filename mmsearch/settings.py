@@ -23,6 +23,7 @@ DEFAULTS: Mapping[str, Any] = {
     "max_image_pixels": 100_000_000,
     "text.chunk_chars": 1000,
     "text.chunk_overlap": 200,
+    "vectors.backend": "auto",  # auto | flat | ivf | torch | faiss-gpu (see mmsearch.vectors.backends)
 }
 
 

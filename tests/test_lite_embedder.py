@@ -8,6 +8,7 @@ data is not installed; see plugins/mmsearch_lite/RESULTS.md for what CI installs
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -254,3 +255,22 @@ def test_heldout_recall_beats_floor_and_bridge(lite: LiteEmbedder, heldout: list
     # the default blend's text→image on clip art: between the two, above the bridge (RESULTS.md)
     blended = evaluate.recall(lite.embed("image", images, prepared=True), lite.embed("text", captions))
     assert blended["t2i@1"] >= bridged["t2i@1"] + BLEND_GAIN and blended["t2i@10"] >= bridged["t2i@10"] + BLEND_GAIN, (blended, bridged)
+
+
+@pytest.mark.slow
+def test_a_text_query_loads_only_the_text_tower() -> None:
+    """A cold text search needs MiniLM alone: the image tower and the bridge's class vectors
+    wait for the first image, and then give the same vectors as a full load."""
+    embedder = LiteEmbedder()
+    start = time.perf_counter()
+    text = embedder.embed("text", ["a red fox in the snow"])
+    text_only_s = time.perf_counter() - start
+    assert embedder._image_model is None and embedder._class_vectors is None
+    image = embedder.embed("image", [photo(GALLERY[0])])
+    assert embedder._image_model is not None and image.shape == (1, embedder.dim)
+    full = LiteEmbedder()
+    full.ensure_loaded()
+    full._image_side()
+    np.testing.assert_allclose(full.embed("text", ["a red fox in the snow"]), text, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(full.embed("image", [photo(GALLERY[0])]), image, rtol=1e-4, atol=1e-5)
+    print(f"text-only first embed {text_only_s:.2f} s")

@@ -11,6 +11,7 @@ BENCHMARKS = {
     "query": "mmsearch.bench.query",
     "ray": "mmsearch.bench.ray",
     "serve": "mmsearch.bench.serve",
+    "vectors": "mmsearch.bench.vectors",
 }
 
 

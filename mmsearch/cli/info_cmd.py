@@ -35,6 +35,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     for space in st.spaces:
         click.echo(f"Space: {space['key']} ({space['dim']}-d; {space['kinds']}): {space['vectors']} vectors, "
                    f"{human_bytes(space['vectors'] * space['dim'] * 4)}")
+        indexes = space.get("indexes", {})
+        if any(index["backend"] != "flat" for index in indexes.values()):  # exact flat: nothing to add
+            for kind, index in indexes.items():
+                recall = f", recall@10 {index['recall_at_10']:.3f} (nprobe {index['nprobe']})" if "recall_at_10" in index else ""
+                click.echo(f"  {kind}: {index['backend']} backend, {index['vectors']} vectors{recall}")
     if st.failures:
         click.echo("Failures:")
         for failure in st.failures:

@@ -12,10 +12,9 @@ over the same segments. ``leg_features`` gathers z with the raw cosine and a hub
 
 from __future__ import annotations
 
-import faiss
 import numpy as np
 
-from ..vectors.faiss_index import VectorIndex
+from ..vectors.base import VectorBackend
 
 SAMPLE = 2048
 MIN_STD = 0.02  # near-identical baselines must not blow up z
@@ -43,17 +42,11 @@ class Background:
             cached = self._prior[key] = (generation, value)
         return cached[1]
 
-    def sample(self, key: tuple[int, str], generation: int, index: VectorIndex) -> np.ndarray:
+    def sample(self, key: tuple[int, str], generation: int, index: VectorBackend) -> np.ndarray:
         cached = self._cache.get(key)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        n = len(index)
-        if n == 0:
-            vectors = np.zeros((0, index.dim), np.float32)
-        else:
-            flat = faiss.downcast_index(index.index.index)
-            positions = np.sort(np.random.default_rng(self._seed).choice(n, size=min(n, SAMPLE), replace=False))
-            vectors = flat.reconstruct_batch(positions.astype(np.int64))
+        vectors = index.sample(SAMPLE, self._seed)
         self._cache[key] = (generation, vectors)
         return vectors
 

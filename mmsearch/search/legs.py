@@ -75,7 +75,7 @@ def run_leg(
         key = (space.space_id, kind)
         sample = background.sample(key, space.generation, index)
         prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
-        hit_vectors = index.index.reconstruct_batch(ids_kept) if (null is not None or bank is not None) else None
+        hit_vectors = index.vectors(ids_kept) if (null is not None or bank is not None) else None
         calibrated = curve_for(kind)(leg_features(query, raw, hit_vectors, sample, prior, bank, null))
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c), kind) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits

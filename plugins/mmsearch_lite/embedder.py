@@ -10,6 +10,7 @@ what measures best: search by example on the projection, text→image mostly on 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ class LiteEmbedder(Embedder):
         self._image_model: Any = None
         self._text_model: Any = None
         self._class_vectors: np.ndarray | None = None
+        self._image_lock = threading.Lock()
         self._device = "cpu"
 
     @property
@@ -103,15 +105,23 @@ class LiteEmbedder(Embedder):
 
         wanted = self._device_setting
         self._device = ("cuda" if torch.cuda.is_available() else "cpu") if wanted in ("auto", "", None) else str(wanted)
-        self._image_model = towers.load_image_tower(self._device)
+        # The text tower only: a text query never needs the image tower or the bridge's class
+        # vectors, which load on the first image (``_image_side``).
         self._text_model = towers.load_text_tower(self._device)
-        self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
+
+    def _image_side(self) -> None:
+        with self._image_lock:
+            if self._image_model is None:
+                self._image_model = towers.load_image_tower(self._device)
+            if self._class_vectors is None:
+                self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
 
     def share_towers_from(self, other: LiteEmbedder) -> None:
         """Use ``other``'s loaded towers (a bridge and a projection space side by side, one load)."""
         other.ensure_loaded()
+        other._image_side()  # one image tower for both
         self._image_model, self._text_model, self._device = other._image_model, other._text_model, other._device
-        self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
+        self._class_vectors = None  # this space's prompt may differ: computed on first image
         self._loaded = True
 
     def input_length(self, kind: str, payload: Any) -> int | None:
@@ -147,6 +157,7 @@ class LiteEmbedder(Embedder):
         """(pooled, logits) float32 arrays for prepared image tensors."""
         import torch
 
+        self._image_side()
         with torch.inference_mode():
             batch = torch.stack(list(tensors)).to(self._device)
             pooled, logits = towers.image_features(self._image_model, batch)
@@ -155,7 +166,8 @@ class LiteEmbedder(Embedder):
     def project(self, pooled: np.ndarray, logits: np.ndarray, use_projection: bool = True) -> np.ndarray:
         """Image features into the 384-d text space: the projection's output (when loaded), or the
         bridge alone with ``use_projection=False``."""
-        assert self._class_vectors is not None, "load() first"
+        self._image_side()
+        assert self._class_vectors is not None
         bridged = bridge.bridge(logits, self._class_vectors, self._temperature)
         if self._projection is None or not use_projection:
             return bridged
