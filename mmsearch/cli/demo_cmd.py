@@ -40,13 +40,11 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
         cut = float(engine.settings.get("search.min_score", DEFAULT_MIN_SCORE))
         for query in demo_library.QUERIES:
             # Every query, with its weak matches too: what a search shows and what the cut hides.
-            click.echo(f"
-{again} {shlex.quote(query)}")
+            click.echo(f"\n{again} {shlex.quote(query)}")
             hits = engine.search(query, k=k, min_score=0.0)
             for rank, hit in enumerate(hits, start=1):
                 below = f"   (below the {cut:g} cut: not shown by search)" if hit.score < cut else ""
                 click.echo(format_hit(rank, shown(hit)) + below)
             if not any(hit.score >= cut for hit in hits):
                 click.echo(f"  no good match: search shows nothing at the {cut:g} cut")
-        click.echo(f"
-Search the demo library yourself with: {again} 'your words'")
+        click.echo(f"\nSearch the demo library yourself with: {again} 'your words'")
