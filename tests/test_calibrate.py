@@ -80,3 +80,24 @@ def test_cli_calibrate_reports_and_saves(calibrated: tuple[mmsearch.Engine, Path
                                       "--library", str(library)], env={"MMSEARCH_PLUGINS": "mmsearch.testing.plugin"})
     assert result.exit_code == 0, result.output
     assert "hash-64:" in result.output and "text->image" in result.output and f"Saved to {index / CALIBRATION_FILE}" in result.output
+
+
+def test_a_fitted_curve_never_scores_a_closer_hit_lower() -> None:
+    """Two collinear features where the free fit trades one off negatively (relevance follows
+    their difference): the fitted curve keeps every weight >= 0, so raising a hit's similarity
+    never lowers its score."""
+    import numpy as np
+
+    from mmsearch.eval.fit import Examples, fit_decision_curve
+
+    rng = np.random.default_rng(0)
+    n = 600
+    raw = rng.uniform(0.2, 0.6, n)
+    hub = raw - rng.uniform(0.1, 0.5, n)  # hub-corrected cosine: raw minus the segment's hubness
+    labels = (hub - 0.6 * raw + rng.normal(0, 0.03, n) > -0.05).astype(float)
+    z = rng.normal(0, 1, n) + 2 * labels
+    kind = np.where(labels == 1, "present", "absent")
+    curve = fit_decision_curve(Examples(np.stack([raw, hub, z], axis=1), labels, np.ones(n, bool), kind))
+    assert min(curve.weights) >= 0, curve
+    hit = np.array([[0.4, 0.1, 2.0]])
+    assert curve(hit + [0.1, 0.1, 0.0])[0] >= curve(hit)[0]

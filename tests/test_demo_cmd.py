@@ -18,8 +18,9 @@ def test_demo_prints_every_query_with_its_weak_matches(tmp_path: Path, monkeypat
     monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)
     result = CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "--embedder", "hash", "demo", "--folder", str(tmp_path / "lib"), "-k", "2"])
     assert result.exit_code == 0, result.output
-    blocks = result.stdout.split("\n\nmmsearch search ")[1:]
-    assert [b.splitlines()[0].strip('"') for b in blocks] == list(demo.QUERIES)
+    # each search is printed as the command that repeats it: mmsearch --index <demo index> search 'query'
+    blocks = result.stdout.split("\n\nmmsearch --index ")[1:]
+    assert [b.splitlines()[0].split(" search ", 1)[1].strip("'\"") for b in blocks] == list(demo.QUERIES)
     for block in blocks:
         lines = block.splitlines()[1:]
         ranked = [line for line in lines if line.startswith(("  1. ", "  2. "))]
