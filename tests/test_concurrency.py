@@ -105,6 +105,7 @@ def test_two_writers_on_one_library_both_succeed(tmp_path: Path, db_url: str | N
     assert_cache_equals_sql(index, db_url, 63)
 
 
+@pytest.mark.slow  # nine processes for ~10 s: a stress test, not everyday work
 def test_a_writer_and_eight_readers(tmp_path: Path, db_url: str | None) -> None:
     """Readers search throughout a write; none fails, none sees a cache stamped with state it lacks."""
     first, more = make_library(tmp_path, "alpha", 10), make_library(tmp_path, "bravo", 40)
