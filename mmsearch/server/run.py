@@ -31,6 +31,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another with --port "
                           "(--port 0 takes any free one)") from None
+    # Accepted connections inherit this: without it, Nagle's algorithm holds the response body
+    # until the client's delayed ACK of the headers, adding ~40 ms to every warm search.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
