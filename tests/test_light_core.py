@@ -29,7 +29,7 @@ def test_core_and_image_text_plugins_do_not_import_model_stacks() -> None:
     assert out.stdout.strip() == "", f"the light core imported {out.stdout.strip()}"
 
 
-@pytest.mark.parametrize(("plugin", "module", "extra"), [("clip", "open_clip", "clip"), ("lite", "sentence_transformers", "lite"),
+@pytest.mark.parametrize(("plugin", "module", "extra"), [("clip", "open_clip", "clip"), ("lite", "transformers", "lite"),
                                                           ("audio", "faster_whisper", "audio"), ("video", "av", "video")])
 def test_plugin_without_its_extra_is_disabled_naming_it(monkeypatch: pytest.MonkeyPatch, plugin: str, module: str, extra: str) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # as if not installed

@@ -11,7 +11,6 @@ import platformdirs
 from .. import demo as demo_library
 from .common import open_engine
 from .index_cmd import summary_line
-from ..search.searcher import DEFAULT_MIN_SCORE
 from .search_cmd import format_hit, shown
 
 
@@ -37,6 +36,8 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
         # search is printed as the exact command that repeats it, --index included.
         db = f" --db {shlex.quote(root['db'])}" if root["db"] else ""
         again = f"mmsearch --index {shlex.quote(str(engine.index_dir))}{db} search"
+        from ..search.searcher import DEFAULT_MIN_SCORE  # on use: the CLI starts without SQLAlchemy
+
         cut = float(engine.settings.get("search.min_score", DEFAULT_MIN_SCORE))
         for query in demo_library.QUERIES:
             # Every query, with its weak matches too: what a search shows and what the cut hides.

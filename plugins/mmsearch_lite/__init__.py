@@ -15,7 +15,7 @@ from mmsearch.embedder import Embedder
 from mmsearch.extras import require_extra
 from mmsearch.settings import Settings
 
-require_extra("lite", "torch", "sentence_transformers", "efficientnet_lite_pytorch")  # else the plugin is disabled, naming the extra
+require_extra("lite", "torch", "transformers", "efficientnet_lite_pytorch")  # else the plugin is disabled, naming the extra
 
 from .embedder import LiteEmbedder  # noqa: E402
 
