@@ -185,13 +185,15 @@ class IndexSummary:
     failed: int = 0
     skipped: int = 0  # files no modality reads
     segments: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole run, model loading included
     failures: tuple[FileReport, ...] = ()
+    load_seconds: float = 0.0  # of ``seconds``, spent loading models (0 when none was needed)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["failures"] = [{"path": f.path, "error": f.error} for f in self.failures]
         data["seconds"] = round(self.seconds, 3)
+        data["load_seconds"] = round(self.load_seconds, 3)
         return data
 
 

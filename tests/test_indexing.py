@@ -207,3 +207,22 @@ def test_missing_model_stops_the_run_with_one_message_and_keeps_earlier_work(tmp
             engine.index([lib])
         assert engine.status().failures == ()
         assert engine.status().media == {"text": 1}
+
+
+def test_model_loading_is_reported_apart_from_indexing(open_engine: OpenEngine, library: Path) -> None:
+    """Start-up cost is not indexing speed: the summary says how much of the run loaded models."""
+    import time
+
+    from mmsearch.cli.index_cmd import summary_line
+    from mmsearch.testing import HashEmbedder, fake_plugin
+
+    class SlowToLoad(HashEmbedder):
+        def load(self) -> None:
+            time.sleep(0.3)
+
+    engine = open_engine(plugins=[fake_plugin(SlowToLoad())])
+    summary = engine.index([library])
+    assert 0.3 <= summary.load_seconds <= summary.seconds
+    assert "s loading models)" in summary_line(summary) and summary.to_dict()["load_seconds"] >= 0.3
+    again = engine.index([library])  # nothing to embed: no model is loaded, none reported
+    assert again.load_seconds < 0.05 and "loading models" not in summary_line(again)

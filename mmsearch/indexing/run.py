@@ -68,9 +68,11 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
     # A missing model fails now, before any file is touched; a no-op run loads none, and a
     # runner whose workers hold the models (Ray) loads none here.
+    loading = time.monotonic()
     if jobs and getattr(ctx.runner, "loads_models_here", True):
         for embedder in ctx.embedders:
             embedder.ensure_loaded()
+    load_seconds = time.monotonic() - loading
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
     done = 0
 
@@ -107,7 +109,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         for space in ctx.spaces:
             space.indexes.save()
     failures.extend(FileReport(item.relpath, "skipped", item.skip) for item in skipped)
-    return IndexSummary(**counts, seconds=time.monotonic() - started, failures=tuple(failures))
+    return IndexSummary(**counts, seconds=time.monotonic() - started, failures=tuple(failures), load_seconds=load_seconds)
 
 
 def _write_isolated(ctx: IndexContext, batch: list[pipeline.Extracted]) -> None:
