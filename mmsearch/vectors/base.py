@@ -152,6 +152,20 @@ def unseal(stamp: dict, data: bytes | memoryview) -> dict | None:
     return stamp
 
 
+def read_sealed(path: Path) -> tuple[bytes, dict] | None:
+    """A cache file's bytes and its stamp (without the seal), or ``None`` when either is missing,
+    unreadable, or the file is not the one the stamp was written for (size or checksum)."""
+    stamp = read_stamp(path)
+    if stamp is None:
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    found = unseal(stamp, raw)
+    return None if found is None else (raw, found)
+
+
 def atomic_write(path: Path, data: bytes | memoryview) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:

@@ -15,7 +15,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_stamp, seal, stamp_path, unseal
+from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_sealed, seal, stamp_path
 
 __all__ = ["BLAS_SINGLE_QUERY", "VectorIndex", "gpu_count", "stamp_path"]
 
@@ -139,14 +139,11 @@ class VectorIndex(VectorBackend):
     def load(cls, path: Path, dim: int, use_gpu: bool | None = None) -> tuple[VectorIndex, dict] | None:
         """The cached index and its stamp, or ``None`` if missing, unreadable or damaged
         (a size or checksum other than the stamp's, or a vector that is not finite)."""
-        stamp = read_stamp(path)
-        if stamp is None:
+        sealed = read_sealed(path)
+        if sealed is None:
             return None
+        raw, found = sealed
         try:
-            raw = path.read_bytes()
-            found = unseal(stamp, raw)
-            if found is None:
-                return None
             index = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
         except (OSError, ValueError, RuntimeError, json.JSONDecodeError):
             return None

@@ -19,7 +19,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_stamp, seal, stamp_path, top_k, unseal
+from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_sealed, seal, stamp_path, top_k
 
 TARGET_RECALL = 0.95
 #: nprobe is tuned to this on own-vector queries: they measured 2-3 points above fresh queries
@@ -199,14 +199,11 @@ class IVFIndex(VectorBackend):
 
     @classmethod
     def load(cls, path: Path, dim: int) -> tuple[IVFIndex, dict] | None:
-        stamp = read_stamp(path)
-        if stamp is None:
+        sealed = read_sealed(path)
+        if sealed is None:
             return None
+        raw, found = sealed
         try:
-            raw = path.read_bytes()
-            found = unseal(stamp, raw)
-            if found is None:
-                return None
             index = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
             obj = cls(dim)
             obj.trained_at = int(found.pop("ivf_trained_at"))

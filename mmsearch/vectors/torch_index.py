@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_stamp, seal, stamp_path, unseal
+from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_sealed, seal, stamp_path
 
 
 def cuda_available() -> bool:
@@ -101,14 +101,11 @@ class TorchIndex(VectorBackend):
 
     @classmethod
     def load(cls, path: Path, dim: int, device: str | None = None) -> tuple[TorchIndex, dict] | None:
-        stamp = read_stamp(path)
-        if stamp is None:
+        sealed = read_sealed(path)
+        if sealed is None:
             return None
+        raw, found = sealed
         try:
-            raw = path.read_bytes()
-            found = unseal(stamp, raw)
-            if found is None:
-                return None
             count = int(found.pop("count"))
             if len(raw) != count * (8 + 4 * dim):
                 return None
