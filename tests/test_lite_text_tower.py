@@ -27,6 +27,7 @@ def test_text_tower_matches_the_sentence_transformers_pipeline() -> None:
     assert cosines.min() >= 0.999, cosines  # the long text checks truncation at 256 word pieces too
 
 
+@pytest.mark.slow  # loads the real MiniLM in a child process
 def test_importing_the_text_tower_does_not_import_sentence_transformers() -> None:
     import subprocess
     import sys
