@@ -31,6 +31,22 @@ def tagged_png(path: Path, words: str, color: tuple[int, int, int] = (120, 120, 
     return path
 
 
+def text_library(root: Path, name: str, count: int) -> Path:
+    """``count`` small text files under ``root/name``, each with words of its own (for the
+    HashEmbedder) and a topic shared with a seventh of the others."""
+    lib = root / name
+    lib.mkdir(parents=True)
+    for i in range(count):
+        (lib / f"{name}-{i:03d}.txt").write_text(f"{name} document {i} topic {i % 7} words {name}{i}\n")
+    return lib
+
+
+def cache_ids(engine: mmsearch.Engine) -> list[int]:
+    """The segment ids the engine's vector cache holds, all kinds together."""
+    indexes = engine.spaces[0].indexes
+    return sorted(int(i) for index in indexes.by_kind.values() for i in index.ids())
+
+
 @pytest.fixture
 def library(tmp_path: Path) -> Path:
     """Images, documents, one corrupt image and one unreadable (binary) text file."""

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from conftest import cache_ids, text_library
+
 import mmsearch
 from mmsearch.store.db import create_db_engine, default_url
 from mmsearch.store.models import Media, Vector
@@ -23,20 +25,6 @@ from mmsearch.testing import fake_plugin
 
 HERE = Path(__file__).parent
 LIMIT_S = 120  # per process: a hang fails the test instead of the whole run
-
-
-
-def cache_ids(engine: mmsearch.Engine) -> list[int]:
-    """The segment ids the engine's FAISS cache holds, all kinds together."""
-    indexes = engine.spaces[0].indexes
-    return sorted(int(i) for index in indexes.by_kind.values() for i in index.ids())
-
-def make_library(root: Path, name: str, count: int) -> Path:
-    lib = root / name
-    lib.mkdir(parents=True)
-    for i in range(count):
-        (lib / f"{name}-{i:03d}.txt").write_text(f"{name} document {i} topic {i % 7} words {name}{i}\n")
-    return lib
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -76,7 +64,7 @@ def assert_cache_equals_sql(index: Path, db: str | None, expected_vectors: int) 
 
 def test_two_writers_into_one_index_lose_no_vector(tmp_path: Path, db_url: str | None) -> None:
     """Item 1: `index libA & index libB` into an existing index; afterwards both are searchable."""
-    seed, lib_a, lib_b = make_library(tmp_path, "seed", 3), make_library(tmp_path, "alpha", 40), make_library(tmp_path, "bravo", 40)
+    seed, lib_a, lib_b = text_library(tmp_path, "seed", 3), text_library(tmp_path, "alpha", 40), text_library(tmp_path, "bravo", 40)
     index = tmp_path / "index"
     assert finish(start(index, db_url, "index", str(seed)))[0] == 0  # the schema race has its own test
     procs = [start(index, db_url, "index", str(lib_a)), start(index, db_url, "index", str(lib_b))]
@@ -92,7 +80,7 @@ def test_two_writers_into_one_index_lose_no_vector(tmp_path: Path, db_url: str |
 
 def test_two_writers_on_one_library_both_succeed(tmp_path: Path, db_url: str | None) -> None:
     """Item 5: the same library twice at once: the second waits for the first, no UNIQUE crash."""
-    seed, lib = make_library(tmp_path, "seed", 3), make_library(tmp_path, "alpha", 60)
+    seed, lib = text_library(tmp_path, "seed", 3), text_library(tmp_path, "alpha", 60)
     index = tmp_path / "index"
     assert finish(start(index, db_url, "index", str(seed)))[0] == 0  # the schema race has its own test
     procs = [start(index, db_url, "index", str(lib)) for _ in range(2)]
@@ -108,7 +96,7 @@ def test_two_writers_on_one_library_both_succeed(tmp_path: Path, db_url: str | N
 @pytest.mark.slow  # nine processes for ~10 s: a stress test, not everyday work
 def test_a_writer_and_eight_readers(tmp_path: Path, db_url: str | None) -> None:
     """Readers search throughout a write; none fails, none sees a cache stamped with state it lacks."""
-    first, more = make_library(tmp_path, "alpha", 10), make_library(tmp_path, "bravo", 40)
+    first, more = text_library(tmp_path, "alpha", 10), text_library(tmp_path, "bravo", 40)
     index = tmp_path / "index"
     assert finish(start(index, db_url, "index", str(first)))[0] == 0
     stop = tmp_path / "stop"
@@ -139,7 +127,7 @@ def test_a_writer_and_eight_readers(tmp_path: Path, db_url: str | None) -> None:
 
 def test_schema_creation_race(tmp_path: Path, db_url: str | None) -> None:
     """Item 5: four processes create one new index at once; all succeed, one schema, one space."""
-    lib = make_library(tmp_path, "alpha", 8)
+    lib = text_library(tmp_path, "alpha", 8)
     index = tmp_path / "index"
     procs = [start(index, db_url, "index", str(lib)) for _ in range(2)] + [start(index, db_url, "status") for _ in range(2)]
     for proc in procs:
@@ -154,7 +142,7 @@ def test_second_writer_names_the_holder_and_gives_up(tmp_path: Path, db_url: str
     with one line; a reader is not blocked."""
     from mmsearch.store.lock import writer_lock
 
-    lib = make_library(tmp_path, "alpha", 5)
+    lib = text_library(tmp_path, "alpha", 5)
     index = tmp_path / "index"
     assert finish(start(index, db_url, "index", str(lib)))[0] == 0
     (lib / "late.txt").write_text("a late document\n")

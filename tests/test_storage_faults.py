@@ -31,21 +31,7 @@ from mmsearch.vectors import delta as delta_module
 from mmsearch.vectors import faiss_index
 from mmsearch.vectors.faiss_index import VectorIndex
 
-from conftest import OpenEngine
-
-
-
-def cache_ids(engine: mmsearch.Engine) -> list[int]:
-    """The segment ids the engine's FAISS cache holds, all kinds together."""
-    indexes = engine.spaces[0].indexes
-    return sorted(int(i) for index in indexes.by_kind.values() for i in index.ids())
-
-def _library(root: Path, name: str, count: int) -> Path:
-    lib = root / name
-    lib.mkdir(parents=True)
-    for i in range(count):
-        (lib / f"{name}-{i:03d}.txt").write_text(f"{name} document {i} topic {i % 7} words {name}{i}\n")
-    return lib
+from conftest import OpenEngine, cache_ids, text_library
 
 
 def _sql_ids(engine: mmsearch.Engine) -> list[int]:
@@ -62,7 +48,7 @@ def _reopen(index: Path) -> mmsearch.Engine:
 
 def test_two_engines_writing_in_turn_leave_a_whole_cache(tmp_path: Path, open_engine: OpenEngine) -> None:
     """Engine B opened before A wrote; B's cache must not be stamped with A's writes it never got."""
-    lib_a, lib_b = _library(tmp_path, "alpha", 12), _library(tmp_path, "bravo", 12)
+    lib_a, lib_b = text_library(tmp_path, "alpha", 12), text_library(tmp_path, "bravo", 12)
     first, second = open_engine(), open_engine()
     first.index([lib_a])
     second.index([lib_b])
@@ -79,7 +65,7 @@ def test_commits_interleaved_without_the_lock_still_leave_a_true_stamp(
 ) -> None:
     """The generation a writer stamps comes from its own transaction: when another process
     committed in between, the writer rebuilds rather than stamp a state it does not hold."""
-    lib_a, lib_b = _library(tmp_path, "alpha", 6), _library(tmp_path, "bravo", 6)
+    lib_a, lib_b = text_library(tmp_path, "alpha", 6), text_library(tmp_path, "bravo", 6)
     first, second = open_engine(), open_engine()
     first.index([lib_a])
     monkeypatch.setattr(cache_module.SpaceIndexes, "refresh", lambda self: False)  # as if B never caught up
@@ -91,7 +77,7 @@ def test_commits_interleaved_without_the_lock_still_leave_a_true_stamp(
 
 
 def test_damaged_cache_file_is_detected_and_rebuilt(tmp_path: Path) -> None:
-    lib = _library(tmp_path, "alpha", 60)
+    lib = text_library(tmp_path, "alpha", 60)
     index = tmp_path / "index"
     with _reopen(index) as engine:
         engine.index([lib])
@@ -133,7 +119,7 @@ def test_cache_file_replaced_without_its_stamp_is_not_trusted(tmp_path: Path) ->
 
 
 def test_read_only_use_does_not_rewrite_the_cache(tmp_path: Path) -> None:
-    lib = _library(tmp_path, "alpha", 5)
+    lib = text_library(tmp_path, "alpha", 5)
     index = tmp_path / "index"
     with _reopen(index) as engine:
         engine.index([lib])
@@ -168,7 +154,7 @@ def _one_line_error(result: Result) -> str:
 
 @pytest.mark.parametrize("damage", ["header", "body"])
 def test_damaged_database_gives_one_line_saying_how_to_recover(cli_run, tmp_path: Path, damage: str) -> None:  # type: ignore[no-untyped-def]
-    lib = _library(tmp_path, "alpha", 40)
+    lib = text_library(tmp_path, "alpha", 40)
     assert cli_run("index", str(lib)).exit_code == 0
     db_file = tmp_path / "index" / "index.db"
     data = bytearray(db_file.read_bytes())
@@ -195,7 +181,7 @@ def test_full_disk_is_named_not_hidden_by_the_cache_save(cli_run, tmp_path: Path
     def no_space(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    lib = _library(tmp_path, "alpha", 400)
+    lib = text_library(tmp_path, "alpha", 400)
     monkeypatch.setattr(store_db, "create_db_engine", small_disk)
     monkeypatch.setattr(faiss_index, "_atomic_write", no_space)
     line = _one_line_error(cli_run("index", str(lib)))
@@ -216,7 +202,7 @@ def test_read_only_index_can_be_searched_and_refuses_writes(tmp_path: Path) -> N
     base = Path(tempfile.mkdtemp(prefix="mmsearch-ro-"))
     try:
         base.chmod(0o755)
-        lib = _library(base, "alpha", 5)
+        lib = text_library(base, "alpha", 5)
         index = base / "index"
         with _reopen(index) as engine:
             engine.index([lib])  # never searched: the query bank is not cached yet
@@ -274,10 +260,10 @@ def test_a_cache_that_cannot_be_saved_is_reported_and_rebuilt(tmp_path: Path, mo
                                                               caplog: pytest.LogCaptureFixture) -> None:
     """With SQL written and only the cache save failing, the run succeeds with a warning; the
     next open rebuilds the cache from SQL instead of trusting the old one."""
-    lib = _library(tmp_path, "alpha", 6)
+    lib = text_library(tmp_path, "alpha", 6)
     index = tmp_path / "index"
     with _reopen(index) as engine:
-        engine.index([_library(tmp_path, "seed", 2)])
+        engine.index([text_library(tmp_path, "seed", 2)])
 
     def no_space(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
