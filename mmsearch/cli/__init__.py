@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import MMSearchError
-from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, search_cmd, serve_cmd
+from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, rebuild_bar, search_cmd, serve_cmd
 from .common import Group
 from .context import CliContext
 
@@ -29,6 +29,7 @@ def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tu
     if debug:  # what decoders warned about each file (routed to the "mmsearch.index" logger) and more
         logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("mmsearch").setLevel(logging.DEBUG)
+    rebuild_bar.install()
     split = [e.strip() for value in embedders for e in value.split(",") if e.strip()]
     ctx.obj = CliContext(index=index_dir, db=db, embedders=tuple(split) or None, debug=debug)
 
