@@ -94,5 +94,5 @@ def _export(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths) -> None:
     }
     textgraph.write_atomic(paths.meta, json.dumps(meta).encode())
     # The same check every later load runs: a graph that disagrees with torch is not kept.
-    textgraph.OnnxTextTower(paths, tokenizer, threads=1)
+    textgraph.OnnxTextTower(paths, tokenizer, threads=1, probes=len(probes))
     paths.failed.unlink(missing_ok=True)

@@ -42,6 +42,10 @@ class ExportPaths:
 
 
 def default_dir() -> Path:
+    """``MMSEARCH_CLIP_EXPORT_DIR`` (also read for embedders built without settings), else the
+    user cache folder."""
+    if os.environ.get("MMSEARCH_CLIP_EXPORT_DIR"):
+        return Path(os.environ["MMSEARCH_CLIP_EXPORT_DIR"]).expanduser()
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("mmsearch")) / "clip-text"
@@ -82,7 +86,10 @@ def export_failed_before(paths: ExportPaths) -> bool:
 class OnnxTextTower:
     """The exported text tower in an onnxruntime session, with the BPE tokenizer."""
 
-    def __init__(self, paths: ExportPaths, tokenizer: ClipBPE, threads: int) -> None:
+    def __init__(self, paths: ExportPaths, tokenizer: ClipBPE, threads: int, probes: int = 1) -> None:
+        """``probes``: how many of the sidecar's probe texts to check (the export checks all of them;
+        a later load checks the first, a short text, which is enough to catch a wrong or damaged
+        graph for a few milliseconds instead of the long probe's tenths of a second)."""
         import onnxruntime as ort
 
         meta = json.loads(paths.meta.read_text("utf-8"))
@@ -96,11 +103,11 @@ class OnnxTextTower:
         options.log_severity_level = 3  # ORT's warnings are about its graph rewrites, not the user's input
         self.session = ort.InferenceSession(str(paths.graph), options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
-        self._check(meta)
+        self._check(meta, probes)
 
-    def _check(self, meta: dict[str, Any]) -> None:
-        expected = np.asarray(meta["probe_vectors"], dtype=np.float32)
-        got = self.embed(list(meta["probes"]))
+    def _check(self, meta: dict[str, Any], probes: int) -> None:
+        expected = np.asarray(meta["probe_vectors"][:probes], dtype=np.float32)
+        got = self.embed(list(meta["probes"][:probes]))
         cosine = _normalise(got) @ _normalise(expected).T
         worst = float(np.diag(cosine).min())
         if not worst >= MIN_COSINE:
