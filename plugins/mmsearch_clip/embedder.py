@@ -57,7 +57,9 @@ class ClipEmbedder(Embedder):
         self._tokenizer: Any = None
         self._split: Any = None
         self._input_dtype: Any = None
-        self._trim_text = False  # see textfast: skip the padding of short queries
+        # textfast: skip the padding of short queries. None until the first text batch checks it
+        # (two full-length passes of the text tower: seconds that indexing images never needs).
+        self._trim_text: bool | None = None
         self._prepare_lock = threading.Lock()
         self._bpe: ClipBPE | None | bool = False  # False: not looked for yet; None: not this model's tokenizer
         self._onnx: OnnxTextTower | None | bool = False  # False: not looked for yet; None: use torch
@@ -145,7 +147,7 @@ class ClipEmbedder(Embedder):
         import torch
 
         from .device import configure_cpu_threads, pick_device, pick_precision
-        from .noinit import skip_init
+        from .noinit import adopt_checkpoint, skip_init
 
         cfg = self.config
         self.device = pick_device(cfg.device)
@@ -162,7 +164,8 @@ class ClipEmbedder(Embedder):
             # (seconds for ViT-B/32); a weight it lacks fails open_clip's strict load. Not for
             # big_vision .npz files, which open_clip loads without that check.
             strict = checkpoint is not None and not checkpoint.endswith((".npz", ".npy"))
-            with skip_init() if strict else contextlib.nullcontext():
+            adopt = strict and self.device.type == "cpu" and self.precision == "fp32"
+            with adopt_checkpoint() if adopt else skip_init() if strict else contextlib.nullcontext():
                 net = open_clip.create_model(
                     cfg.arch,
                     pretrained=checkpoint,
@@ -178,6 +181,8 @@ class ClipEmbedder(Embedder):
                 f"could not load {checkpoint} as CLIP {cfg.arch}: {first}; check that clip.model names the "
                 "architecture the checkpoint was trained as and that the file is complete"
             ) from exc
+        if adopt and any(p.dtype != torch.float32 for p in net.parameters()):
+            net.float()  # adopted from a half-precision checkpoint: compute in fp32 as asked
         net.eval()
         try:
             self._tokenizer = open_clip.get_tokenizer(cfg.arch, cache_dir=str(cfg.cache_dir) if cfg.cache_dir else None)
@@ -187,11 +192,6 @@ class ClipEmbedder(Embedder):
         self._input_dtype = next(
             (m.weight.dtype for m in net.visual.modules() if isinstance(m, layers)), torch.float32
         )
-        from .device import autocast
-        from .textfast import trimming_matches
-
-        with autocast(self.device, self.precision):
-            self._trim_text = trimming_matches(net, self._tokenizer, self.device)
         self._transform()
         self._net = net
 
@@ -266,6 +266,17 @@ class ClipEmbedder(Embedder):
             self._export_text_tower()
         return out
 
+    def _trimming(self) -> bool:
+        if self._trim_text is None:
+            with self._text_lock:
+                if self._trim_text is None:
+                    from .device import autocast
+                    from .textfast import trimming_matches
+
+                    with autocast(self.device, self.precision):
+                        self._trim_text = trimming_matches(self._net, self._tokenizer, self.device)
+        return self._trim_text
+
     def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
         if kind == TEXT and not self._loaded:
             tower = self._text_tower()
@@ -284,5 +295,5 @@ class ClipEmbedder(Embedder):
                 out = self._net.encode_image(batch)
             else:
                 tokens = self._tokenizer([str(p) for p in payloads]).to(self.device)
-                out = encode_text_trimmed(self._net, tokens) if self._trim_text else self._net.encode_text(tokens)
+                out = encode_text_trimmed(self._net, tokens) if self._trimming() else self._net.encode_text(tokens)
         return out.float().cpu().numpy()

@@ -39,3 +39,23 @@ def skip_init() -> Iterator[None]:
     finally:
         for name, function in saved.items():
             setattr(torch.nn.init, name, function)
+
+
+@contextlib.contextmanager
+def adopt_checkpoint() -> Iterator[None]:
+    """:func:`skip_init`, and ``load_state_dict(..., assign=True)``: the model keeps the tensors
+    ``torch.load`` read instead of copying them into its own, so its never-initialised storage is
+    never touched (no page faults, no copy) and is freed, and the process never holds the weights
+    twice (ViT-B/32: 0.6 GB less at the peak). Only for a CPU fp32 model: the adopted tensors keep
+    the checkpoint's device and dtype, which the caller checks afterwards."""
+    original = torch.nn.Module.load_state_dict
+
+    def assigning(self: torch.nn.Module, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        return original(self, state_dict, strict=strict, assign=True)
+
+    with skip_init():
+        torch.nn.Module.load_state_dict = assigning  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            torch.nn.Module.load_state_dict = original  # type: ignore[method-assign]
