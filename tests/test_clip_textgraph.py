@@ -131,7 +131,9 @@ def test_a_later_query_loads_neither_torch_model_nor_image_tower(tiny_file: Path
     assert later._net is not None
 
 
-def test_without_onnxruntime_queries_use_torch(tiny_file: Path, exported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_onnxruntime_queries_use_torch(
+    tiny_file: Path, exported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed: importing it fails
     embedder = ClipEmbedder(ClipConfig(arch=TINY, weights=tiny_file, export_dir=exported))
     vectors = embedder.embed("text", TEXTS, query=True)
@@ -165,9 +167,17 @@ def test_a_failed_export_is_not_retried(tiny_file: Path, tmp_path: Path, monkeyp
     monkeypatch.setattr(torch.onnx, "export", broken)
     for _ in range(2):
         embedder = ClipEmbedder(ClipConfig(arch=TINY, weights=tiny_file, export_dir=tmp_path))
-        np.testing.assert_allclose(embedder.embed("text", TEXTS, query=True), _torch_vectors(tiny_file, TEXTS), atol=1e-5)
+        vectors = embedder.embed("text", TEXTS, query=True)
+        np.testing.assert_allclose(vectors, _torch_vectors(tiny_file, TEXTS), atol=1e-5)
     assert len(attempts) == 1 and not list(tmp_path.glob("*.onnx"))
     assert "exporter broke" in next(tmp_path.glob("*.failed.json")).read_text()
+
+
+def test_a_process_that_loaded_the_model_first_does_not_export(tiny_file: Path, tmp_path: Path) -> None:
+    embedder = ClipEmbedder(ClipConfig(arch=TINY, weights=tiny_file, export_dir=tmp_path))
+    embedder.ensure_loaded()  # as indexing, `mmsearch serve` and the demo do
+    embedder.embed("text", ["a dog"], query=True)
+    assert not list(tmp_path.iterdir())  # its queries never wait for an export
 
 
 def test_text_runtime_setting(tiny_file: Path, exported: Path) -> None:

@@ -237,16 +237,16 @@ class ClipEmbedder(Embedder):
 
     def _export_text_tower(self) -> None:
         """After a text query through torch: export the text tower for the next searches, once."""
-        if self._export_tried or isinstance(self._onnx, OnnxTextTower):
+        # Only when this query looked for an export and found none (or refused it): a process that
+        # loaded the model for images first (indexing, serve, the demo) is not made to wait for it.
+        if self._export_tried or self._onnx is not None:
             return
         self._export_tried = True
         paths = self._export_paths()
         tokenizer = self._text_tokenizer()
-        if paths is None or tokenizer is None or not textgraph.runtime_available():
+        if paths is None or tokenizer is None or not textgraph.export_tools_available():
             return
-        # Not looked at in this process (the model was loaded first): keep the export there is.
-        # Looked at and refused (absent, or failing its check): write it (again).
-        if (self._onnx is False and paths.meta.is_file()) or textgraph.export_failed_before(paths):
+        if textgraph.export_failed_before(paths):
             return
         from .export import export_text_tower, exportable
 

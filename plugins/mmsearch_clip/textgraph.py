@@ -60,7 +60,8 @@ def _version(dist: str) -> str:
 
 def paths_for(arch: str, checkpoint: Path, folder: Path | None) -> ExportPaths:
     stat = checkpoint.stat()
-    key = json.dumps([FORMAT, arch, str(checkpoint.resolve()), stat.st_size, stat.st_mtime_ns, _version("open_clip_torch")])
+    identity = [FORMAT, arch, str(checkpoint.resolve()), stat.st_size, stat.st_mtime_ns, _version("open_clip_torch")]
+    key = json.dumps(identity)
     digest = hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
     base = (folder or default_dir()) / f"{arch.replace('/', '_')}-{digest}"
     return ExportPaths(base.with_suffix(".onnx"), base.with_suffix(".json"), base.with_suffix(".failed.json"))
@@ -68,6 +69,11 @@ def paths_for(arch: str, checkpoint: Path, folder: Path | None) -> ExportPaths:
 
 def runtime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
+
+
+def export_tools_available() -> bool:
+    """torch's exporter needs onnx and onnxscript; running the export needs onnxruntime."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx", "onnxscript"))
 
 
 def tool_versions() -> dict[str, str]:
