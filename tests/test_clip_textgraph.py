@@ -81,6 +81,13 @@ def exported(tiny_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _paths(tiny_file: Path, folder: Path) -> textgraph.ExportPaths:
+    embedder = ClipEmbedder(ClipConfig(arch=TINY, weights=tiny_file, export_dir=folder))
+    paths = embedder._export_paths()
+    assert paths is not None
+    return paths
+
+
 def _torch_vectors(tiny_file: Path, texts: list[str]) -> np.ndarray:
     embedder = ClipEmbedder(ClipConfig(arch=TINY, weights=tiny_file, text_runtime="torch"))
     return embedder.embed("text", texts, query=True)
@@ -107,7 +114,7 @@ def test_other_tokenizers_are_not_imitated() -> None:
 
 
 def test_onnx_text_tower_matches_torch(tiny_file: Path, exported: Path) -> None:
-    paths = textgraph.paths_for(TINY, tiny_file, exported)
+    paths = _paths(tiny_file, exported)
     bpe = for_arch(TINY_CFG["text_cfg"], TINY)
     assert bpe is not None
     tower = textgraph.OnnxTextTower(paths, bpe, threads=1)
@@ -144,7 +151,7 @@ def test_without_onnxruntime_queries_use_torch(
 def test_a_wrong_export_is_refused_and_replaced(tiny_file: Path, exported: Path, tmp_path: Path) -> None:
     for source in exported.iterdir():
         (tmp_path / source.name).write_bytes(source.read_bytes())
-    paths = textgraph.paths_for(TINY, tiny_file, tmp_path)
+    paths = _paths(tiny_file, tmp_path)
     meta = json.loads(paths.meta.read_text())
     meta["probe_vectors"][0] = [-v for v in meta["probe_vectors"][0]]  # torch "said" the opposite vector
     paths.meta.write_text(json.dumps(meta))

@@ -221,7 +221,7 @@ class ClipEmbedder(Embedder):
             found = self.weights or weights.locate(self.config)
             if found is None or found.path is None:
                 return None
-            return textgraph.paths_for(self.config.arch, found.path, self.config.export_dir)
+            return textgraph.paths_for(self.config.arch, found.path, self.config.export_dir, self.model)
         except (MMSearchError, OSError):
             return None
 

@@ -5,8 +5,8 @@ A cold ``mmsearch search "a cat"`` used to import torch and open_clip and load t
 :mod:`.export`, when the full model is loaded anyway; later searches load only that graph into
 onnxruntime and tokenize with :mod:`.bpe`.
 
-An export is keyed by the architecture, the checkpoint's path, size and modification time and
-open_clip's version, so new weights or a new open_clip never meet an old graph. Its sidecar JSON
+An export is keyed by the architecture, the space's model string, the checkpoint's path, size and
+modification time and open_clip's version, so new weights or a new open_clip never meet an old graph. Its sidecar JSON
 holds torch's vectors for probe texts: every load re-embeds them and refuses the graph unless each
 cosine is at least :data:`MIN_COSINE`, so a damaged or wrong file falls back to torch unseen.
 """
@@ -58,9 +58,12 @@ def _version(dist: str) -> str:
         return "none"
 
 
-def paths_for(arch: str, checkpoint: Path, folder: Path | None) -> ExportPaths:
+def paths_for(arch: str, checkpoint: Path, folder: Path | None, model: str = "") -> ExportPaths:
+    """``model``: the embedder's model string, which for a ``clip.weights`` file carries a content
+    fingerprint too, so a file rewritten in place with its size and mtime kept still gets its own."""
     stat = checkpoint.stat()
-    identity = [FORMAT, arch, str(checkpoint.resolve()), stat.st_size, stat.st_mtime_ns, _version("open_clip_torch")]
+    identity = [FORMAT, arch, model, str(checkpoint.resolve()), stat.st_size, stat.st_mtime_ns,
+                _version("open_clip_torch")]
     key = json.dumps(identity)
     digest = hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
     base = (folder or default_dir()) / f"{arch.replace('/', '_')}-{digest}"
