@@ -43,15 +43,18 @@ class Sample:
 
 
 def measured(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Sample:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # Read the pipes before reaping; the outputs here are small, so they never fill a pipe.
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {err.decode(errors='replace').strip()[-500:]}")
+    """Run ``cmd`` to completion: wall time, CPU time and peak RSS from ``os.wait4``'s rusage."""
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: stderr can never block the child
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=err)
+        out = proc.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
+        if proc.returncode != 0:
+            err.seek(0)
+            said = err.read().decode(errors="replace").strip()[-500:]
+            raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {said}")
     return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.decode(errors="replace"))
 
 
