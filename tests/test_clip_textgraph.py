@@ -164,6 +164,18 @@ def test_a_wrong_export_is_refused_and_replaced(tiny_file: Path, exported: Path,
     assert again._net is None  # the refused export was written again, and now passes its check
 
 
+def test_an_export_for_rewritten_weights_replaces_the_old_one(tiny_file: Path, tmp_path: Path) -> None:
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(tiny_file.read_bytes())
+    folder = tmp_path / "exports"
+    ClipEmbedder(ClipConfig(arch=TINY, weights=weights, export_dir=folder)).embed("text", ["a"], query=True)
+    first = sorted(p.name for p in folder.iterdir())
+    os.utime(weights, ns=(1, 1))  # the same file, rewritten: its export key changes
+    ClipEmbedder(ClipConfig(arch=TINY, weights=weights, export_dir=folder)).embed("text", ["a"], query=True)
+    second = sorted(p.name for p in folder.iterdir())
+    assert len(first) == len(second) == 2 and first != second  # one graph and its sidecar, the new ones
+
+
 def test_a_failed_export_is_not_retried(tiny_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     attempts: list[int] = []
 

@@ -250,8 +250,9 @@ class ClipEmbedder(Embedder):
             return
         from .export import export_text_tower, exportable
 
-        if exportable(self._net):
-            export_text_tower(self._net, tokenizer, paths)
+        checkpoint = self.weights.path if self.weights is not None else None
+        if checkpoint is not None and exportable(self._net):
+            export_text_tower(self._net, tokenizer, paths, checkpoint)
 
     def prepare(self, kind: str, payload: Any) -> Any:
         if kind == IMAGE:

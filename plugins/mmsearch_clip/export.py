@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -43,10 +44,11 @@ def exportable(net: Any) -> bool:
     return first is not None and first.device.type == "cpu" and first.dtype == torch.float32
 
 
-def export_text_tower(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths) -> bool:
+def export_text_tower(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths, checkpoint: Path) -> bool:
     """Write and check the export; True when a checked graph is in place. Never raises."""
     try:
-        _export(net, tokenizer, paths)
+        _export(net, tokenizer, paths, str(checkpoint.resolve()))
+        _drop_superseded(paths, str(checkpoint.resolve()))
         return True
     except Exception as exc:  # noqa: BLE001 - no export just means text queries keep using torch
         log.info("could not export the CLIP text tower to %s: %s", paths.graph, exc)
@@ -60,7 +62,22 @@ def export_text_tower(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths
         return False
 
 
-def _export(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths) -> None:
+def _drop_superseded(paths: textgraph.ExportPaths, checkpoint: str) -> None:
+    """Exports of the same checkpoint file under an older key (it was rewritten, or open_clip was
+    upgraded) will never be read again: 250 MB each for ViT-B/32, so remove them."""
+    for meta in paths.meta.parent.glob("*.json"):
+        if meta == paths.meta or meta.name.endswith(".failed.json"):
+            continue
+        try:
+            if json.loads(meta.read_text("utf-8")).get("checkpoint") != checkpoint:
+                continue
+        except (OSError, ValueError):
+            continue
+        meta.with_suffix(".onnx").unlink(missing_ok=True)
+        meta.unlink(missing_ok=True)
+
+
+def _export(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths, checkpoint: str) -> None:
     trimmed = supports_trimming(net)
     tower = _TextTower(net, trimmed).eval()
     probes = list(textgraph.PROBES)
@@ -87,6 +104,7 @@ def _export(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths) -> None:
             tmp.unlink(missing_ok=True)
     meta = {
         "format": textgraph.FORMAT,
+        "checkpoint": checkpoint,
         "trimmed": trimmed,
         "probes": probes,
         "probe_vectors": reference.tolist(),
