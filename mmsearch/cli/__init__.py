@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import warnings
@@ -76,4 +77,11 @@ def _one_line_warnings() -> None:
 def main(argv: list[str] | None = None) -> Any:
     _one_line_warnings()
     _add_plugin_commands()
-    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")
+    try:
+        return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")
+    finally:
+        # The command is done; the process is about to exit. Interpreter shutdown runs one last
+        # full garbage collection over everything still alive, which with a model loaded takes
+        # seconds (a search through torch: 2.0 s; through the ONNX text tower: 0.34 s). Frozen
+        # objects are skipped by it: 0.45 s and 0.07 s (mmsearch.bench coldsearch measures it).
+        gc.freeze()
