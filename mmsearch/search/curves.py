@@ -31,7 +31,11 @@ import numpy as np
 
 from ..errors import MMSearchError
 
-FEATURES = ("raw", "hub", "z")
+FEATURES = ("raw", "hub", "z", "margin", "gap")
+#: Features measured as candidates by the fitting scripts (``calibrate.leg_features(names=...)``).
+CANDIDATES = FEATURES + ("margin_raw", "gap_raw", "spec")
+#: What fitting weighs by default (``mmsearch calibrate``, the lite refit); chosen on training data.
+FITTED = ("raw", "hub", "z")
 CALIBRATION_FILE = "calibration.json"  # in the index directory: model id -> Calibration
 VERSION = 1
 
@@ -48,7 +52,9 @@ class Curve:
     bias: float
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
-        logit = np.asarray(features, dtype=np.float64) @ np.asarray(self.weights, dtype=np.float64) + self.bias
+        # A curve built with fewer weights (before a feature existed) weighs the later ones 0.
+        x = np.asarray(features, dtype=np.float64)[..., : len(self.weights)]
+        logit = x @ np.asarray(self.weights, dtype=np.float64) + self.bias
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0)))
 
     def to_dict(self) -> dict[str, Any]:
