@@ -61,19 +61,30 @@ def fit_decision_curve(ex: Examples, max_absent: float = MAX_ABSENT, max_gibberi
     balance = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
     curve = fit_monotone(ex.features[rows], y, balance, use)
     logits = ex.features @ np.asarray(curve.weights) + curve.bias
+    # What a search shows for a query with no answer is its *best-scored* hit, which need not be
+    # its best by cosine once the curve re-orders the leg: the limits apply to that one.
+    shown = query_max(logits, ex)
     limits = []
     absent = rows & (ex.kind != "present") & (ex.kind != "gibberish")
     gibberish = rows & (ex.kind == "gibberish")
     if absent.any():
-        limits.append(float(np.quantile(logits[absent], 1 - max_absent)))
+        limits.append(float(np.quantile(shown[absent], 1 - max_absent)))
     if gibberish.any():
-        limits.append(float(np.quantile(logits[gibberish], 1 - max_gibberish)))
+        limits.append(float(np.quantile(shown[gibberish], 1 - max_gibberish)))
     if not limits:  # no query without an answer: keep wrong best hits under the absent limit
         limits.append(float(np.quantile(logits[rows & (ex.labels == 0)], 1 - max_absent)))
     shift = max(limits)
     if balanced and absent.any():
         shift = balanced_shift(logits, ex, absent, gibberish, shift, max_gibberish)
     return Curve(curve.weights, curve.bias - shift)
+
+
+def query_max(values: np.ndarray, ex: Examples) -> np.ndarray:
+    """Each example's query's highest value (the examples of one query follow its best hit)."""
+    query = np.cumsum(ex.top1) - 1
+    best = np.full(int(query.max()) + 1 if len(query) else 0, -np.inf)
+    np.maximum.at(best, query, values)
+    return best[query]
 
 
 def balanced_shift(logits: np.ndarray, ex: Examples, absent: np.ndarray, gibberish: np.ndarray, strict: float,
@@ -84,8 +95,9 @@ def balanced_shift(logits: np.ndarray, ex: Examples, absent: np.ndarray, gibberi
     negatives are harder than real absent queries (near-duplicate clip art) it cuts most right
     answers for a few points of false alarms."""
     right = logits[ex.top1 & (ex.kind == "present") & (ex.labels == 1)]
-    nonsense = logits[absent]
-    floor = float(np.quantile(logits[gibberish], 1 - max_gibberish)) if gibberish.any() else -np.inf
+    shown = query_max(logits, ex)
+    nonsense = shown[absent]
+    floor = float(np.quantile(shown[gibberish], 1 - max_gibberish)) if gibberish.any() else -np.inf
     candidates = np.unique(np.concatenate([right, nonsense, [strict]]))
     candidates = candidates[(candidates >= floor) & (candidates <= strict)]
     if len(right) == 0 or len(candidates) == 0:
@@ -115,8 +127,9 @@ def figures(p: np.ndarray, ex: Examples, cut: float = CUT) -> dict[str, Any]:
     (right answers ranked first but cut), as a fitting script reports them."""
     top = ex.top1
     right_first = p[top & (ex.kind == "present") & (ex.labels == 1)]
-    absent = p[top & (ex.kind != "present") & (ex.kind != "gibberish")]
-    gibberish = p[top & (ex.kind == "gibberish")]
+    shown = query_max(p, ex)  # a query with no answer raises a false alarm through any of its hits
+    absent = shown[top & (ex.kind != "present") & (ex.kind != "gibberish")]
+    gibberish = shown[top & (ex.kind == "gibberish")]
     rate = lambda v: round(float(v.mean()), 3) if len(v) else None  # noqa: E731
     return {"cut": cut, "false_alarms_absent": rate(absent >= cut), "false_alarms_gibberish": rate(gibberish >= cut),
             "false_abstentions": rate(right_first < cut), "right_first": int(len(right_first)),
@@ -146,8 +159,14 @@ def collect(engine: Engine, labelled: LabelledSet, library: str | Path | None = 
     return {key: Examples(*(np.concatenate(col) for col in zip(*parts))) for key, parts in gathered.items()}
 
 
-def calibrate(engine: Engine, labelled: LabelledSet, library: str | Path | None = None) -> list[Calibration]:
-    """Fit a calibration for every space of ``engine`` that ``labelled`` gives enough examples for."""
+def calibrate(engine: Engine, labelled: LabelledSet, library: str | Path | None = None,
+              features: Sequence[str] | None = None) -> list[Calibration]:
+    """Fit a calibration for every space of ``engine`` that ``labelled`` gives enough examples for,
+    weighing only ``features`` (default ``curves.FITTED``)."""
+    use = tuple(features) if features else FITTED
+    unknown = [name for name in use if name not in FEATURES]
+    if unknown:
+        raise MMSearchError(f"unknown calibration feature(s) {', '.join(unknown)}; choose from {', '.join(FEATURES)}")
     examples = collect(engine, labelled, library)
     out = []
     for space, embedder in enumerate(engine.embedders):
@@ -156,10 +175,10 @@ def calibrate(engine: Engine, labelled: LabelledSet, library: str | Path | None 
             if s != space:
                 continue
             key = f"{query_kind}->{segment_kind}"
-            curves[key] = fit_decision_curve(ex, use=[name in FITTED for name in FEATURES])
+            curves[key] = fit_decision_curve(ex, use=[name in use for name in FEATURES])
             stats[key] = figures(curves[key](ex.features), ex)
         if curves:
-            out.append(Calibration(embedder.model, curves, fitted_on=f"mmsearch calibrate {labelled.path}", stats=stats))
+            out.append(Calibration(embedder.model, curves, fitted_on=f"mmsearch calibrate {labelled.path} (features {'+'.join(use)})", stats=stats))
     if not out:
         raise MMSearchError(f"{labelled.path}: no query found anything to fit on; index the library first (--library)")
     return out

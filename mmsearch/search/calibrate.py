@@ -139,8 +139,8 @@ def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | N
                  names: Sequence[str] = FEATURES) -> np.ndarray:
     """(hits, len(names)) features, by default in ``curves.FEATURES`` order: raw cosine, cosine minus the
     segment's hubness (0 when the query kind has no bank), z capped by the gibberish null margin,
-    and how far the hit stands out from the leg's other hits (``standout``), in the query's
-    standard deviations so the scale is the z's. ``raw`` must be the leg's top hits (all of them
+    and how far the hit stands out from the leg's other hits (``standout``), in cosine units (the
+    z-unit variants ``gap_z`` / ``margin_z`` are candidates that measured worse). ``raw`` must be the leg's top hits (all of them
     that the leg returns), so that the other hits are there to compare with."""
     raw = np.asarray(raw)
     bank_on_hits = hit_vectors @ bank.T if bank is not None and hit_vectors is not None and len(sample) < 2 else None
@@ -151,6 +151,7 @@ def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | N
         z = np.minimum(z, null_margin(raw, hit_vectors, null, std) + NULL_SLACK)
     hub = raw - hubness(hit_vectors, bank) if bank is not None and hit_vectors is not None else np.zeros(len(raw))
     spec = np.full(len(raw), query_specificity(query, bank))
-    columns = {"raw": np.asarray(raw, np.float64), "hub": hub, "z": z, "margin": margin / std, "gap": gap / std,
-               "margin_raw": margin, "gap_raw": gap, "spec": spec}
+    recip = raw - hubness(hit_vectors, bank, 1) if bank is not None and hit_vectors is not None else np.zeros(len(raw))
+    columns = {"raw": np.asarray(raw, np.float64), "hub": hub, "z": z, "gap": gap, "margin": margin,
+               "gap_z": gap / std, "margin_z": margin / std, "spec": spec, "recip": recip}
     return np.stack([columns[name] for name in names], axis=1)

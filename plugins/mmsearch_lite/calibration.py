@@ -240,6 +240,7 @@ def main() -> None:
         parser.error(f"only {', '.join(FEATURES)} can be written to a calibration file (try others with --dry-run)")
     embedder = LiteEmbedder(mode=args.mode)
     embedder.ensure_loaded()
+    embedder._image_side()  # the image tower loads lazily (on a first image); the fit needs its head now
     loaded = load_examples(args.examples, embedder.model) if args.examples is not None and args.examples.is_file() else None
     if loaded is None:
         loaded = build_examples(embedder)
