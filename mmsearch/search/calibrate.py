@@ -137,21 +137,35 @@ def query_specificity(query: np.ndarray, bank: np.ndarray | None, k: int = HUB_K
 def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | None, sample: np.ndarray,
                  prior: float | None, bank: np.ndarray | None, null: np.ndarray | None,
                  names: Sequence[str] = FEATURES) -> np.ndarray:
-    """(hits, len(names)) features, by default in ``curves.FEATURES`` order: raw cosine, cosine minus the
-    segment's hubness (0 when the query kind has no bank), z capped by the gibberish null margin,
-    and how far the hit stands out from the leg's other hits (``standout``), in cosine units (the
-    z-unit variants ``gap_z`` / ``margin_z`` are candidates that measured worse). ``raw`` must be the leg's top hits (all of them
-    that the leg returns), so that the other hits are there to compare with."""
+    """(hits, len(names)) features, by default in ``curves.FEATURES`` order: raw cosine, cosine
+    minus the segment's hubness (0 when the query kind has no bank), z capped by the gibberish null
+    margin, and ``gap``, how far the hit stands out from the leg's next hits in cosine units
+    (``standout``). ``raw`` must be the leg's top hits, so that the other hits are there to compare
+    with. ``names`` may also ask for the candidates of ``curves.CANDIDATES`` that were measured and
+    not adopted (``margin``, ``gap_z``, ``margin_z``, ``spec``, ``recip``); only what is asked for is
+    computed."""
     raw = np.asarray(raw)
-    bank_on_hits = hit_vectors @ bank.T if bank is not None and hit_vectors is not None and len(sample) < 2 else None
-    z, std = zscores(query, raw, sample, prior, bank_on_hits)
-    baseline = raw - z * std
-    margin, gap = standout(raw, baseline)
+    on_bank = bank is not None and hit_vectors is not None
+    bank_on_hits = hit_vectors @ bank.T if on_bank else None  # type: ignore[union-attr]
+    z, std = zscores(query, raw, sample, prior, bank_on_hits if len(sample) < 2 else None)
+    margin, gap = standout(raw, raw - z * std)
     if null is not None and hit_vectors is not None:
         z = np.minimum(z, null_margin(raw, hit_vectors, null, std) + NULL_SLACK)
-    hub = raw - hubness(hit_vectors, bank) if bank is not None and hit_vectors is not None else np.zeros(len(raw))
-    spec = np.full(len(raw), query_specificity(query, bank))
-    recip = raw - hubness(hit_vectors, bank, 1) if bank is not None and hit_vectors is not None else np.zeros(len(raw))
-    columns = {"raw": np.asarray(raw, np.float64), "hub": hub, "z": z, "gap": gap, "margin": margin,
-               "gap_z": gap / std, "margin_z": margin / std, "spec": spec, "recip": recip}
-    return np.stack([columns[name] for name in names], axis=1)
+    none = np.zeros(len(raw))
+
+    def nearest_bank(k: int) -> np.ndarray:  # each hit's mean cosine to its k nearest bank queries
+        k = min(k, bank_on_hits.shape[1])  # type: ignore[union-attr]
+        return np.partition(bank_on_hits, -k, axis=1)[:, -k:].mean(axis=1)  # type: ignore[arg-type]
+
+    columns = {
+        "raw": lambda: np.asarray(raw, np.float64),
+        "hub": lambda: raw - nearest_bank(HUB_K) if on_bank else none,
+        "z": lambda: z,
+        "gap": lambda: gap,
+        "margin": lambda: margin,
+        "gap_z": lambda: gap / std,
+        "margin_z": lambda: margin / std,
+        "spec": lambda: np.full(len(raw), query_specificity(query, bank)),
+        "recip": lambda: raw - nearest_bank(1) if on_bank else none,
+    }
+    return np.stack([columns[name]() for name in names], axis=1)
