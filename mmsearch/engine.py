@@ -281,18 +281,20 @@ class Engine:
         *,
         library: str | os.PathLike[str] | None = None,
         save: bool = True,
+        features: Sequence[str] | None = None,
     ) -> list[Calibration]:
         """Fit this index's P(relevant) curves on a labelled set (the ``mmsearch eval`` format;
         include absent queries) and, with ``save``, store them in the index directory, where they
-        take precedence over what the embedder ships. Measure the result with :meth:`evaluate` on
-        *another* labelled set: a set fitted on flatters itself."""
+        take precedence over what the embedder ships. ``features`` (of ``curves.FEATURES``; default
+        ``curves.FITTED``) are the features the curves may weigh. Measure the result with
+        :meth:`evaluate` on *another* labelled set: a set fitted on flatters itself."""
         from .eval.fit import calibrate
         from .eval.labels import LabelledSet, load  # noqa: F811 (the runtime name of the annotation)
         from .search.curves import write_index_file
 
         self._check_open()
         labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
-        fitted = calibrate(self, labelled, library)
+        fitted = calibrate(self, labelled, library, features)
         if save:
             for calibration in fitted:
                 write_index_file(self.index_dir, calibration)
