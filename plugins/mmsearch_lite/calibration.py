@@ -146,6 +146,7 @@ def main() -> None:
     cache = data.cache_dir() / "features"
     embedder = LiteEmbedder(mode=args.mode)
     embedder.ensure_loaded()
+    embedder._image_side()  # load() brings the text tower only; the ImageNet head is used below
     text_model = embedder._text_model
     # texts as the engine embeds them in this mode (blend.py; queries = indexed texts)
     as_text = blend.text_vectors if embedder.mode == "blend" else (lambda v: v)
