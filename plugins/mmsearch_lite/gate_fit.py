@@ -3,11 +3,12 @@
     PYTHONPATH=plugins python -m mmsearch_lite.gate_fit [--json out.json]
 
 Grid: the projection's share for a photo (``w_photo``) and for a drawing (``w_drawing``), and the
-gate's two flat-share ends. Chosen: the best validation text→image R@1 (clip art + emoji, n=1,011)
-among the settings that keep first every one of the 19 tuning photo queries (by_example.py) that
+gate's two flat-share ends. Chosen: among the settings that keep first every one of the 19 tuning photo queries (by_example.py) that
 the fixed-weight blend it replaces (w = 0.2 for every image) keeps first among the 15 photos, and
 that rank at least as many of the 19 first in a mixed gallery (the validation images plus all 26
-scikit-image pictures, where a drawing could outrank the right photo) as that blend does. Held-out figures (n=1,499, the 200-item sample and its first 100)
+scikit-image pictures, where a drawing could outrank the right photo) as that blend does, those
+within one standard error of the best validation text→image R@1 (clip art + emoji, n=1,011), and
+of these the most conservative gate (:func:`one_se_choice`). Held-out figures (n=1,499, the 200-item sample and its first 100)
 are printed for the chosen setting and the baselines only, after the choice.
 
 Needs the cached pooled features of the validation and held-out splits (features.py; the first
@@ -122,6 +123,19 @@ def evaluate_setting(layout: blend.Layout, ends: tuple[float, float], val: Split
     }
 
 
+def one_se_choice(feasible: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """The most conservative gate among settings within one standard error of the best validation
+    R@1 (the one-SE rule): the highest flat share still counted a photo, then the best R@1.
+
+    Why: validation holds no compressed photos, and H.264 or heavy JPEG flattens smooth skies (the
+    rocket photo as a video frame has flat share 0.30, as a JPEG 0.12); a gate that calls an image
+    a drawing only when it is clearly flat costs little R@1 on validation and keeps such photos."""
+    top = max(g["val"]["R@1"] for g in feasible)
+    se = 100.0 * float(np.sqrt(top / 100 * (1 - top / 100) / n))
+    close = [g for g in feasible if g["val"]["R@1"] >= top - se]
+    return max(close, key=lambda g: (g["gate ends"][0], g["gate ends"][1], g["val"]["R@1"], g["val"]["R@10"], -g["w_drawing"]))
+
+
 def run(log: Any) -> dict[str, Any]:
     model = by_example.Towers()
     items = data.all_items()
@@ -144,11 +158,10 @@ def run(log: Any) -> dict[str, Any]:
         lost = base["photos first (15)"] - got["photos first (15)"]
         mixed_ok = len(got["photos first (mixed)"]) >= len(base["photos first (mixed)"])
         grid.append({"w_photo": wp, "w_drawing": wd, "gate ends": ends, "lost": lost, "mixed ok": mixed_ok, **got})
-    rank = lambda g: (g["val"]["R@1"], g["val"]["R@10"], -g["w_drawing"], g["gate ends"][0])  # noqa: E731
-    best = max((g for g in grid if not g["lost"] and g["mixed ok"]), key=rank)
+    best = one_se_choice([g for g in grid if not g["lost"] and g["mixed ok"]], len(val.flat))
     # reported, not shipped: the same rule but letting "a horse" go (horse.png is a black silhouette
     # on white, i.e. pixel-wise a drawing, and clip-art horses then rank above it)
-    horse = max((g for g in grid if g["lost"] <= {"a horse"} and g["mixed ok"]), key=rank)
+    horse = one_se_choice([g for g in grid if g["lost"] <= {"a horse"} and g["mixed ok"]], len(val.flat))
     log(f"chosen on validation: w_photo {best['w_photo']}, w_drawing {best['w_drawing']}, gate ends {best['gate ends']}")
     chosen = blend.Layout(best["w_photo"], best["w_drawing"])
     sample_ids = [i.id for i in data.heldout_sample(items, 200)]
