@@ -53,7 +53,7 @@ class Layout:
     @property
     def text_scale(self) -> float:
         """``k``: every text→image cosine is k times the convex mix."""
-        qb, qp = self.split
+        qb = self.split[0]
         need = max(_norm2(w, qb * qb) for w in (self.w_photo, self.w_drawing))
         return math.sqrt((1.0 - self.example_scale**2) / need)
 

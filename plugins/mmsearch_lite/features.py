@@ -80,7 +80,7 @@ def flat_shares(items: Sequence[Item], cache: Path) -> np.ndarray:
         log.info("measuring flat shares of %d of %d items", len(todo), len(items))
         with ThreadPoolExecutor(max_workers=2) as pool:
             for item, tensor in zip(todo, pool.map(_read, todo)):
-                table[item.id] = np.float32(gate.flat_share(tensor))
+                table[item.id] = np.array(gate.flat_share(tensor), dtype=np.float32)
         _save(path, table)
     return np.array([table[item.id] for item in items], dtype=np.float32)
 

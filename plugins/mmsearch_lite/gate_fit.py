@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import blend, by_example, data, evaluate, features, gate, towers
+from . import blend, bridge, by_example, data, features, gate, towers
 
 W_PHOTO = (0.1, 0.15, 0.2, 0.25, 0.3)
 W_DRAWING = (0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -69,8 +69,6 @@ def load(model: by_example.Towers, chosen: list[data.Item], cache: Any) -> Split
     pooled = features.image_pooled(chosen, cache, model.image)
     with torch.inference_mode():
         logits = model.image._fc(torch.from_numpy(pooled)).numpy()
-    from . import bridge
-
     bridged = bridge.bridge(logits, model.classes, model.projection.temperature)
     texts = features.text_vectors([i.caption for i in chosen], cache, model.text)
     return Split(texts, bridged, model.projection.apply(bridged, pooled), features.flat_shares(chosen, cache))
@@ -173,7 +171,7 @@ def run(log: Any) -> dict[str, Any]:
         "gated blend (chosen)": (chosen, best["gate ends"]),
         f"gated, 'a horse' may go: p{horse['w_photo']} d{horse['w_drawing']} {horse['gate ends']}": (blend.Layout(horse["w_photo"], horse["w_drawing"]), horse["gate ends"]),
     }
-    heldout = {}
+    heldout: dict[str, dict[str, Any]] = {}
     for name, (layout, ends) in rows.items():
         scores = test.scores(layout, ends)
         heldout[name] = {"validation n=1,011": recall(val.scores(layout, ends)), "held-out n=1,499": recall(scores)}
@@ -183,7 +181,10 @@ def run(log: Any) -> dict[str, Any]:
         got = evaluate_setting(layout, ends, val, pictures, names)
         heldout[name]["photos first (15)"] = len(got["photos first (15)"])
         heldout[name]["photos first (mixed)"] = len(got["photos first (mixed)"])
-    serial = lambda g: {k: (sorted(v) if isinstance(v, set) else v) for k, v in g.items()}  # noqa: E731
+
+    def serial(g: dict[str, Any]) -> dict[str, Any]:
+        return {k: (sorted(v) if isinstance(v, set) else v) for k, v in g.items()}
+
     return {"flat share": flat_summary, "baseline": serial(base), "chosen": serial(best), "horse may go": serial(horse),
             "table": heldout, "grid": [serial(g) for g in grid]}
 
