@@ -29,7 +29,7 @@ from mmsearch.search.calibrate import leg_features
 from mmsearch.eval.fit import CUT, Examples, figures, fit_decision_curve, separation
 from mmsearch.search.curves import CANDIDATES, FEATURES, FITTED, Calibration, Curve, read_file
 
-from . import blend, bridge, data, features, towers
+from . import blend, bridge, data, features, gate, towers
 from .embedder import LiteEmbedder
 
 OUT = Path(__file__).with_name("calibration.json")
@@ -136,7 +136,7 @@ def build_examples(embedder: LiteEmbedder) -> tuple[dict[str, dict[str, Examples
     items = data.all_items()
     cache = data.cache_dir() / "features"
     text_model = embedder._text_model
-    # texts as the engine embeds them in this mode (blend: [cb·text | cp·text]; queries = indexed texts)
+    # texts as the engine embeds them in this mode (blend.py; queries = indexed texts)
     as_text = blend.text_vectors if embedder.mode == "blend" else (lambda v: v)
     bank = as_text(towers.embed_texts(text_model, bank_texts()))
     null = as_text(towers.embed_texts(text_model, null_texts()))
@@ -156,7 +156,8 @@ def build_examples(embedder: LiteEmbedder) -> tuple[dict[str, dict[str, Examples
         with torch.inference_mode():
             logits = head(torch.from_numpy(pooled)).numpy()
         if embedder.mode == "blend":
-            images = blend.image_vectors(embedder.project(pooled, logits, use_projection=False), embedder.project(pooled, logits))
+            gates = gate.gate(features.flat_shares(chosen, cache))  # from the pixels, as the embedder does
+            images = blend.image_vectors(embedder.project(pooled, logits, use_projection=False), embedder.project(pooled, logits), gates)
         else:
             images = unit(embedder.project(pooled, logits))
         names = [name_of(it.caption) for it in chosen]
