@@ -102,3 +102,26 @@ def test_wheel_ships_migrations_and_builtin_plugins(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[mmsearch]" in text and "image = mmsearch_image" in text
+
+
+def test_the_schema_head_constant_is_the_newest_migration() -> None:
+    head, known = store_db.script_revisions()
+    assert store_db.head_revision() == head and head in known, (store_db.SCHEMA_HEAD, head)
+
+
+def test_opening_and_searching_an_index_does_not_import_alembic(tmp_path: Path) -> None:
+    """Alembic is needed to create or migrate a schema, not to use one: importing it cost 0.1 s of
+    every cold search."""
+    index = tmp_path / "index"
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()]) as engine:
+        (tmp_path / "lib").mkdir()
+        (tmp_path / "lib" / "a.txt").write_text("alpha beta\n")
+        engine.index([tmp_path / "lib"])
+    code = (
+        "import sys, mmsearch; from mmsearch.testing import fake_plugin\n"
+        f"with mmsearch.Engine.open({str(index)!r}, plugins=[fake_plugin()]) as e: assert e.search('alpha', min_score=0)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout

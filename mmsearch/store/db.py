@@ -6,10 +6,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
@@ -17,6 +15,14 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from ..errors import ConfigError, SchemaError
 from .errors import ReadOnlyIndexError, StorageError
 from .lock import writer_lock
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+#: The newest migration in alembic/versions. Every open compares the database with it; reading it
+#: from Alembic's script directory would import Alembic (0.1 s of a 2.5 s cold search) on every
+#: command, so it is written here and tests/test_store.py checks it against the scripts.
+SCHEMA_HEAD = "0004"
 
 DB_FILE = "index.db"
 #: Page size of new SQLite files: large enough that vector rows share pages (see _sqlite_pragmas).
@@ -149,6 +155,8 @@ def script_location() -> Path:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location()))
     if engine is not None:
@@ -157,14 +165,28 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    return SCHEMA_HEAD
+
+
+def script_revisions() -> tuple[str | None, set[str]]:
+    """The head and every revision of the migration scripts, as Alembic reads them."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return scripts.get_current_head(), {rev.revision for rev in scripts.walk_revisions()}
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision Alembic stamped in the database (None: not stamped), read with plain SQL as
+    Alembic's MigrationContext would, without importing it."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        versions = list(conn.scalars(text("SELECT version_num FROM alembic_version")))
+    if len(versions) > 1:
+        raise SchemaError(f"the index database has {len(versions)} schema versions stamped ({', '.join(versions)}); "
+                          "it was not written by mmsearch")
+    return versions[0] if versions else None
 
 
 def upgrade(engine: Engine, *, lock: bool = True) -> tuple[str | None, str]:
@@ -178,6 +200,8 @@ def upgrade(engine: Engine, *, lock: bool = True) -> tuple[str | None, str]:
         with writer_lock(engine, path.parent if path is not None else Path.cwd(), engine.url.render_as_string(hide_password=True), purpose="upgrade"):
             return upgrade(engine, lock=False)
     before = current_revision(engine)
+    from alembic import command
+
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -256,7 +280,7 @@ def ensure_schema(engine: Engine, where: str) -> None:
     if current is None and not has_tables:
         upgrade(engine, lock=False)
         return
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    _head, known = script_revisions()
     if current in known:
         raise SchemaError(
             f"the index at {where} uses an older schema ({current}; this mmsearch needs {head}). "
