@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = {
     "embed": "mmsearch.bench.embed",
     "query": "mmsearch.bench.query",
+    "rclip": "mmsearch.bench.rclip",
     "ray": "mmsearch.bench.ray",
     "serve": "mmsearch.bench.serve",
     "vectors": "mmsearch.bench.vectors",
