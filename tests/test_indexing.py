@@ -226,3 +226,54 @@ def test_model_loading_is_reported_apart_from_indexing(open_engine: OpenEngine, 
     assert "s loading models)" in summary_line(summary) and summary.to_dict()["load_seconds"] >= 0.3
     again = engine.index([library])  # nothing to embed: no model is loaded, none reported
     assert again.load_seconds < 0.05 and "loading models" not in summary_line(again)
+
+
+def test_files_are_decoded_while_the_model_loads(library: Path, open_engine: OpenEngine) -> None:
+    """Loading a model takes seconds that decoding needs no model for: the two overlap."""
+    import threading
+
+    from mmsearch.testing import HashEmbedder, fake_plugin
+
+    decoded = threading.Event()
+
+    class Noting(HashEmbedder):
+        def prepare(self, kind: str, payload: object) -> object:
+            decoded.set()
+            return super().prepare(kind, payload)
+
+    class WaitsForADecode(Noting):
+        overlapped = False
+
+        def load(self) -> None:
+            # Without overlap no file is decoded before load() returns: this would wait 20 s and fail.
+            WaitsForADecode.overlapped = decoded.wait(timeout=20)
+
+    summary = open_engine(plugins=[fake_plugin(WaitsForADecode())]).index([library])
+    assert WaitsForADecode.overlapped and summary.added == 5
+
+
+def test_a_model_that_fails_to_load_leaves_the_index_as_it_was(library: Path, open_engine: OpenEngine) -> None:
+    """Decoding may start before the model is known to load, but nothing is written until it is:
+    not the new files, and not the removal of vanished ones either."""
+    import pytest
+
+    import mmsearch
+    from mmsearch.testing import HashEmbedder, fake_plugin
+
+    class Flaky(HashEmbedder):
+        broken = False
+
+        def load(self) -> None:
+            if Flaky.broken:
+                raise mmsearch.ModelUnavailableError("weights file truncated: download it again")
+
+    engine = open_engine(plugins=[fake_plugin(Flaky())])
+    engine.index([library / "photos"])
+    before = engine.status()
+    (library / "photos" / "cat.png").unlink()
+    engine.embedders[0]._loaded = False  # a new process, where the load now fails  # type: ignore[attr-defined]
+    Flaky.broken = True
+    with pytest.raises(mmsearch.ModelUnavailableError, match="truncated"):
+        engine.index([library])
+    after = engine.status()
+    assert (after.media, after.failures) == (before.media, before.failures)  # cat.png kept, docs/ not added

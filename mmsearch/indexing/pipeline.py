@@ -21,6 +21,7 @@ from ..modality import Modality, describe_exception
 from ..paths import storable
 from ..types import Segment, Source
 from . import quiet
+from .preload import Preload
 from .scan import Found, Known, file_hash
 
 FLUSH_SECONDS = 2.0  # write at least this often, so progress and crash-safety keep pace
@@ -137,10 +138,14 @@ def run(
     write: Callable[[list[Extracted]], None],
     workers: int,
     batch_segments: int,
+    models: Preload | None = None,
 ) -> None:
-    """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order."""
+    """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order.
+
+    ``models``: the embedders' models still loading in the background; files are extracted
+    meanwhile, and nothing is embedded or written before ``models.wait()`` has returned."""
     with quiet.routed_to_files():  # what decoders warn about goes to the file's record, not stderr
-        _run(jobs, embedders, write, workers, batch_segments)
+        _run(jobs, embedders, write, workers, batch_segments, models)
 
 
 def _run(
@@ -149,19 +154,32 @@ def _run(
     write: Callable[[list[Extracted]], None],
     workers: int,
     batch_segments: int,
+    models: Preload | None,
 ) -> None:
     window: deque[Future[Extracted]] = deque()
     todo = iter(jobs)
     ahead = max(2, workers * 2)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract") as pool:
+    loading = models is not None
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract")
 
-        def top_up() -> None:
-            while len(window) < ahead:
-                job = next(todo, None)
-                if job is None:
-                    return
-                window.append(pool.submit(extract, job, embedders))
+    def top_up() -> None:
+        # While the models load, extract a whole batch ahead: the decode threads have the
+        # cores the model does not use yet. Afterwards a small window keeps them just ahead.
+        while len(window) < (max(ahead, batch_segments) if loading else ahead):
+            job = next(todo, None)
+            if job is None:
+                return
+            window.append(pool.submit(extract, job, embedders))
 
+    def flush(batch: list[Extracted]) -> None:
+        nonlocal loading
+        if loading and models is not None:
+            models.wait()
+            loading = False
+        embed(batch, embedders)
+        write(batch)
+
+    try:
         top_up()
         batch: list[Extracted] = []
         pending_segments, last_flush = 0, time.monotonic()
@@ -170,11 +188,15 @@ def _run(
             top_up()
             batch.append(item)
             pending_segments += len(item.segments)
-            if pending_segments >= batch_segments or time.monotonic() - last_flush > FLUSH_SECONDS:
-                embed(batch, embedders)
-                write(batch)
+            # A time-driven flush while the models load would only wait for them, idling the decoders.
+            if pending_segments >= batch_segments or (not loading and time.monotonic() - last_flush > FLUSH_SECONDS):
+                flush(batch)
                 batch, pending_segments, last_flush = [], 0, time.monotonic()
         if batch:
-            embed(batch, embedders)
-            write(batch)
-
+            flush(batch)
+        if loading and models is not None:  # no file reached a batch: the models' verdict still stands
+            models.wait()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failed load stops now, not after the window
+        raise
+    pool.shutdown(wait=True)
