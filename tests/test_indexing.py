@@ -228,28 +228,51 @@ def test_model_loading_is_reported_apart_from_indexing(open_engine: OpenEngine, 
     assert again.load_seconds < 0.05 and "loading models" not in summary_line(again)
 
 
-def test_files_are_decoded_while_the_model_loads(library: Path, open_engine: OpenEngine) -> None:
-    """Loading a model takes seconds that decoding needs no model for: the two overlap."""
+def test_files_are_decoded_while_the_model_loads(tmp_path: Path, open_engine: OpenEngine) -> None:
+    """Loading a model takes seconds that decoding needs no model for: the two overlap. But no
+    embedder code runs during its own load (imports would race, ``prepare`` may need the model)."""
     import threading
+    from collections.abc import Iterator
 
+    import mmsearch
+    from mmsearch import hookimpl
     from mmsearch.testing import HashEmbedder, fake_plugin
+    from mmsearch.types import Segment, Source
 
     decoded = threading.Event()
+    seen = {"overlapped": False, "loading": False, "prepared_while_loading": 0, "prepared": 0}
 
-    class Noting(HashEmbedder):
-        def prepare(self, kind: str, payload: object) -> object:
+    class Notes(mmsearch.Modality):
+        name = "notes"
+        kinds = frozenset({"text"})
+        extensions = frozenset({".note"})
+
+        def extract(self, source: Source) -> Iterator[Segment]:
             decoded.set()
+            yield Segment(kind="text", payload=source.path.read_text())
+
+    class SlowToLoad(HashEmbedder):
+        def load(self) -> None:
+            seen["loading"] = True
+            # Without overlap no file is decoded before load() returns: this would wait 20 s.
+            seen["overlapped"] = decoded.wait(timeout=20)
+            seen["loading"] = False
+
+        def prepare(self, kind: str, payload: object) -> object:
+            seen["prepared"] += 1
+            seen["prepared_while_loading"] += seen["loading"]
             return super().prepare(kind, payload)
 
-    class WaitsForADecode(Noting):
-        overlapped = False
+    class Plugin:
+        @hookimpl
+        def register_modalities(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(Notes())
 
-        def load(self) -> None:
-            # Without overlap no file is decoded before load() returns: this would wait 20 s and fail.
-            WaitsForADecode.overlapped = decoded.wait(timeout=20)
-
-    summary = open_engine(plugins=[fake_plugin(WaitsForADecode())]).index([library])
-    assert WaitsForADecode.overlapped and summary.added == 5
+    for i in range(40):
+        (tmp_path / f"n{i}.note").write_text(f"note number {i}")
+    summary = open_engine(plugins=[fake_plugin(SlowToLoad()), Plugin()]).index([tmp_path])
+    assert summary.added == 40 and summary.failed == 0
+    assert seen["overlapped"] and seen["prepared"] == 40 and seen["prepared_while_loading"] == 0
 
 
 def test_a_model_that_fails_to_load_leaves_the_index_as_it_was(library: Path, open_engine: OpenEngine) -> None:

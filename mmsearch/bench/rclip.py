@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         for stale in out.glob("run*"):  # an earlier invocation's indexes: every run starts fresh
             shutil.rmtree(stale)
         bench = Bench(args, out)
-        print(f"mmsearch: {' '.join(bench.mmsearch)}; rclip indexing: {' '.join(bench.rclip_index)}; "
+        print(f"mmsearch: {' '.join(bench.mmsearch)} ({Path(__file__).parents[1]}); rclip indexing: {' '.join(bench.rclip_index)}; "
               f"cores {sorted(bench.cores)}; {args.runs} interleaved runs; "
               f"this process holds {own_rss_mb():.0f} MB (a floor under each peak RSS)", flush=True)
         results = []

@@ -1,8 +1,10 @@
 """Load the embedders' models in a background thread while the first files are decoded.
 
 Loading a CLIP model costs seconds of mostly single-threaded work (imports, building the network,
-reading the checkpoint); decoding photos and clip art needs no model (``Embedder.prepare`` is
-thread-safe and model-free by contract). Doing both at once hides the smaller of the two.
+reading the checkpoint); decoding photos and clip art (and reading text in them) needs no model. Doing
+both at once hides the smaller of the two. Embedder code (``prepare``) waits for the load: its
+imports would race the loader's (a package imported from two threads at once can be seen half
+initialised), and a plugin's ``prepare`` may rely on its loaded model.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Preload:
         self.seconds = 0.0
         self._then: Callable[[], None] | None = then
         self._error: BaseException | None = None
+        self.loaded = threading.Event()  # set when loading has ended, in success or failure
         self._thread = threading.Thread(target=self._load, args=(list(embedders),), name="mmsearch-load", daemon=True)
         self._thread.start()
 
@@ -33,6 +36,7 @@ class Preload:
         except BaseException as exc:  # noqa: BLE001 - re-raised on the indexing thread by wait()
             self._error = exc
         self.seconds = time.monotonic() - start
+        self.loaded.set()
 
     def done(self) -> bool:
         return not self._thread.is_alive()
