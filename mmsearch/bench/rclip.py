@@ -32,6 +32,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .libraries import copy_clipart, ready
+from ..settings import env_name
 from .measure import CommandFailed, Row, Sample, paired_ratios, run_measured, summarise
 
 QUERY = "a cat"
@@ -61,6 +62,8 @@ class Bench:
         self.env = dict(os.environ, HF_HUB_OFFLINE="1", MMSEARCH_CLIP_THREADS=str(threads))
         if args.weights:
             self.env["MMSEARCH_CLIP_WEIGHTS"] = str(Path(args.weights).resolve())
+        for key, value in args.set:
+            self.env[env_name(key)] = value
         self.mmsearch = [sys.executable, "-m", "mmsearch"]
         python = Path(args.rclip).with_name("python")
         self.rclip_index = ([str(python), "-c", _RCLIP_INDEX.format(batch=args.rclip_batch)] if python.exists()
@@ -139,6 +142,13 @@ def report(results: list[dict[str, tuple[Sample, Sample]]], counts: dict[str, in
     return lines
 
 
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmsearch.bench rclip", description=__doc__.splitlines()[0])
     parser.add_argument("--rclip", help="the rclip executable to compare with")
@@ -150,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="cores for each tool (default: all this process may use)")
     parser.add_argument("--photos", type=int, default=48)
     parser.add_argument("--clipart", type=int, default=300)
+    parser.add_argument("--set", type=_setting, action="append", default=[], metavar="KEY=VALUE",
+                        help="an mmsearch setting for its runs, e.g. ocr=never (rclip reads no text in pictures)")
     parser.add_argument("--rclip-batch", type=int, default=8, help="rclip's --indexing-batch-size (its default: 8)")
     args = parser.parse_args(argv)
     if not args.rclip:
@@ -165,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(stale)
         bench = Bench(args, out)
         print(f"mmsearch: {' '.join(bench.mmsearch)} ({Path(__file__).parents[1]}); rclip indexing: {' '.join(bench.rclip_index)}; "
-              f"cores {sorted(bench.cores)}; {args.runs} interleaved runs; "
+              f"cores {sorted(bench.cores)}; settings {dict(args.set) or 'default'}; {args.runs} interleaved runs; "
               f"this process holds {own_rss_mb():.0f} MB (a floor under each peak RSS)", flush=True)
         results = []
         for run in range(args.runs):
