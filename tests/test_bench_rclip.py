@@ -36,11 +36,14 @@ def test_search_rows_carry_no_throughput() -> None:
     assert [r.metric for r in rows] == ["wall s", "CPU s", "peak RSS MB"]
 
 
-def test_peak_memory_counts_the_processes_a_command_starts(tmp_path: Path) -> None:
+def test_peak_memory_is_the_commands_own_and_counts_what_it_starts(tmp_path: Path) -> None:
+    import numpy as np
+
+    ballast = np.ones(400 * 2**20, dtype=np.uint8)  # a big measuring process must not inflate the figures
     alone = run_measured([sys.executable, "-c", _ALLOCATE.format(mb=40)], cwd=tmp_path, env={}, log=tmp_path / "a.log")
     grandchild = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {_ALLOCATE.format(mb=400)!r}], check=True)"
     parent = run_measured([sys.executable, "-c", grandchild], cwd=tmp_path, env={}, log=tmp_path / "b.log")
-    assert alone.peak_rss_mb < 300 < parent.peak_rss_mb
+    assert alone.peak_rss_mb < 300 < parent.peak_rss_mb and int(ballast[-1]) == 1
     assert parent.cpu_s > 0 and parent.wall_s > 0
 
 

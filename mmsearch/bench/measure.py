@@ -3,10 +3,10 @@ a command and everything it starts, and the medians and ratios a comparison prin
 
 from __future__ import annotations
 
-import os
+import json
 import statistics
 import subprocess
-import time
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,24 @@ class CommandFailed(RuntimeError):
     pass
 
 
+# Runs the command and reports its rusage. Why a launcher: a child starts with its parent's
+# resident pages in its peak RSS (fork copies the page counts; exec folds the old ones into
+# ru_maxrss), so a large measuring process (a test session with torch loaded) would inflate every
+# figure. This small interpreter (no site, a few MB) is the parent instead.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+cmd, cwd, log, out, cores = json.loads(sys.argv[1])
+pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
+with open(log, "wb") as sink:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, preexec_fn=pin)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+with open(out, "w") as fh:
+    json.dump([os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss], fh)
+"""
+
+
 def run_measured(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log: Path, cores: set[int] | None = None) -> Sample:
     """Run ``cmd`` to completion; its output goes to ``log``. ``cores`` pins it (and so its thread
     pools, which size themselves from the affinity) to those CPUs.
@@ -45,17 +63,14 @@ def run_measured(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log: Pat
     ``os.wait4`` reports the child's rusage with its own waited-for children folded in, so a tool
     that forks workers is charged for them; ``ru_maxrss`` is then the largest of them (KiB on Linux).
     """
-    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
-    with log.open("wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=pin)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
-    if proc.returncode != 0:
+    result = log.with_suffix(".rusage.json")
+    spec = json.dumps([list(cmd), str(cwd), str(log), str(result), sorted(cores) if cores else None])
+    subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, spec], env=env, check=True)
+    code, wall, cpu, maxrss = json.loads(result.read_text())
+    if code != 0:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
-        raise CommandFailed(f"{' '.join(cmd)} exited {proc.returncode} (log {log}): {' | '.join(tail)}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+        raise CommandFailed(f"{' '.join(cmd)} exited {code} (log {log}): {' | '.join(tail)}")
+    return Sample(wall, cpu, maxrss / 1024)
 
 
 def median(values: Sequence[float]) -> float:

@@ -24,14 +24,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from .libraries import copy_clipart, ready
+from .libraries import copy_clipart, make_photos, ready
 from ..settings import env_name
 from .measure import CommandFailed, Row, Sample, paired_ratios, run_measured, summarise
 
@@ -115,19 +114,10 @@ def folders(out: Path, photos: int, clipart: int) -> dict[str, Path]:
     made = {"photos": out / "library" / "photos", "clipart": out / "library" / "clipart"}
     if not ready(made["photos"], "*.jpg", photos):
         print(f"writing {photos} JPEGs of 12 MP to {made['photos']} …", flush=True)
-        # In a child process: a forked child starts with its parent's resident pages counted in
-        # its peak RSS, so this process must stay small (no 12 MP arrays) while it measures.
-        code = f"from pathlib import Path; from mmsearch.bench.libraries import make_photos; make_photos(Path({str(made['photos'])!r}), {photos})"
-        subprocess.run([sys.executable, "-c", code], check=True)
+        make_photos(made["photos"], photos)
     if not ready(made["clipart"], "*.png", clipart):
         copy_clipart(made["clipart"], clipart)
     return made
-
-
-def own_rss_mb() -> float:
-    """This process's resident MB now: the floor under every child's peak RSS (see folders())."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def report(results: list[dict[str, tuple[Sample, Sample]]], counts: dict[str, int]) -> list[str]:
@@ -177,8 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(stale)
         bench = Bench(args, out)
         print(f"mmsearch: {' '.join(bench.mmsearch)} ({Path(__file__).parents[1]}); rclip indexing: {' '.join(bench.rclip_index)}; "
-              f"cores {sorted(bench.cores)}; settings {dict(args.set) or 'default'}; {args.runs} interleaved runs; "
-              f"this process holds {own_rss_mb():.0f} MB (a floor under each peak RSS)", flush=True)
+              f"cores {sorted(bench.cores)}; settings {dict(args.set) or 'default'}; {args.runs} interleaved runs", flush=True)
         results = []
         for run in range(args.runs):
             try:
