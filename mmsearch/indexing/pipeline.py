@@ -2,6 +2,7 @@
 
 Decoding (Pillow, PyAV) releases the GIL, so threads keep the model fed without the cost of
 processes; the window of files in flight is bounded, so memory does not grow with the library.
+While the models load (``preload``), the first batch is decoded but not yet prepared.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64, loa
         return Extracted(job, error=found.error)
     item = Extracted(job, prepared=[[] for _ in embedders], vectors=[{} for _ in embedders])
     defer = loaded is not None and not loaded.is_set()
-    if defer and job.modality.streaming:
-        loaded.wait()  # type: ignore[union-attr]
+    if defer and job.modality.streaming and loaded is not None:  # it embeds as it goes
+        loaded.wait()
         defer = False
     with _failing_the_file(item):
         item.content_hash = job.content_hash or file_hash(found.path)
