@@ -196,9 +196,9 @@ def _run(
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract")
 
     def top_up() -> None:
-        # While the models load, the first batch fills up (unprepared) behind this window; a
-        # larger window would decode more meanwhile, but measured +150 MB peak RSS (payloads held
-        # unprepared are up to 896 px) on top of the model's own loading peak.
+        # While the models load, the first batch fills up (unprepared) behind this window. The
+        # window stays as small as usual: payloads held unprepared are up to 896 px, and what
+        # decoding holds adds to the model load's own peak (rclip bench: ~+150 MB peak RSS).
         while len(window) < ahead:
             job = next(todo, None)
             if job is None:
