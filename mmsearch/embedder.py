@@ -141,6 +141,12 @@ class Embedder(ABC):
                 self.load()
                 self._loaded = True
 
+    def ensure_ready(self, kind: str) -> None:
+        """Make :meth:`embed_batch` ready for ``kind``: the full :meth:`load` by default. An
+        embedder that answers some kinds from a lighter model (CLIP's text tower alone, for a
+        query) overrides this to skip the full load for them."""
+        self.ensure_loaded()
+
     def accepts(self, kind: str) -> bool:
         return kind in self.kinds
 
@@ -149,7 +155,7 @@ class Embedder(ABC):
         ``query``: embed them as a search query (:meth:`embed_query_batch`), not as indexed segments."""
         if kind not in self.kinds:
             raise PluginError(f"embedder {self.name!r} takes {sorted(self.kinds)} payloads, not {kind!r}")
-        self.ensure_loaded()
+        self.ensure_ready(kind)
         items = list(payloads) if prepared else [self.prepare(kind, p) for p in payloads]
         chunks = [self._embed_checked(kind, batch, query) for batch in _batches(items, max(1, self.batch_size))]
         if not chunks:

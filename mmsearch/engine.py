@@ -18,6 +18,7 @@ from .errors import ConfigError, MMSearchError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
+from .paths import decode_relpath
 from .plugins import Registry, first_answer, make_plugin_manager, notify_index_finished
 from .search.query import Query
 from .search.searcher import Searcher
@@ -189,14 +190,16 @@ class Engine:
     def remove(self, paths: Sequence[str | os.PathLike[str]]) -> int:
         """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""
         self._check_open()
-        targets = [Path(p).expanduser().resolve() for p in paths]
+        # A name that is not UTF-8 is shown (and stored) with \xNN escapes; accept that spelling too,
+        # so a path copied from `mmsearch search` output removes the file it names.
+        targets = [Path(form).expanduser().resolve() for p in paths for form in {os.fsdecode(p), decode_relpath(os.fsdecode(p))}]
         with self._writing():
             with Session(self.db) as session, session.begin():
                 rows = session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id)).all()
                 doomed = [
                     Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
                     for m, root in rows
-                    if any(_is_within(Path(root) / m.relpath, t) for t in targets)
+                    if any(_is_within(Path(root) / decode_relpath(m.relpath), t) for t in targets)
                 ]
                 delta = writer.remove_media(session, doomed, self.spaces)
             with Session(self.db) as session:
@@ -278,18 +281,20 @@ class Engine:
         *,
         library: str | os.PathLike[str] | None = None,
         save: bool = True,
+        features: Sequence[str] | None = None,
     ) -> list[Calibration]:
         """Fit this index's P(relevant) curves on a labelled set (the ``mmsearch eval`` format;
         include absent queries) and, with ``save``, store them in the index directory, where they
-        take precedence over what the embedder ships. Measure the result with :meth:`evaluate` on
-        *another* labelled set: a set fitted on flatters itself."""
+        take precedence over what the embedder ships. ``features`` (of ``curves.FEATURES``; default
+        ``curves.FITTED``) are the features the curves may weigh. Measure the result with
+        :meth:`evaluate` on *another* labelled set: a set fitted on flatters itself."""
         from .eval.fit import calibrate
         from .eval.labels import LabelledSet, load  # noqa: F811 (the runtime name of the annotation)
         from .search.curves import write_index_file
 
         self._check_open()
         labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
-        fitted = calibrate(self, labelled, library)
+        fitted = calibrate(self, labelled, library, features)
         if save:
             for calibration in fitted:
                 write_index_file(self.index_dir, calibration)

@@ -16,6 +16,18 @@ PG_URL = os.environ.get("MMSEARCH_TEST_PG", "postgresql+psycopg://postgres@127.0
 REQUIRE_PG = os.environ.get("MMSEARCH_REQUIRE_POSTGRES") == "1"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def clip_exports_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The clip embedder exports its text tower on the first text query; never into the user's cache."""
+    before = os.environ.get("MMSEARCH_CLIP_EXPORT_DIR")
+    os.environ["MMSEARCH_CLIP_EXPORT_DIR"] = str(tmp_path_factory.mktemp("clip-exports"))
+    yield
+    if before is None:
+        os.environ.pop("MMSEARCH_CLIP_EXPORT_DIR", None)
+    else:
+        os.environ["MMSEARCH_CLIP_EXPORT_DIR"] = before
+
+
 @pytest.fixture
 def no_match_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """For tests that rank and filter with the HashEmbedder, whose scores say nothing about

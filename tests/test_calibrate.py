@@ -101,3 +101,24 @@ def test_a_fitted_curve_never_scores_a_closer_hit_lower() -> None:
     assert min(curve.weights) >= 0, curve
     hit = np.array([[0.4, 0.1, 2.0]])
     assert curve(hit + [0.1, 0.1, 0.0])[0] >= curve(hit)[0]
+
+
+def test_cli_calibrate_fits_only_the_features_asked_for(calibrated: tuple[mmsearch.Engine, Path], tmp_path: Path) -> None:
+    from mmsearch.cli import cli
+    from mmsearch.search.curves import FEATURES
+
+    engine, library = calibrated
+    index, db = engine.index_dir, engine.db_url
+    engine.close()
+    labels = str(write_set(tmp_path, TOPICS, ABSENT))
+    env = {"MMSEARCH_PLUGINS": "mmsearch.testing.plugin"}
+    result = CliRunner().invoke(cli, ["--index", str(index), "--db", db, "calibrate", labels, "--library", str(library),
+                                      "--features", "z,gap"], env=env)
+    assert result.exit_code == 0, result.output
+    curve = read_file(index / CALIBRATION_FILE)["hash-64"].curve("text", "image")
+    assert curve is not None
+    weights = dict(zip(FEATURES, curve.weights))
+    assert weights["raw"] == weights["hub"] == 0.0 and weights["z"] + weights["gap"] > 0
+    bad = CliRunner().invoke(cli, ["--index", str(index), "--db", db, "calibrate", labels, "--features", "z,loudness"], env=env)
+    assert bad.exit_code == 1 and "unknown calibration feature(s) loudness; choose from raw, hub, z, gap" in bad.output
+    assert "Traceback" not in bad.output

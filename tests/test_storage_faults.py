@@ -182,6 +182,7 @@ def test_full_disk_is_named_not_hidden_by_the_cache_save(cli_run, tmp_path: Path
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     lib = text_library(tmp_path, "alpha", 400)
+    monkeypatch.setattr(store_db, "SQLITE_PAGE_SIZE", 4096)  # 40 pages: 160 KiB, full after the schema
     monkeypatch.setattr(store_db, "create_db_engine", small_disk)
     monkeypatch.setattr(faiss_index, "_atomic_write", no_space)
     line = _one_line_error(cli_run("index", str(lib)))

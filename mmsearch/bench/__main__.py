@@ -7,6 +7,7 @@ import importlib
 import sys
 
 BENCHMARKS = {
+    "coldsearch": "mmsearch.bench.coldsearch",
     "embed": "mmsearch.bench.embed",
     "query": "mmsearch.bench.query",
     "rclip": "mmsearch.bench.rclip",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import warnings
@@ -10,7 +11,7 @@ from typing import Any
 import click
 
 from ..errors import MMSearchError
-from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, search_cmd, serve_cmd
+from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, rebuild_bar, search_cmd, serve_cmd
 from .common import Group
 from .context import CliContext
 
@@ -29,6 +30,7 @@ def cli(ctx: click.Context, index_dir: str | None, db: str | None, embedders: tu
     if debug:  # what decoders warned about each file (routed to the "mmsearch.index" logger) and more
         logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("mmsearch").setLevel(logging.DEBUG)
+    rebuild_bar.install()
     split = [e.strip() for value in embedders for e in value.split(",") if e.strip()]
     ctx.obj = CliContext(index=index_dir, db=db, embedders=tuple(split) or None, debug=debug)
 
@@ -75,4 +77,11 @@ def _one_line_warnings() -> None:
 def main(argv: list[str] | None = None) -> Any:
     _one_line_warnings()
     _add_plugin_commands()
-    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")
+    try:
+        return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")
+    finally:
+        # The command is done; the process is about to exit. Interpreter shutdown runs one last
+        # full garbage collection over everything still alive, which with a model loaded takes
+        # seconds (a search through torch: 2.0 s; through the ONNX text tower: 0.34 s). Frozen
+        # objects are skipped by it: 0.45 s and 0.07 s (mmsearch.bench coldsearch measures it).
+        gc.freeze()

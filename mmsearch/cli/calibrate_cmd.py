@@ -15,9 +15,11 @@ def register(cli: click.Group) -> None:
 @click.argument("labelled_set", type=click.Path(dir_okay=False))
 @click.option("--library", type=click.Path(file_okay=False, exists=True),
               help="The folder the relevant paths are relative to; it is indexed (brought up to date) first.")
+@click.option("--features", help="Comma-separated features the curves may weigh (default raw,hub,z; also: gap, how far the "
+              "best hit stands out from the next four).")
 @click.option("--json", "as_json", is_flag=True, help="Print the fitted curves as JSON.")
 @click.pass_context
-def calibrate(ctx: click.Context, labelled_set: str, library: str | None, as_json: bool) -> None:
+def calibrate(ctx: click.Context, labelled_set: str, library: str | None, features: str | None, as_json: bool) -> None:
     """Fit P(relevant) curves for every space of the index on LABELLED_SET (the `mmsearch eval`
     format; include queries with "kind": "absent") and store them in the index directory
     (calibration.json), where they replace what the embedder ships. Afterwards a score of 0.5, the
@@ -29,7 +31,8 @@ def calibrate(ctx: click.Context, labelled_set: str, library: str | None, as_jso
     with open_engine(ctx) as engine:
         if library is not None:
             engine.index([library])
-        fitted = engine.calibrate(labelled, library=library)
+        chosen = [name.strip() for name in features.split(",") if name.strip()] if features else None
+        fitted = engine.calibrate(labelled, library=library, features=chosen)
         where = engine.index_dir / "calibration.json"
     if as_json:
         echo_json([c.to_dict() for c in fitted])

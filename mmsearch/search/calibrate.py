@@ -12,9 +12,12 @@ over the same segments. ``leg_features`` gathers z with the raw cosine and a hub
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..vectors.base import VectorBackend
+from .curves import FEATURES
 
 SAMPLE = 2048
 MIN_STD = 0.02  # near-identical baselines must not blow up z
@@ -23,6 +26,7 @@ CENTER = 2.25  # z at which the calibrated score is 0.5: the default no-match cu
 WIDTH = 0.5
 NULL_QUANTILE = 0.9
 NULL_SLACK = 1.0  # z may exceed the null margin by this much (the margin is a cruder estimate)
+STANDOUT_N = 4  # "gap": a hit against the mean of the best STANDOUT_N other hits (ranks 2-5 for the top)
 HUB_K = 10  # a segment's hubness: its mean similarity to its HUB_K nearest generic-bank queries
 
 
@@ -98,13 +102,70 @@ def hubness(hit_vectors: np.ndarray, bank: np.ndarray, k: int = HUB_K) -> np.nda
     return np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
 
 
+def standout(raw: np.ndarray, baseline: np.ndarray, n_others: int = STANDOUT_N) -> tuple[np.ndarray, np.ndarray]:
+    """How far each hit stands out from its neighbours in the leg: its score minus the best
+    *other* hit's (``margin``), and minus the mean of the ``n_others`` best other hits (``gap``,
+    the query-side term of CSLS: a query whose answer is absent scores its best few hits alike).
+    A leg with a single hit has no neighbour: its baseline (what the query scores on the rest of
+    the library) stands in."""
+    raw = np.asarray(raw, np.float64)
+    n = len(raw)
+    if n < 2:
+        diff = raw - np.asarray(baseline, np.float64)
+        return diff, diff
+    order = np.argsort(-raw, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    top = raw[order]
+    margin = raw - np.where(rank == 0, top[1], top[0])
+    m = min(n_others + 1, n)  # the hit itself and up to n_others others
+    head = top[:m].sum()
+    others = np.where(rank < m, (head - raw) / (m - 1), top[: m - 1].sum() / (m - 1))
+    return margin, raw - others
+
+
+def query_specificity(query: np.ndarray, bank: np.ndarray | None, k: int = HUB_K) -> float:
+    """The query's mean cosine to its ``k`` nearest generic-bank queries (its own hubness):
+    high for a generic query ("a photo of a dog"), low for gibberish or a rare concept."""
+    if bank is None or not len(bank):
+        return 0.0
+    sims = bank @ query
+    k = min(k, len(sims))
+    return float(np.partition(sims, -k)[-k:].mean())
+
+
 def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | None, sample: np.ndarray,
-                 prior: float | None, bank: np.ndarray | None, null: np.ndarray | None) -> np.ndarray:
-    """(hits, 3) features in ``curves.FEATURES`` order: raw cosine, cosine minus the segment's
-    hubness (0 when the query kind has no bank), and z capped by the gibberish null margin."""
-    bank_on_hits = hit_vectors @ bank.T if bank is not None and hit_vectors is not None and len(sample) < 2 else None
-    z, std = zscores(query, raw, sample, prior, bank_on_hits)
+                 prior: float | None, bank: np.ndarray | None, null: np.ndarray | None,
+                 names: Sequence[str] = FEATURES) -> np.ndarray:
+    """(hits, len(names)) features, by default in ``curves.FEATURES`` order: raw cosine, cosine
+    minus the segment's hubness (0 when the query kind has no bank), z capped by the gibberish null
+    margin, and ``gap``, how far the hit stands out from the leg's next hits in cosine units
+    (``standout``). ``raw`` must be the leg's top hits, so that the other hits are there to compare
+    with. ``names`` may also ask for the candidates of ``curves.CANDIDATES`` that were measured and
+    not adopted (``margin``, ``gap_z``, ``margin_z``, ``spec``, ``recip``); only what is asked for is
+    computed."""
+    raw = np.asarray(raw)
+    on_bank = bank is not None and hit_vectors is not None
+    bank_on_hits = hit_vectors @ bank.T if on_bank else None  # type: ignore[union-attr]
+    z, std = zscores(query, raw, sample, prior, bank_on_hits if len(sample) < 2 else None)
+    margin, gap = standout(raw, raw - z * std)
     if null is not None and hit_vectors is not None:
         z = np.minimum(z, null_margin(raw, hit_vectors, null, std) + NULL_SLACK)
-    hub = raw - hubness(hit_vectors, bank) if bank is not None and hit_vectors is not None else np.zeros(len(raw))
-    return np.stack([np.asarray(raw, np.float64), hub, z], axis=1)
+    none = np.zeros(len(raw))
+
+    def nearest_bank(k: int) -> np.ndarray:  # each hit's mean cosine to its k nearest bank queries
+        k = min(k, bank_on_hits.shape[1])  # type: ignore[union-attr]
+        return np.partition(bank_on_hits, -k, axis=1)[:, -k:].mean(axis=1)  # type: ignore[arg-type]
+
+    columns = {
+        "raw": lambda: np.asarray(raw, np.float64),
+        "hub": lambda: raw - nearest_bank(HUB_K) if on_bank else none,
+        "z": lambda: z,
+        "gap": lambda: gap,
+        "margin": lambda: margin,
+        "gap_z": lambda: gap / std,
+        "margin_z": lambda: margin / std,
+        "spec": lambda: np.full(len(raw), query_specificity(query, bank)),
+        "recip": lambda: raw - nearest_bank(1) if on_bank else none,
+    }
+    return np.stack([columns[name]() for name in names], axis=1)

@@ -31,7 +31,14 @@ import numpy as np
 
 from ..errors import MMSearchError
 
-FEATURES = ("raw", "hub", "z")
+FEATURES = ("raw", "hub", "z", "gap")
+#: Features measured as candidates by the fitting scripts (``calibrate.leg_features(names=...)``).
+CANDIDATES = FEATURES + ("margin", "gap_z", "margin_z", "spec", "recip")
+#: What fitting weighs by default (``mmsearch calibrate``, the lite refit). ``gap`` separates right
+#: from absent best hits better on the lite training/validation split and on held-out sets, but at
+#: the fitted intercept it let more absent concepts through on three of four held-out sets
+#: (mmsearch/eval/RESULTS.md, "calib3"), so it is offered (``--features``), not the default.
+FITTED = ("raw", "hub", "z")
 CALIBRATION_FILE = "calibration.json"  # in the index directory: model id -> Calibration
 VERSION = 1
 
@@ -48,7 +55,9 @@ class Curve:
     bias: float
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
-        logit = np.asarray(features, dtype=np.float64) @ np.asarray(self.weights, dtype=np.float64) + self.bias
+        # A curve built with fewer weights (before a feature existed) weighs the later ones 0.
+        x = np.asarray(features, dtype=np.float64)[..., : len(self.weights)]
+        logit = x @ np.asarray(self.weights, dtype=np.float64) + self.bias
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0)))
 
     def to_dict(self) -> dict[str, Any]:

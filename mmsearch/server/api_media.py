@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..paths import encode_relpath
 from ..store.models import Media
 from .security import inside, safe_relpath
 from .state import ServerState, get_state
@@ -27,7 +28,7 @@ def locate(state: ServerState, root_id: int, relpath: str) -> tuple[Path, str]:
         raise HTTPException(404, f"no library with id {root_id}")
     real = inside(root, root / rel)
     with Session(state.engine.db) as session:
-        modality = session.scalar(select(Media.modality).where(Media.root_id == root_id, Media.relpath == rel.as_posix(),
+        modality = session.scalar(select(Media.modality).where(Media.root_id == root_id, Media.relpath == encode_relpath(rel.as_posix()),
                                                                Media.status == "indexed"))
     if modality is None or not real.is_file():
         raise HTTPException(404, f"{relpath}: not an indexed file of library {root}")
@@ -37,7 +38,7 @@ def locate(state: ServerState, root_id: int, relpath: str) -> tuple[Path, str]:
 @router.get("/files/{root_id}/{relpath:path}", summary="The original file (Range requests supported)")
 def original(root_id: int, relpath: str, state: ServerState = Depends(get_state)) -> FileResponse:
     real, _ = locate(state, root_id, relpath)
-    return FileResponse(real, headers=CACHE, content_disposition_type="inline", filename=real.name)
+    return FileResponse(real, headers=CACHE, content_disposition_type="inline", filename=encode_relpath(real.name))
 
 
 @router.get("/thumbs/{root_id}/{relpath:path}", summary="A thumbnail: the image, the video frame at t, or an icon")

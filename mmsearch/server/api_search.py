@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
+from ..paths import decode_relpath, encode_relpath
 from ..errors import QueryError
 from ..search.query import FILE, Filters, file_part
 from ..search.query import Query as SearchQuery
@@ -96,7 +97,8 @@ def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) ->
 
 
 def hit_out(hit: Hit, roots: dict[str, int], explain: bool) -> HitOut:
-    root = hit.abspath[: len(hit.abspath) - len(hit.path)].rstrip("/") or "/"
+    # hit.path is the stored form (\xNN escapes for a name that is not UTF-8), abspath the OS form.
+    root = hit.abspath[: len(hit.abspath) - len(decode_relpath(hit.path))].rstrip("/") or "/"
     rid = roots.get(root)
     file_url = thumb_url = None
     if rid is not None:
@@ -106,7 +108,7 @@ def hit_out(hit: Hit, roots: dict[str, int], explain: bool) -> HitOut:
         at = best.locator.start if best is not None and hit.modality == "video" else None
         thumb_url = f"/thumbs/{rid}/{rel}" + (f"?t={at:g}" if at is not None else "")
     return HitOut(
-        media_id=hit.media_id, path=hit.path, abspath=hit.abspath, modality=hit.modality, score=hit.score,
+        media_id=hit.media_id, path=hit.path, abspath=encode_relpath(hit.abspath), modality=hit.modality, score=hit.score,
         legs=dict(hit.legs), evidence=[EvidenceOut(**asdict(e)) for e in hit.evidence],
-        link=hit.link(), file_url=file_url, thumb_url=thumb_url, explain=hit.explain() if explain else None,
+        link=encode_relpath(hit.link()), file_url=file_url, thumb_url=thumb_url, explain=hit.explain() if explain else None,
     )

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 
 from fastapi import HTTPException
 
+from ..paths import decode_relpath, encode_relpath
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -83,11 +85,18 @@ class UploadLimit:
 
 
 def safe_relpath(relpath: str) -> PurePosixPath:
-    """A path relative to a root, refusing absolute paths, ``..`` and backslashes (which some
-    systems read as separators)."""
-    pure = PurePosixPath(relpath)
-    if not relpath or pure.is_absolute() or "\\" in relpath or "\x00" in relpath or any(p == ".." for p in pure.parts):
-        raise HTTPException(400, f"{relpath!r}: paths must be relative to a library root, without '..'")
+    """The OS path, relative to a root, of a name as the index stores it; refuses absolute paths,
+    ``..``, NUL and any backslash that is not part of the stored escapes of a name that is not
+    UTF-8 (``\\xNN``, ``\\\\``; see :mod:`mmsearch.paths`), since some systems read it as a separator."""
+    bad = HTTPException(400, f"{relpath!r}: paths must be relative to a library root, without '..'")
+    if not relpath or "\x00" in relpath:
+        raise bad
+    os_form = decode_relpath(relpath)
+    if "\\" in relpath and encode_relpath(os_form) != relpath:
+        raise bad
+    pure = PurePosixPath(os_form)
+    if pure.is_absolute() or "\x00" in os_form or any(p == ".." for p in pure.parts):
+        raise bad
     return pure
 
 

@@ -19,6 +19,8 @@ from .errors import ReadOnlyIndexError, StorageError
 from .lock import writer_lock
 
 DB_FILE = "index.db"
+#: Page size of new SQLite files: large enough that vector rows share pages (see _sqlite_pragmas).
+SQLITE_PAGE_SIZE = 32768
 
 
 def default_url(index_dir: Path) -> str:
@@ -75,6 +77,10 @@ def create_db_engine(url: str, read_only: bool = False) -> Engine:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
     try:
+        # Takes effect only on a new, empty file (before WAL is set). With SQLite's default 4 KiB pages
+        # two 2 KiB vector rows never share a page, so each 512-d vector cost 4.1 kB on disk; at
+        # 32 KiB pages it costs 2.2 kB (README, "Disk per segment"; tests/test_storage_size.py).
+        cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         # WAL: searches read while an indexing run writes. foreign_keys: cascades delete segments+vectors.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
@@ -177,6 +183,49 @@ def upgrade(engine: Engine, *, lock: bool = True) -> tuple[str | None, str]:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return before, head_revision()
+
+
+def compact(engine: Engine) -> tuple[int, int, int, int]:
+    """Rewrite a SQLite index file with :data:`SQLITE_PAGE_SIZE` pages and no free pages (VACUUM).
+
+    Files made before mmsearch used large pages keep 4 KiB pages, where every vector row takes a
+    page of its own; this is how they get the smaller layout. Under the writer lock: VACUUM needs
+    the file to itself and up to its size again in free disk. Returns (bytes, page size) before
+    and after.
+    """
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is None:
+        raise ConfigError("db compact rewrites SQLite index files; PostgreSQL manages its own storage (VACUUM FULL)")
+    with writer_lock(engine, path.parent, str(path), purpose="compact"):
+        engine.dispose()  # no pooled connection of ours may hold the file in WAL mode
+        before = (path.stat().st_size + _wal_size(path), _page_size(path))
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # A page size change needs a rollback journal for the VACUUM that applies it.
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"could not compact {path}: {exc}; close other mmsearch processes using it and check free disk space") from exc
+        finally:
+            conn.close()
+        return before[0], before[1], path.stat().st_size + _wal_size(path), _page_size(path)
+
+
+def _wal_size(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def _page_size(path: Path) -> int:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def needs_setup(engine: Engine) -> bool:

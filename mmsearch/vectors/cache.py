@@ -12,22 +12,24 @@ rebuilt from SQL instead of being stamped with a state they do not hold.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from ..store.models import Segment, SpaceRow, Vector
 from . import backends, delta
 from .base import VectorBackend
 from .flat import FlatIndex
+from .progress import rebuild_reporter
 
 log = logging.getLogger(__name__)
 
-#: A rebuild without a progress callback logs a line per this many vectors read.
+#: A rebuild without a progress callback or reporter logs a line per this many vectors read.
 REPORT_EVERY = 200_000
 #: The delta log is folded into the base files once it outgrows this fraction of the vectors.
 COMPACT_FRACTION = 0.25
@@ -111,8 +113,12 @@ class SpaceIndexes:
         with a state it is known to hold.
         """
         by_kind: dict[str, VectorBackend] = {}
-        with self.db.connect() as conn:
+        reporter = rebuild_reporter.get() if progress is None else None
+        with self.db.connect() as conn, contextlib.ExitStack() as stack:
             generation = int(conn.scalar(select(SpaceRow.generation).where(SpaceRow.id == self.space_id)) or 0)
+            if reporter is not None:
+                total = int(conn.scalar(select(func.count()).select_from(Vector).where(Vector.space_id == self.space_id)) or 0)
+                progress = stack.enter_context(reporter(self.space_id, total))
             rows = conn.execute(
                 select(Vector.segment_id, Segment.kind, Vector.vector)
                 .join(Segment, Segment.id == Vector.segment_id)

@@ -25,6 +25,7 @@ from mmsearch.settings import Settings, env_name, parse_bool
 DEFAULT_ARCH = "ViT-B-32"
 DEFAULT_TAG = "laion2b_s34b_b79k"
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+TEXT_RUNTIMES = ("auto", "torch")
 LIST_HINT = 'python -c "import open_clip; print(open_clip.list_pretrained())"'
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -57,6 +58,10 @@ class ClipConfig:
     precision: str = "auto"
     threads: int = 0  # CPU intra-op threads; 0: every core this process may use
     batch_size: int = 32
+    # Text queries: "auto" runs the text tower exported to ONNX when the export exists and passes
+    # its check (no torch import), else torch; "torch" always loads the whole model.
+    text_runtime: str = "auto"
+    export_dir: Path | None = None  # where text-tower exports live; None: the user cache folder
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClipConfig:
@@ -72,6 +77,13 @@ class ClipConfig:
                 f"setting 'clip.precision' (env {env_name('clip.precision')}) must be one of "
                 f"{', '.join(PRECISIONS)}, got {precision!r}"
             )
+        text_runtime = str(settings.get("clip.text_runtime") or "auto").strip().lower()
+        if text_runtime not in TEXT_RUNTIMES:
+            raise ConfigError(
+                f"setting 'clip.text_runtime' (env {env_name('clip.text_runtime')}) must be one of "
+                f"{', '.join(TEXT_RUNTIMES)}, got {text_runtime!r}"
+            )
+        export_dir = settings.get("clip.export_dir")
         models = settings.get("models")
         cache = settings.get("clip.cache_dir")
         return cls(
@@ -86,6 +98,8 @@ class ClipConfig:
             precision=precision,
             threads=settings.get_int("clip.threads", 0),
             batch_size=max(1, settings.get_int("clip.batch_size", settings.get_int("batch_size", 32))),
+            text_runtime=text_runtime,
+            export_dir=Path(str(export_dir)).expanduser() if export_dir else None,
         )
 
     @property

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import os
-from pathlib import Path
 
 import torch
 
 from mmsearch.errors import ConfigError
 from mmsearch.settings import env_name
+
+from .cores import available_cores
 
 _DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -44,21 +44,6 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     if precision not in _DTYPES or device.type not in ("cuda", "cpu"):
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=_DTYPES[precision])
-
-
-def available_cores() -> int:
-    """Cores this process may really use: CPU affinity, then a cgroup v2 quota (containers)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, int(quota) // int(period)))
-    except (OSError, ValueError):
-        pass
-    return max(1, cores)
 
 
 def configure_cpu_threads(requested: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -14,8 +15,11 @@ from mmsearch.errors import ConfigError, MMSearchError, ModelUnavailableError
 from mmsearch.settings import Settings
 from mmsearch.types import IMAGE, TEXT
 
-from . import weights
-from .config import ClipConfig, embed_dim, image_size, pretrained_cfg
+from . import bpe, textgraph, weights
+from .bpe import ClipBPE
+from .config import ClipConfig, arch_config, embed_dim, image_size, pretrained_cfg
+from .cores import available_cores
+from .textgraph import OnnxTextTower
 
 _PREPROCESS_KEYS = ("mean", "std", "interpolation", "resize_mode")
 
@@ -53,13 +57,22 @@ class ClipEmbedder(Embedder):
         self._tokenizer: Any = None
         self._split: Any = None
         self._input_dtype: Any = None
-        self._trim_text = False  # see textfast: skip the padding of short queries
+        # textfast: skip the padding of short queries. None until the first text batch checks it
+        # (two full-length passes of the text tower: seconds that indexing images never needs).
+        self._trim_text: bool | None = None
         self._prepare_lock = threading.Lock()
+        self._bpe: ClipBPE | None | bool = False  # False: not looked for yet; None: not this model's tokenizer
+        self._onnx: OnnxTextTower | None | bool = False  # False: not looked for yet; None: use torch
+        self._text_lock = threading.Lock()
+        self._export_tried = False
 
     def input_length(self, kind: str, payload: Any) -> int | None:
         """BPE tokens of a text with the start and end tokens, as the text tower counts them."""
         if kind != TEXT or not isinstance(payload, str):
             return None
+        bpe = self._text_tokenizer()
+        if bpe is not None:  # open_clip's own ids, without loading the model
+            return len(bpe.encode(payload)) + 2
         self.ensure_loaded()
         encode = getattr(self._tokenizer, "encode", None)  # open_clip's SimpleTokenizer
         return None if encode is None else len(encode(payload)) + 2
@@ -134,6 +147,7 @@ class ClipEmbedder(Embedder):
         import torch
 
         from .device import configure_cpu_threads, pick_device, pick_precision
+        from .noinit import adopt_checkpoint, skip_init
 
         cfg = self.config
         self.device = pick_device(cfg.device)
@@ -146,21 +160,29 @@ class ClipEmbedder(Embedder):
             checkpoint = str(self.weights.path)
         pre = self._preprocess_overrides()
         try:
-            net = open_clip.create_model(
-                cfg.arch,
-                pretrained=checkpoint,
-                precision=self.precision,
-                device=self.device,
-                pretrained_text=False,  # never fetch a text tower's base weights from the hub
-                force_preprocess_cfg=pre,
-                cache_dir=str(cfg.cache_dir) if cfg.cache_dir else None,
-            )
+            # A checkpoint overwrites every weight, so building skips the random initialisation
+            # (seconds for ViT-B/32); a weight it lacks fails open_clip's strict load. Not for
+            # big_vision .npz files, which open_clip loads without that check.
+            strict = checkpoint is not None and not checkpoint.endswith((".npz", ".npy"))
+            adopt = strict and self.device.type == "cpu" and self.precision == "fp32"
+            with adopt_checkpoint() if adopt else skip_init() if strict else contextlib.nullcontext():
+                net = open_clip.create_model(
+                    cfg.arch,
+                    pretrained=checkpoint,
+                    precision=self.precision,
+                    device=self.device,
+                    pretrained_text=False,  # never fetch a text tower's base weights from the hub
+                    force_preprocess_cfg=pre,
+                    cache_dir=str(cfg.cache_dir) if cfg.cache_dir else None,
+                )
         except Exception as exc:  # noqa: BLE001 - key mismatch, truncated file, bad pickle…
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelUnavailableError(
                 f"could not load {checkpoint} as CLIP {cfg.arch}: {first}; check that clip.model names the "
                 "architecture the checkpoint was trained as and that the file is complete"
             ) from exc
+        if adopt and any(p.dtype != torch.float32 for p in net.parameters()):
+            net.float()  # adopted from a half-precision checkpoint: compute in fp32 as asked
         net.eval()
         try:
             self._tokenizer = open_clip.get_tokenizer(cfg.arch, cache_dir=str(cfg.cache_dir) if cfg.cache_dir else None)
@@ -170,15 +192,67 @@ class ClipEmbedder(Embedder):
         self._input_dtype = next(
             (m.weight.dtype for m in net.visual.modules() if isinstance(m, layers)), torch.float32
         )
-        from .device import autocast
-        from .textfast import trimming_matches
-
-        with autocast(self.device, self.precision):
-            self._trim_text = trimming_matches(net, self._tokenizer, self.device)
         self._transform()
         self._net = net
 
     # -- embedding ----------------------------------------------------------------------------
+
+    def ensure_ready(self, kind: str) -> None:
+        # A text query needs only the text tower: its ONNX export, when there is one, spares
+        # importing torch and open_clip and loading the image tower (seconds and a gigabyte).
+        if kind == TEXT and not self._loaded and self._text_tower() is not None:
+            return
+        self.ensure_loaded()
+
+    def _text_tokenizer(self) -> ClipBPE | None:
+        if self._bpe is False:
+            with self._text_lock:
+                if self._bpe is False:
+                    try:
+                        self._bpe = bpe.for_arch(arch_config(self.config.arch).get("text_cfg", {}), self.config.arch)
+                    except Exception:  # noqa: BLE001 - no torch-free tokenizer: open_clip's is used
+                        self._bpe = None
+        return self._bpe or None
+
+    def _export_paths(self) -> textgraph.ExportPaths | None:
+        if self.random_init or self._problem is not None or self.config.text_runtime != "auto":
+            return None
+        try:
+            found = self.weights or weights.locate(self.config)
+            if found is None or found.path is None:
+                return None
+            return textgraph.paths_for(self.config.arch, found.path, self.config.export_dir, self.model)
+        except (MMSearchError, OSError):
+            return None
+
+    def _text_tower(self) -> OnnxTextTower | None:
+        if self._onnx is False:
+            paths = self._export_paths() if textgraph.runtime_available() else None
+            tokenizer = self._text_tokenizer() if paths is not None else None
+            with self._text_lock:
+                if self._onnx is False:
+                    threads = self.config.threads or available_cores()
+                    self._onnx = textgraph.open_tower(paths, tokenizer, threads) if paths and tokenizer else None
+        return self._onnx or None
+
+    def _export_text_tower(self) -> None:
+        """After a text query through torch: export the text tower for the next searches, once."""
+        # Only when this query looked for an export and found none (or refused it): a process that
+        # loaded the model for images first (indexing, serve, the demo) is not made to wait for it.
+        if self._export_tried or self._onnx is not None:
+            return
+        self._export_tried = True
+        paths = self._export_paths()
+        tokenizer = self._text_tokenizer()
+        if paths is None or tokenizer is None or not textgraph.export_tools_available():
+            return
+        if textgraph.export_failed_before(paths):
+            return
+        from .export import export_text_tower, exportable
+
+        checkpoint = self.weights.path if self.weights is not None else None
+        if checkpoint is not None and exportable(self._net):
+            export_text_tower(self._net, tokenizer, paths, checkpoint)
 
     def prepare(self, kind: str, payload: Any) -> Any:
         if kind == IMAGE:
@@ -187,7 +261,29 @@ class ClipEmbedder(Embedder):
             return self._transform().prepare(payload)
         return str(payload)
 
+    def embed_query_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        out = self.embed_batch(kind, payloads)
+        if kind == TEXT and self._net is not None:
+            self._export_text_tower()
+        return out
+
+    def _trimming(self) -> bool:
+        if self._trim_text is None:
+            with self._text_lock:
+                if self._trim_text is None:
+                    from .device import autocast
+                    from .textfast import trimming_matches
+
+                    with autocast(self.device, self.precision):
+                        self._trim_text = trimming_matches(self._net, self._tokenizer, self.device)
+        return self._trim_text
+
     def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        if kind == TEXT and not self._loaded:
+            tower = self._text_tower()
+            if tower is not None:
+                return tower.embed([str(p) for p in payloads])
+        self.ensure_loaded()  # called directly (not through embed) the model may not be loaded yet
         import torch
 
         from .device import autocast
@@ -200,5 +296,5 @@ class ClipEmbedder(Embedder):
                 out = self._net.encode_image(batch)
             else:
                 tokens = self._tokenizer([str(p) for p in payloads]).to(self.device)
-                out = encode_text_trimmed(self._net, tokens) if self._trim_text else self._net.encode_text(tokens)
+                out = encode_text_trimmed(self._net, tokens) if self._trimming() else self._net.encode_text(tokens)
         return out.float().cpu().numpy()

@@ -27,10 +27,15 @@ def supports_trimming(net: Any) -> bool:
 
 
 def encode_text_trimmed(net: Any, tokens: torch.Tensor) -> torch.Tensor:
+    length = int(tokens.argmax(dim=-1).max().item()) + 1  # EOT has the highest token id
+    return encode_prefix(net, tokens[:, :length])
+
+
+def encode_prefix(net: Any, text: torch.Tensor) -> torch.Tensor:
+    """The text tower on tokens already cut after the last end-of-text token (any length)."""
     from open_clip.transformer import text_global_pool
 
-    length = int(tokens.argmax(dim=-1).max().item()) + 1  # EOT has the highest token id
-    text = tokens[:, :length]
+    length = text.shape[1]
     cast_dtype = net.transformer.get_cast_dtype()
     x = net.token_embedding(text).to(cast_dtype) + net.positional_embedding[:length].to(cast_dtype)
     x = net.transformer(x, attn_mask=net.attn_mask[:length, :length])

@@ -29,11 +29,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import blend, bridge, data, evaluate, towers
+from . import blend, bridge, data, evaluate, gate, towers
 from .projection import DEFAULT_PATH, Projection
 
 #: The alteration of the issue's measurement: crop 80 %, rotate 10°, JPEG q40.
 CROP, ANGLE, QUALITY = 0.8, 10.0, 40
+
+#: Shares of the projection in text→image scores, one for every image (the fixed-weight blend's grid).
+TEXT_WEIGHTS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.75, 1.0)
 
 #: query -> scikit-image photo, over PHOTO_GALLERY (the table in RESULTS.md).
 PHOTO_QUERIES = {
@@ -109,6 +112,11 @@ class Towers:
             "pooled (standardised)": (pooled_all - self.projection.mean) / self.projection.std,
         }
 
+    @staticmethod
+    def gates(images: Sequence[Image.Image]) -> np.ndarray:
+        """Each image's drawing gate, as the embedder computes it (gate.py)."""
+        return gate.gate(np.array([gate.flat_share(towers.preprocess(im)) for im in images]))
+
     def texts(self, texts: Sequence[str]) -> np.ndarray:
         return towers.embed_texts(self.text, list(texts))
 
@@ -122,7 +130,7 @@ def by_example(model: Towers, originals: Sequence[Image.Image], gallery: dict[st
     ``lite`` is what the shipped space does: example vectors against indexed image vectors."""
     queries = model.features([altered(image, seed) for seed, image in enumerate(originals)])
     out = {name: r_at_1(queries[name], gallery[name]) for name in gallery}
-    indexed = blend.image_vectors(gallery["bridge"], gallery["projection"])
+    indexed = blend.image_vectors(gallery["bridge"], gallery["projection"], model.gates(originals))
     out["lite (shipped)"] = r_at_1(blend.example_vectors(queries["projection"]), indexed)
     return out
 
@@ -134,15 +142,19 @@ def _open(path: Path) -> Image.Image:
 
 
 def text_to_image(texts: np.ndarray, images: dict[str, np.ndarray], weight: float) -> float:
-    """t→i R@1 (%) of the blend with ``weight`` on the projection (caption i belongs to image i)."""
-    indexed = blend.image_vectors(images["bridge"], images["projection"], weight)
-    return round(100.0 * float((evaluate.ranks(blend.text_vectors(texts, weight), indexed) == 0).mean()), 1)
+    """t→i R@1 (%) of a blend with ``weight`` on the projection for every image (caption i belongs
+    to image i); gate_fit.py measures the per-image mix."""
+    layout = blend.Layout(weight, weight)
+    indexed = blend.image_vectors(images["bridge"], images["projection"], np.zeros(len(texts)), layout)
+    return round(100.0 * float((evaluate.ranks(blend.text_vectors(texts, layout), indexed) == 0).mean()), 1)
 
 
 def photo_firsts(model: Towers, weight: float, images: dict[str, np.ndarray]) -> set[str]:
     """The photo queries that rank their photo first under ``weight`` (``images``: PHOTO_GALLERY's features)."""
-    texts = blend.text_vectors(model.texts(list(PHOTO_QUERIES)), weight)
-    best = np.argmax(texts @ blend.image_vectors(images["bridge"], images["projection"], weight).T, axis=1)
+    layout = blend.Layout(weight, weight)
+    texts = blend.text_vectors(model.texts(list(PHOTO_QUERIES)), layout)
+    indexed = blend.image_vectors(images["bridge"], images["projection"], np.zeros(len(images["bridge"])), layout)
+    best = np.argmax(texts @ indexed.T, axis=1)
     return {q for b, q in zip(best, PHOTO_QUERIES) if PHOTO_GALLERY[int(b)] == PHOTO_QUERIES[q]}
 
 
@@ -170,7 +182,7 @@ def run(clipart: int, log: Callable[[str], None]) -> dict[str, Any]:
     gallery_photos = model.features([_open(photo_dir() / name) for name in PHOTO_GALLERY])
     bridge_firsts = photo_firsts(model, 0.0, gallery_photos)
     results["t2i"] = {}
-    for weight in blend.TEXT_WEIGHTS:
+    for weight in TEXT_WEIGHTS:
         firsts = photo_firsts(model, weight, gallery_photos)
         results["t2i"][str(weight)] = {
             "val t→i R@1": text_to_image(texts["validation"], gallery["validation"], weight),

@@ -26,10 +26,10 @@ import numpy as np
 
 from mmsearch.search.bank import bank_texts, null_texts
 from mmsearch.search.calibrate import leg_features
-from mmsearch.eval.fit import CUT, Examples, figures, fit_decision_curve
-from mmsearch.search.curves import Calibration, Curve, read_file
+from mmsearch.eval.fit import CUT, Examples, figures, fit_decision_curve, separation
+from mmsearch.search.curves import CANDIDATES, FEATURES, FITTED, Calibration, Curve, read_file
 
-from . import blend, bridge, data, features, towers
+from . import blend, bridge, data, features, gate, towers
 from .embedder import LiteEmbedder
 
 OUT = Path(__file__).with_name("calibration.json")
@@ -88,7 +88,7 @@ def simulate(segments: np.ndarray, segment_names: list[str], queries: np.ndarray
             order = np.argsort(-sims)[:TOP]
             if noisy is not None and kind != "gibberish" and noisy(qname, str(names[library][order[0]])):
                 continue  # neither a clean negative nor a clean positive: left out of the fit
-            feats = leg_features(vector, sims[order], sample[order], sample, prior, bank, null)
+            feats = leg_features(vector, sims[order], sample[order], sample, prior, bank, null, CANDIDATES)
             rows.append(feats)
             labels.append(names[library][order] == qname)
             top1.append(np.arange(len(order)) == 0)
@@ -130,31 +130,19 @@ def descriptions(items: list[data.Item], split: str) -> list[tuple[str, str]]:
     return [(title, text) for text, title in out.items()]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT)
-    # under the must-show limits (10 % absent, 3 % gibberish), with room for a new library
-    parser.add_argument("--max-absent", type=float, default=0.07)
-    parser.add_argument("--max-gibberish", type=float, default=0.01)
-    parser.add_argument("--mode", default="auto", help="lite.mode whose space is fitted (default: the engine's default)")
-    # Measured and not the default: the balanced intercept always went to the gibberish limit on
-    # clip art and let 8-12 % of the eval sets' gibberish through (RESULTS.md).
-    parser.add_argument("--balanced", action="store_true",
-                        help="place 0.5 where absent false alarms + false abstentions are fewest (gibberish limit kept)")
-    args = parser.parse_args()
+def build_examples(embedder: LiteEmbedder) -> tuple[dict[str, dict[str, Examples]], dict[str, object]]:
+    """Simulated (query, hit) examples per pair of kinds and split, every feature of
+    ``curves.CANDIDATES`` computed, so that which ones to fit on is measured, not assumed."""
     items = data.all_items()
     cache = data.cache_dir() / "features"
-    embedder = LiteEmbedder(mode=args.mode)
-    embedder.ensure_loaded()
     text_model = embedder._text_model
-    # texts as the engine embeds them in this mode (blend: [cb·text | cp·text]; queries = indexed texts)
+    # texts as the engine embeds them in this mode (blend.py; queries = indexed texts)
     as_text = blend.text_vectors if embedder.mode == "blend" else (lambda v: v)
     bank = as_text(towers.embed_texts(text_model, bank_texts()))
     null = as_text(towers.embed_texts(text_model, null_texts()))
     gibberish = as_text(towers.embed_texts(text_model, null_texts(200, seed=GIBBERISH_SEED)))
-    curves: dict[str, Curve] = {}
-    stats: dict[str, object] = {}
     examples: dict[str, dict[str, Examples]] = {}
+    data_stats: dict[str, object] = {}
 
     def unit(x: np.ndarray) -> np.ndarray:
         return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
@@ -168,7 +156,8 @@ def main() -> None:
         with torch.inference_mode():
             logits = head(torch.from_numpy(pooled)).numpy()
         if embedder.mode == "blend":
-            images = blend.image_vectors(embedder.project(pooled, logits, use_projection=False), embedder.project(pooled, logits))
+            gates = gate.gate(features.flat_shares(chosen, cache))  # from the pixels, as the embedder does
+            images = blend.image_vectors(embedder.project(pooled, logits, use_projection=False), embedder.project(pooled, logits), gates)
         else:
             images = unit(embedder.project(pooled, logits))
         names = [name_of(it.caption) for it in chosen]
@@ -189,17 +178,89 @@ def main() -> None:
             examples.setdefault("image->image", {})[split] = simulate(
                 images, [it.id for it in chosen], example_queries(embedder, copies), [it.id for it in copies],
                 np.zeros((0, images.shape[1]), np.float32), None, None, 31 if split == "train" else 32, LIBRARY_SIZES)
-        stats.setdefault("data", {})[split] = {"images": len(chosen), "image_queries": len(unique), "documents": len(docs)}
+        data_stats[split] = {"images": len(chosen), "image_queries": len(unique), "documents": len(docs)}
+    return examples, data_stats
 
+
+def save_examples(path: Path, model: str, examples: dict[str, dict[str, Examples]], data_stats: dict[str, object]) -> None:
+    arrays = {f"{key}|{split}|{field}": getattr(ex, field) for key, by_split in examples.items() for split, ex in by_split.items()
+              for field in ("features", "labels", "top1", "kind")}
+    np.savez_compressed(path, **arrays, _meta=np.array(json.dumps({"model": model, "columns": CANDIDATES, "data": data_stats})))
+
+
+def load_examples(path: Path, model: str) -> tuple[dict[str, dict[str, Examples]], dict[str, object]] | None:
+    """Examples saved by an earlier run for the same space and candidate columns, else None."""
+    try:
+        saved = np.load(path, allow_pickle=False)
+        meta = json.loads(str(saved["_meta"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    if meta.get("model") != model or tuple(meta.get("columns", ())) != CANDIDATES:
+        return None
+    examples: dict[str, dict[str, Examples]] = {}
+    for name in saved.files:
+        if name == "_meta" or not name.endswith("|features"):
+            continue
+        key, split, _ = name.split("|")
+        examples.setdefault(key, {})[split] = Examples(*(saved[f"{key}|{split}|{f}"] for f in ("features", "labels", "top1", "kind")))
+    return examples, meta.get("data", {})
+
+
+def fit_pair(by_split: dict[str, Examples], use: tuple[str, ...], args: argparse.Namespace) -> tuple[Curve, dict[str, object]]:
+    """The curve fitted on the training examples with the features in ``use`` (the rest weigh 0),
+    and its figures on every split. Candidates outside ``curves.FEATURES`` may be tried (``--dry-run``)."""
+    columns = [CANDIDATES.index(name) for name in use]
+    chosen = {split: Examples(ex.features[:, columns], ex.labels, ex.top1, ex.kind) for split, ex in by_split.items()}
+    curve = fit_decision_curve(chosen["train"], args.max_absent, args.max_gibberish, balanced=args.balanced)
+    stats = {split: figures(curve(ex.features), ex, CUT) for split, ex in chosen.items()}
+    weights = dict(zip(use, curve.weights))
+    return Curve(tuple(weights.get(name, 0.0) for name in FEATURES), curve.bias), {**stats, "weights": {k: round(v, 3) for k, v in weights.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    # under the must-show limits (10 % absent, 3 % gibberish), with room for a new library
+    parser.add_argument("--max-absent", type=float, default=0.07)
+    parser.add_argument("--max-gibberish", type=float, default=0.01)
+    parser.add_argument("--mode", default="auto", help="lite.mode whose space is fitted (default: the engine's default)")
+    # Measured and not the default: the balanced intercept always went to the gibberish limit on
+    # clip art and let 8-12 % of the eval sets' gibberish through (RESULTS.md).
+    parser.add_argument("--balanced", action="store_true",
+                        help="place 0.5 where absent false alarms + false abstentions are fewest (gibberish limit kept)")
+    parser.add_argument("--features", default=",".join(FITTED),
+                        help=f"features the curves may weight, of {', '.join(CANDIDATES)} (default: %(default)s)")
+    parser.add_argument("--examples", type=Path, help="reuse (or save) the simulated examples in this .npz file")
+    parser.add_argument("--dry-run", action="store_true", help="print the fit and its figures; write nothing")
+    args = parser.parse_args()
+    use = tuple(name.strip() for name in args.features.split(",") if name.strip())
+    unknown = [name for name in use if name not in CANDIDATES]
+    if unknown:
+        parser.error(f"unknown feature(s) {', '.join(unknown)}; choose from {', '.join(CANDIDATES)}")
+    if not args.dry_run and any(name not in FEATURES for name in use):
+        parser.error(f"only {', '.join(FEATURES)} can be written to a calibration file (try others with --dry-run)")
+    embedder = LiteEmbedder(mode=args.mode)
+    embedder.ensure_loaded()
+    embedder._image_side()  # the image tower loads lazily (on a first image); the fit needs its head now
+    loaded = load_examples(args.examples, embedder.model) if args.examples is not None and args.examples.is_file() else None
+    if loaded is None:
+        loaded = build_examples(embedder)
+        if args.examples is not None:
+            save_examples(args.examples, embedder.model, *loaded)
+    examples, data_stats = loaded
+    curves: dict[str, Curve] = {}
+    stats: dict[str, object] = {"data": data_stats, "features": list(use)}
     for key, by_split in examples.items():
-        curves[key] = fit_decision_curve(by_split["train"], args.max_absent, args.max_gibberish, balanced=args.balanced)
-        stats[key] = {split: figures(curves[key](ex.features), ex, CUT) for split, ex in by_split.items()}
-    calibration = Calibration(embedder.model, curves, fitted_on=f"mmsearch_lite.calibration: TRAINING split (hash bucket >= 25), {TRAIN_IMAGES} images, {'balanced' if args.balanced else 'strict'} intercept, ambiguous best hits left out", stats=stats)
+        curves[key], stats[key] = fit_pair(by_split, use, args)
+        stats[key]["separation_auc"] = {split: separation(ex, CANDIDATES) for split, ex in by_split.items()}
+    calibration = Calibration(embedder.model, curves, fitted_on=f"mmsearch_lite.calibration: TRAINING split (hash bucket >= 25), {TRAIN_IMAGES} images, features {'+'.join(use)}, {'balanced' if args.balanced else 'strict'} intercept, ambiguous best hits left out", stats=stats)
+    print(json.dumps(calibration.to_dict(), indent=1))
+    if args.dry_run:
+        return
     # one file for every lite mode: refitting one space keeps the others' curves
     kept = read_file(args.out) if args.out.is_file() else {}
     kept[calibration.model] = calibration
     args.out.write_text(json.dumps({"spaces": [c.to_dict() for c in kept.values()]}, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(calibration.to_dict(), indent=1))
 
 
 if __name__ == "__main__":

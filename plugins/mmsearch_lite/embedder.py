@@ -2,9 +2,10 @@
 
 Text goes through all-MiniLM-L6-v2 unchanged (so text→text search is plain MiniLM). Images go
 through EfficientNet-Lite0 and then the training-free ImageNet-class bridge and the trained
-projection. The default ``blend`` stores both (768-d, see blend.py), so each direction scores with
-what measures best: search by example on the projection, text→image mostly on the bridge.
-``bridge`` and ``projection`` are the single 384-d representations.
+projection. The default ``blend`` stores both (1,153-d, see blend.py), mixed per image by a
+drawing-vs-photo gate on its pixels (gate.py), so each direction scores with what measures best:
+search by example on the projection, text→image on photos mostly on the bridge, on drawings mostly
+on the projection. ``bridge`` and ``projection`` are the single 384-d representations.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mmsearch.embedder import Embedder, MaxInput, ModelInfo
 from mmsearch.errors import ConfigError, ModelUnavailableError
 from mmsearch.types import IMAGE, TEXT
 
-from . import blend, bridge, towers
+from . import blend, bridge, gate, towers
 from .projection import DEFAULT_PATH, Projection
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ class LiteEmbedder(Embedder):
         self._blend = self._projection is not None and mode in ("auto", "blend")
         self.dim = blend.DIM if self._blend else 384
         if self._projection is not None:
-            kind = f"blend-{blend.VERSION}-" if self._blend else "proj-"
+            # the mix and the gate's ends decide every image vector: both are in the id
+            kind = f"gate-{blend.VERSION}-f{gate.FLAT_PHOTO:g}-{gate.FLAT_DRAWING:g}-" if self._blend else "proj-"
             self.model = f"{MODEL_PREFIX}/{kind}{self._projection.digest}"
             self._temperature, self._prompt = self._projection.temperature, self._projection.prompt
         else:
@@ -142,7 +144,9 @@ class LiteEmbedder(Embedder):
             return blend.text_vectors(texts) if self._blend else texts
         pooled, logits = self.image_features(payloads)
         if self._blend:
-            return blend.image_vectors(self.project(pooled, logits, use_projection=False), self.project(pooled, logits))
+            # the gate reads the same 224×224 pixels the tower saw (gate.py)
+            gates = gate.gate(gate.flat_shares(payloads))
+            return blend.image_vectors(self.project(pooled, logits, use_projection=False), self.project(pooled, logits), gates)
         return self.project(pooled, logits)
 
     def embed_query_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import towers
+from . import gate, towers
 from .data import Item
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,21 @@ def image_pooled(items: Sequence[Item], cache: Path, model: Any = None, batch_si
                     log.info("%d/%d done, %.0f s", start + len(chunk), len(todo), time.monotonic() - started)
         _save(path, table)
     return np.stack([table[item.id] for item in items]).astype(np.float32)
+
+
+def flat_shares(items: Sequence[Item], cache: Path) -> np.ndarray:
+    """Each item's flat share (gate.py) in ``items`` order, float32 (n,), computing only what the
+    cache lacks (decoding is the cost: ~30 ms an image, no model)."""
+    path = cache / f"flat-{towers.PREPROCESS_VERSION}.npz"
+    table = _load(path)
+    todo = [item for item in items if item.id not in table]
+    if todo:
+        log.info("measuring flat shares of %d of %d items", len(todo), len(items))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for item, tensor in zip(todo, pool.map(_read, todo)):
+                table[item.id] = np.array(gate.flat_share(tensor), dtype=np.float32)
+        _save(path, table)
+    return np.array([table[item.id] for item in items], dtype=np.float32)
 
 
 def text_vectors(texts: Sequence[str], cache: Path, model: Any = None) -> np.ndarray:

@@ -1,0 +1,116 @@
+"""Export a loaded CLIP model's text tower to ONNX, once, for torch-free text queries (:mod:`.textgraph`).
+
+Runs only where the whole model is already loaded in fp32 on the CPU, so it costs the export
+itself (a few seconds) and no extra load. A graph is kept only after onnxruntime reproduces
+torch's vectors on the probe texts; a failed attempt is recorded with the tool versions it used
+and not retried until one of them changes, so a machine without the ``onnx`` package pays nothing
+on later searches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import textgraph
+from .bpe import ClipBPE
+from .textfast import encode_prefix, supports_trimming
+
+log = logging.getLogger(__name__)
+OPSET = 18
+
+
+class _TextTower(torch.nn.Module):
+    def __init__(self, net: Any, trimmed: bool) -> None:
+        super().__init__()
+        self.net = net
+        self.trimmed = trimmed
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return encode_prefix(self.net, tokens) if self.trimmed else self.net.encode_text(tokens)
+
+
+def exportable(net: Any) -> bool:
+    """fp32 on the CPU: what onnxruntime's CPU provider runs; other placements keep using torch."""
+    first = next(net.parameters(), None)
+    return first is not None and first.device.type == "cpu" and first.dtype == torch.float32
+
+
+def export_text_tower(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths, checkpoint: Path) -> bool:
+    """Write and check the export; True when a checked graph is in place. Never raises."""
+    try:
+        _export(net, tokenizer, paths, str(checkpoint.resolve()))
+        _drop_superseded(paths, str(checkpoint.resolve()))
+        return True
+    except Exception as exc:  # noqa: BLE001 - no export just means text queries keep using torch
+        log.info("could not export the CLIP text tower to %s: %s", paths.graph, exc)
+        for leftover in (paths.graph, paths.meta):
+            leftover.unlink(missing_ok=True)
+        record = {"reason": f"{type(exc).__name__}: {exc}"[:2000], "versions": textgraph.tool_versions()}
+        try:
+            textgraph.write_atomic(paths.failed, json.dumps(record).encode())
+        except OSError:
+            pass
+        return False
+
+
+def _drop_superseded(paths: textgraph.ExportPaths, checkpoint: str) -> None:
+    """Exports of the same checkpoint file under an older key (it was rewritten, or open_clip was
+    upgraded) will never be read again: 250 MB each for ViT-B/32, so remove them."""
+    for meta in paths.meta.parent.glob("*.json"):
+        if meta == paths.meta or meta.name.endswith(".failed.json"):
+            continue
+        try:
+            if json.loads(meta.read_text("utf-8")).get("checkpoint") != checkpoint:
+                continue
+        except (OSError, ValueError):
+            continue
+        meta.with_suffix(".onnx").unlink(missing_ok=True)
+        meta.unlink(missing_ok=True)
+
+
+def _export(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths, checkpoint: str) -> None:
+    trimmed = supports_trimming(net)
+    tower = _TextTower(net, trimmed).eval()
+    probes = list(textgraph.PROBES)
+    with torch.no_grad():
+        reference = net.encode_text(torch.from_numpy(tokenizer(probes))).float().numpy()
+    example = torch.from_numpy(tokenizer(["a photo of a dog", "x"]))
+    if trimmed:
+        example = example[:, : int(example.argmax(dim=-1).max()) + 1]
+    dynamic = torch.export.Dim.DYNAMIC
+    shapes = ({0: dynamic, 1: dynamic} if trimmed else {0: dynamic},)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")  # the exporter's progress and notes are not the user's business
+        program = torch.onnx.export(
+            tower, (example,), input_names=["clip_text_tokens"], output_names=["clip_text_vector"], dynamo=True,
+            dynamic_shapes=shapes, opset_version=OPSET, verbose=False,
+        )
+        assert program is not None
+        tmp = paths.graph.with_name(f".{paths.graph.name}.{os.getpid()}.tmp")
+        paths.graph.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            program.save(str(tmp), external_data=False)  # one file, so it can be renamed into place
+            os.replace(tmp, paths.graph)
+        finally:
+            tmp.unlink(missing_ok=True)
+    meta = {
+        "format": textgraph.FORMAT,
+        "checkpoint": checkpoint,
+        "trimmed": trimmed,
+        "probes": probes,
+        "probe_vectors": reference.tolist(),
+        "versions": textgraph.tool_versions(),
+    }
+    textgraph.write_atomic(paths.meta, json.dumps(meta).encode())
+    # The same check every later load runs: a graph that disagrees with torch is not kept.
+    textgraph.OnnxTextTower(paths, tokenizer, threads=1, probes=len(probes))
+    paths.failed.unlink(missing_ok=True)
