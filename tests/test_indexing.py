@@ -226,3 +226,77 @@ def test_model_loading_is_reported_apart_from_indexing(open_engine: OpenEngine, 
     assert "s loading models)" in summary_line(summary) and summary.to_dict()["load_seconds"] >= 0.3
     again = engine.index([library])  # nothing to embed: no model is loaded, none reported
     assert again.load_seconds < 0.05 and "loading models" not in summary_line(again)
+
+
+def test_files_are_decoded_while_the_model_loads(tmp_path: Path, open_engine: OpenEngine) -> None:
+    """Loading a model takes seconds that decoding needs no model for: the two overlap. But no
+    embedder code runs during its own load (imports would race, ``prepare`` may need the model)."""
+    import threading
+    from collections.abc import Iterator
+
+    import mmsearch
+    from mmsearch import hookimpl
+    from mmsearch.testing import HashEmbedder, fake_plugin
+    from mmsearch.types import Segment, Source
+
+    decoded = threading.Event()
+    seen = {"overlapped": False, "loading": False, "prepared_while_loading": 0, "prepared": 0}
+
+    class Notes(mmsearch.Modality):
+        name = "notes"
+        kinds = frozenset({"text"})
+        extensions = frozenset({".note"})
+
+        def extract(self, source: Source) -> Iterator[Segment]:
+            decoded.set()
+            yield Segment(kind="text", payload=source.path.read_text())
+
+    class SlowToLoad(HashEmbedder):
+        def load(self) -> None:
+            seen["loading"] = True
+            # Without overlap no file is decoded before load() returns: this would wait 20 s.
+            seen["overlapped"] = decoded.wait(timeout=20)
+            seen["loading"] = False
+
+        def prepare(self, kind: str, payload: object) -> object:
+            seen["prepared"] += 1
+            seen["prepared_while_loading"] += seen["loading"]
+            return super().prepare(kind, payload)
+
+    class Plugin:
+        @hookimpl
+        def register_modalities(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(Notes())
+
+    for i in range(40):
+        (tmp_path / f"n{i}.note").write_text(f"note number {i}")
+    summary = open_engine(plugins=[fake_plugin(SlowToLoad()), Plugin()]).index([tmp_path])
+    assert summary.added == 40 and summary.failed == 0
+    assert seen["overlapped"] and seen["prepared"] == 40 and seen["prepared_while_loading"] == 0
+
+
+def test_a_model_that_fails_to_load_leaves_the_index_as_it_was(library: Path, open_engine: OpenEngine) -> None:
+    """Decoding may start before the model is known to load, but nothing is written until it is:
+    not the new files, and not the removal of vanished ones either."""
+    import pytest
+
+    import mmsearch
+    from mmsearch.testing import HashEmbedder, fake_plugin
+
+    class Flaky(HashEmbedder):
+        broken = False
+
+        def load(self) -> None:
+            if Flaky.broken:
+                raise mmsearch.ModelUnavailableError("weights file truncated: download it again")
+
+    engine = open_engine(plugins=[fake_plugin(Flaky())])
+    engine.index([library / "photos"])
+    before = engine.status()
+    (library / "photos" / "cat.png").unlink()
+    engine.embedders[0]._loaded = False  # a new process, where the load now fails  # type: ignore[attr-defined]
+    Flaky.broken = True
+    with pytest.raises(mmsearch.ModelUnavailableError, match="truncated"):
+        engine.index([library])
+    after = engine.status()
+    assert (after.media, after.failures) == (before.media, before.failures)  # cat.png kept, docs/ not added

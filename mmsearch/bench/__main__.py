@@ -10,6 +10,7 @@ BENCHMARKS = {
     "coldsearch": "mmsearch.bench.coldsearch",
     "embed": "mmsearch.bench.embed",
     "query": "mmsearch.bench.query",
+    "rclip": "mmsearch.bench.rclip",
     "ray": "mmsearch.bench.ray",
     "serve": "mmsearch.bench.serve",
     "vectors": "mmsearch.bench.vectors",

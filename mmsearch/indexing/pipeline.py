@@ -2,13 +2,16 @@
 
 Decoding (Pillow, PyAV) releases the GIL, so threads keep the model fed without the cost of
 processes; the window of files in flight is bounded, so memory does not grow with the library.
+While the models load (``preload``), the first batch is decoded but not yet prepared.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +24,7 @@ from ..modality import Modality, describe_exception
 from ..paths import storable
 from ..types import Segment, Source
 from . import quiet
+from .preload import Preload
 from .scan import Found, Known, file_hash
 
 FLUSH_SECONDS = 2.0  # write at least this often, so progress and crash-safety keep pace
@@ -47,30 +51,59 @@ class Extracted:
     vectors: list[dict[int, np.ndarray]] = field(default_factory=list)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)  # what decoders warned about this file
+    # segments with their payloads, extracted before the models had loaded (see finish())
+    unprepared: list[Segment] = field(default_factory=list)
 
 
-def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> Extracted:
+def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64, loaded: threading.Event | None = None) -> Extracted:
     """Extract and prepare one file. Segments of a streaming modality (hours of video) are
-    embedded every ``stream_chunk`` segments as they come, so only vectors accumulate."""
+    embedded every ``stream_chunk`` segments as they come, so only vectors accumulate.
+
+    ``loaded``: set once the embedders' models are loaded. Until then no embedder code runs here
+    (its imports would race the loader's, and a third-party ``prepare`` may need its model):
+    segments are kept unprepared for :func:`finish`, and a streaming file waits for the models."""
     found = job.found
     if found.error is not None:
         return Extracted(job, error=found.error)
     item = Extracted(job, prepared=[[] for _ in embedders], vectors=[{} for _ in embedders])
-    quiet.begin(found.relpath, item.warnings)  # this thread reads this file: decoders' warnings are its
-    try:
+    defer = loaded is not None and not loaded.is_set()
+    if defer and job.modality.streaming and loaded is not None:  # it embeds as it goes
+        loaded.wait()
+        defer = False
+    with _failing_the_file(item):
         item.content_hash = job.content_hash or file_hash(found.path)
         source = Source(path=found.path, relpath=found.relpath, size=found.size)
         pending = 0
         for segment in job.modality.segments(source):
-            _prepare_into(item, segment, embedders)
-            pending += 1
-            if job.derive is not None:
-                for extra in job.derive(source, job.modality.name, segment):
-                    _prepare_into(item, extra, embedders)
-                    pending += 1
+            found_here = [segment, *(job.derive(source, job.modality.name, segment) if job.derive is not None else ())]
+            for one in found_here:
+                if defer:
+                    item.unprepared.append(one)
+                else:
+                    _prepare_into(item, one, embedders)
+            pending += len(found_here)
             if job.modality.streaming and pending >= stream_chunk:
                 _embed_together([item], embedders)
                 pending = 0
+    return item
+
+
+def finish(item: Extracted, embedders: Sequence[Embedder]) -> Extracted:
+    """Prepare what :func:`extract` left unprepared while the models were loading."""
+    unprepared, item.unprepared = item.unprepared, []
+    if item.error is None:
+        with _failing_the_file(item):
+            for segment in unprepared:
+                _prepare_into(item, segment, embedders)
+    return item
+
+
+@contextmanager
+def _failing_the_file(item: Extracted) -> Iterator[None]:
+    """What a broken file raises becomes its error; a model or store that is down stops the run."""
+    quiet.begin(item.job.found.relpath, item.warnings)  # this thread reads this file: decoders' warnings are its
+    try:
+        yield
     except ExtractError as exc:
         item.error = exc.reason
     except OSError as exc:
@@ -81,10 +114,11 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64) -> 
         raise
     except Exception as exc:  # noqa: BLE001 - a streamed chunk that breaks the model fails its file only
         item.error = f"embedding failed: {describe_exception(exc)}"
-    quiet.end()
+    finally:
+        quiet.end()
     if item.error is not None:
         item.error = storable(item.error)
-    return item
+        item.unprepared = []
 
 
 class _PrepareError(Exception):
@@ -137,10 +171,14 @@ def run(
     write: Callable[[list[Extracted]], None],
     workers: int,
     batch_segments: int,
+    models: Preload | None = None,
 ) -> None:
-    """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order."""
+    """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order.
+
+    ``models``: the embedders' models still loading in the background; files are extracted
+    meanwhile, and nothing is embedded or written before ``models.wait()`` has returned."""
     with quiet.routed_to_files():  # what decoders warn about goes to the file's record, not stderr
-        _run(jobs, embedders, write, workers, batch_segments)
+        _run(jobs, embedders, write, workers, batch_segments, models)
 
 
 def _run(
@@ -149,19 +187,38 @@ def _run(
     write: Callable[[list[Extracted]], None],
     workers: int,
     batch_segments: int,
+    models: Preload | None,
 ) -> None:
     window: deque[Future[Extracted]] = deque()
     todo = iter(jobs)
+    # Once the model runs, keep a whole batch decoding while it embeds the current one: with a
+    # few files ahead only, the decode threads idled during each batch's inference and the model
+    # then waited for the next batch to be decoded (rclip bench: ~1.5 of 2 cores busy).
     ahead = max(2, workers * 2)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract") as pool:
+    steady = max(ahead, batch_segments + workers)
+    loading = models is not None
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract")
 
-        def top_up() -> None:
-            while len(window) < ahead:
-                job = next(todo, None)
-                if job is None:
-                    return
-                window.append(pool.submit(extract, job, embedders))
+    def top_up() -> None:
+        # While the models load, the first batch fills up (unprepared) behind a small window:
+        # payloads held unprepared are up to 896 px, and what decoding holds adds to the model
+        # load's own peak (rclip bench: ~+150 MB peak RSS). Prepared payloads are small.
+        while len(window) < (ahead if loading else steady):
+            job = next(todo, None)
+            if job is None:
+                return
+            window.append(pool.submit(extract, job, embedders, loaded=models.loaded if models is not None else None))
 
+    def flush(batch: list[Extracted]) -> None:
+        nonlocal loading
+        if loading and models is not None:
+            models.wait()
+            loading = False
+        list(pool.map(lambda item: finish(item, embedders), [item for item in batch if item.unprepared]))
+        embed(batch, embedders)
+        write(batch)
+
+    try:
         top_up()
         batch: list[Extracted] = []
         pending_segments, last_flush = 0, time.monotonic()
@@ -169,12 +226,16 @@ def _run(
             item = window.popleft().result()
             top_up()
             batch.append(item)
-            pending_segments += len(item.segments)
-            if pending_segments >= batch_segments or time.monotonic() - last_flush > FLUSH_SECONDS:
-                embed(batch, embedders)
-                write(batch)
+            pending_segments += len(item.segments) + len(item.unprepared)
+            # A time-driven flush while the models load would only wait for them, idling the decoders.
+            if pending_segments >= batch_segments or (not loading and time.monotonic() - last_flush > FLUSH_SECONDS):
+                flush(batch)
                 batch, pending_segments, last_flush = [], 0, time.monotonic()
         if batch:
-            embed(batch, embedders)
-            write(batch)
-
+            flush(batch)
+        if loading and models is not None:  # no file reached a batch: the models' verdict still stands
+            models.wait()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failed load stops now, not after the window
+        raise
+    pool.shutdown(wait=True)

@@ -22,6 +22,7 @@ from ..settings import env_name
 from ..store.models import Media
 from ..types import FileReport, IndexSummary
 from . import pipeline, scan, writer
+from .preload import Preload
 
 log = logging.getLogger("mmsearch.index")
 
@@ -66,13 +67,6 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 counts["removed"] += 1
             continue
         jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
-    # A missing model fails now, before any file is touched; a no-op run loads none, and a
-    # runner whose workers hold the models (Ray) loads none here.
-    loading = time.monotonic()
-    if jobs and getattr(ctx.runner, "loads_models_here", True):
-        for embedder in ctx.embedders:
-            embedder.ensure_loaded()
-    load_seconds = time.monotonic() - loading
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
     done = 0
 
@@ -82,15 +76,30 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         if progress is not None:
             progress(rep, done, total)
 
-    _apply_bookkeeping(ctx, todo)
-    for rep in (
-        [FileReport(k.relpath, "removed") for k in todo.removed]
-        + [FileReport(f.relpath, "renamed") for f, _ in todo.renamed]
-        + [FileReport(f.relpath, "unchanged") for f in todo.unchanged]
-        + [FileReport(f.relpath, "unchanged") for f, _ in todo.touched]
-    ):
-        report(rep)
-    counts["unchanged"] += len(todo.touched)
+    def bookkeeping() -> None:
+        _apply_bookkeeping(ctx, todo)
+        for rep in (
+            [FileReport(k.relpath, "removed") for k in todo.removed]
+            + [FileReport(f.relpath, "renamed") for f, _ in todo.renamed]
+            + [FileReport(f.relpath, "unchanged") for f in todo.unchanged]
+            + [FileReport(f.relpath, "unchanged") for f, _ in todo.touched]
+        ):
+            report(rep)
+        counts["unchanged"] += len(todo.touched)
+
+    # A missing model fails before the index changes at all: the in-process pipeline decodes the
+    # first files while the models load, and applies the bookkeeping and writes only once they
+    # have. A no-op run loads none; a runner whose workers hold the models (Ray) loads none here.
+    models: Preload | None = None
+    loading = time.monotonic()
+    if jobs and ctx.runner is pipeline.run:
+        models = Preload(ctx.embedders, then=bookkeeping)
+    else:
+        if jobs and getattr(ctx.runner, "loads_models_here", True):
+            for embedder in ctx.embedders:
+                embedder.ensure_loaded()
+        bookkeeping()
+    load_seconds = time.monotonic() - loading
 
     def write(batch: list[pipeline.Extracted]) -> None:
         _write_isolated(ctx, batch)
@@ -104,7 +113,11 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
             report(rep)
 
     try:
-        ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
+        if models is not None:
+            pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments, models)
+            load_seconds = models.seconds
+        else:
+            ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
     finally:
         for space in ctx.spaces:
             space.indexes.save()
