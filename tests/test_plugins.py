@@ -197,3 +197,34 @@ def test_plugins_command_lists_builtins_as_json() -> None:
     assert rows["text"]["modalities"] == ["text"]
     assert rows["image"]["distribution"].startswith("mmsearch ")
     assert rows["mmsearch.defaults"]["fusers"] == ["rrf", "weighted"]
+
+
+def test_a_builtin_command_does_not_load_the_plugins_but_a_plugin_command_still_runs(tmp_path: Path) -> None:
+    """Plugin commands load when a name is not built in (or for --help): a cold `mmsearch search`
+    no longer pays for importing every plugin just to look for commands."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "greeter_plugin.py").write_text(
+        "import click, mmsearch\n"
+        "@mmsearch.hookimpl\n"
+        "def register_commands(cli):\n"
+        "    @cli.command()\n"
+        "    def greet():\n"
+        "        click.echo('hello from a plugin command')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+           "MMSEARCH_PLUGINS": "greeter_plugin"}
+    probe = ("import sys\nfrom mmsearch.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print('LOADED', sorted(m for m in sys.modules if m.startswith('mmsearch_') or m == 'greeter_plugin'))\n")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120, env=env)
+
+    builtin = run("--index", str(tmp_path / "none"), "db", "compact")
+    assert "no index database" in builtin.stderr, builtin.stderr
+    assert "LOADED []" in builtin.stdout, builtin.stdout
+    plugin = run("greet")
+    assert "hello from a plugin command" in plugin.stdout, plugin.stdout + plugin.stderr
+    listing = run("--help")
+    assert "greet" in listing.stdout and "search" in listing.stdout, listing.stdout

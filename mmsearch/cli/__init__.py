@@ -16,7 +16,24 @@ from .common import Group
 from .context import CliContext
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(Group):
+    """Plugin commands are loaded when a name is not a built-in one, or for a listing (--help):
+    importing every plugin's entry point to run a built-in command cost 0.13 s of a 1.3 s cold
+    search. Broken plugins are still named on every command that opens an index (Engine.open
+    builds the plugin manager)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and _add_plugin_commands():
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _add_plugin_commands()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index_dir", envvar="MMSEARCH_INDEX", type=click.Path(file_okay=False),
               help="Index directory [env MMSEARCH_INDEX; default: the user data directory].")
 @click.option("--db", envvar="MMSEARCH_DB", help="SQLAlchemy database URL [env MMSEARCH_DB; default: SQLite in the index].")
@@ -39,20 +56,29 @@ for module in (index_cmd, search_cmd, info_cmd, db_cmd, demo_cmd, serve_cmd, eva
     module.register(cli)
 
 
-def _add_plugin_commands() -> None:
+_plugin_commands_loaded = False
+
+
+def _add_plugin_commands() -> bool:
+    """Register the plugins' commands, once per process; True the first time."""
+    global _plugin_commands_loaded
+    if _plugin_commands_loaded:
+        return False
+    _plugin_commands_loaded = True
     from ..plugins import disable, make_plugin_manager
 
     try:
         pm = make_plugin_manager()
     except MMSearchError as exc:  # e.g. two plugins with one name: say so, keep the core commands
         click.echo(f"Warning: {exc}", err=True)
-        return
+        return True
     for impl in pm.hook.register_commands.get_hookimpls():
         name = pm.get_name(impl.plugin) or repr(impl.plugin)
         try:
             impl.function(**{arg: cli for arg in impl.argnames})
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the whole CLI down
             disable(pm, name, f"register_commands raised {type(exc).__name__}: {' '.join(str(exc).split())}")
+    return True
 
 
 def _one_line_warnings() -> None:
@@ -76,7 +102,6 @@ def _one_line_warnings() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     _one_line_warnings()
-    _add_plugin_commands()
     try:
         return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")
     finally:
