@@ -38,9 +38,6 @@ class Preload:
         self.seconds = time.monotonic() - start
         self.loaded.set()
 
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
     def wait(self) -> None:
         self._thread.join()
         if self._error is not None:
