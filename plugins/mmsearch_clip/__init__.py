@@ -4,7 +4,8 @@ Settings (env ``MMSEARCH_<KEY>``, dots as underscores): ``clip.model`` (architec
 ``ViT-B-32``), ``clip.pretrained`` (tag, default ``laion2b_s34b_b79k``), ``clip.weights`` (a local
 checkpoint file or folder), ``models`` (``MMSEARCH_MODELS``, a folder of checkpoints laid out as
 ``<arch>/<tag>/<checkpoint>``), ``clip.cache_dir``, ``clip.offline``, ``clip.device`` (else
-``device``), ``clip.precision``, ``clip.threads``, ``clip.batch_size``. See :mod:`.weights` for
+``device``), ``clip.precision``, ``clip.threads``, ``clip.batch_size``, ``clip.text_runtime`` and
+``clip.image_runtime`` (``auto``: the towers exported to ONNX once they exist; ``torch``), ``clip.export_dir``. See :mod:`.weights` for
 the resolution order.
 """
 

@@ -26,6 +26,7 @@ DEFAULT_ARCH = "ViT-B-32"
 DEFAULT_TAG = "laion2b_s34b_b79k"
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 TEXT_RUNTIMES = ("auto", "torch")
+IMAGE_RUNTIMES = TEXT_RUNTIMES
 LIST_HINT = 'python -c "import open_clip; print(open_clip.list_pretrained())"'
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -58,10 +59,14 @@ class ClipConfig:
     precision: str = "auto"
     threads: int = 0  # CPU intra-op threads; 0: every core this process may use
     batch_size: int = 32
+    batch_size_set: bool = False  # clip.batch_size given: used on every runtime, else each picks its own
     # Text queries: "auto" runs the text tower exported to ONNX when the export exists and passes
     # its check (no torch import), else torch; "torch" always loads the whole model.
     text_runtime: str = "auto"
-    export_dir: Path | None = None  # where text-tower exports live; None: the user cache folder
+    # Images: "auto" embeds through the image tower exported to ONNX (written by the first run that
+    # embeds images through torch on the CPU in fp32) when it passes its check; "torch" never.
+    image_runtime: str = "auto"
+    export_dir: Path | None = None  # where tower exports live; None: the user cache folder
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClipConfig:
@@ -83,6 +88,12 @@ class ClipConfig:
                 f"setting 'clip.text_runtime' (env {env_name('clip.text_runtime')}) must be one of "
                 f"{', '.join(TEXT_RUNTIMES)}, got {text_runtime!r}"
             )
+        image_runtime = str(settings.get("clip.image_runtime") or "auto").strip().lower()
+        if image_runtime not in IMAGE_RUNTIMES:
+            raise ConfigError(
+                f"setting 'clip.image_runtime' (env {env_name('clip.image_runtime')}) must be one of "
+                f"{', '.join(IMAGE_RUNTIMES)}, got {image_runtime!r}"
+            )
         export_dir = settings.get("clip.export_dir")
         models = settings.get("models")
         cache = settings.get("clip.cache_dir")
@@ -98,7 +109,9 @@ class ClipConfig:
             precision=precision,
             threads=settings.get_int("clip.threads", 0),
             batch_size=max(1, settings.get_int("clip.batch_size", settings.get_int("batch_size", 32))),
+            batch_size_set=settings.get("clip.batch_size") is not None,
             text_runtime=text_runtime,
+            image_runtime=image_runtime,
             export_dir=Path(str(export_dir)).expanduser() if export_dir else None,
         )
 

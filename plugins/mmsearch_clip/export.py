@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import torch
 
 from . import textgraph
 from .bpe import ClipBPE
+from .pilprep import PilPrepare
 from .textfast import encode_prefix, supports_trimming
 
 log = logging.getLogger(__name__)
@@ -62,14 +64,15 @@ def export_text_tower(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths
         return False
 
 
-def _drop_superseded(paths: textgraph.ExportPaths, checkpoint: str) -> None:
-    """Exports of the same checkpoint file under an older key (it was rewritten, or open_clip was
-    upgraded) will never be read again: 250 MB each for ViT-B/32, so remove them."""
+def _drop_superseded(paths: textgraph.ExportPaths, checkpoint: str, tower: str = "text") -> None:
+    """Exports of the same tower of the same checkpoint file under an older key (it was rewritten,
+    or open_clip was upgraded) will never be read again: 250-350 MB each for ViT-B/32, so remove them."""
     for meta in paths.meta.parent.glob("*.json"):
         if meta == paths.meta or meta.name.endswith(".failed.json"):
             continue
         try:
-            if json.loads(meta.read_text("utf-8")).get("checkpoint") != checkpoint:
+            record = json.loads(meta.read_text("utf-8"))
+            if record.get("checkpoint") != checkpoint or record.get("tower", "text") != tower:
                 continue
         except (OSError, ValueError):
             continue
@@ -95,13 +98,7 @@ def _export(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths, checkpoi
             dynamic_shapes=shapes, opset_version=OPSET, verbose=False,
         )
         assert program is not None
-        tmp = paths.graph.with_name(f".{paths.graph.name}.{os.getpid()}.tmp")
-        paths.graph.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            program.save(str(tmp), external_data=False)  # one file, so it can be renamed into place
-            os.replace(tmp, paths.graph)
-        finally:
-            tmp.unlink(missing_ok=True)
+        _save_program(program, paths)
     meta = {
         "format": textgraph.FORMAT,
         "checkpoint": checkpoint,
@@ -109,8 +106,83 @@ def _export(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths, checkpoi
         "probes": probes,
         "probe_vectors": reference.tolist(),
         "versions": textgraph.tool_versions(),
+        "tower": "text",
     }
     textgraph.write_atomic(paths.meta, json.dumps(meta).encode())
     # The same check every later load runs: a graph that disagrees with torch is not kept.
     textgraph.OnnxTextTower(paths, tokenizer, threads=1, probes=len(probes))
     paths.failed.unlink(missing_ok=True)
+
+
+class _ImageTower(torch.nn.Module):
+    """uint8 (n, H, W, 3) crops in, vectors out: open_clip's ToTensor and Normalize inside the graph."""
+
+    def __init__(self, net: Any, mean: Sequence[float], std: Sequence[float]) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1) * 255.0)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1) * 255.0)
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        pixels = crops.permute(0, 3, 1, 2).to(torch.float32)
+        return self.net.encode_image((pixels - self.mean) / self.std)
+
+
+def export_image_tower(net: Any, prepare: PilPrepare, mean: Sequence[float], std: Sequence[float],
+                       paths: textgraph.ExportPaths, checkpoint: Path) -> bool:
+    """Write and check the image tower's export; True when a checked graph is in place. Never raises."""
+    try:
+        _export_image(net, prepare, mean, std, paths, str(checkpoint.resolve()))
+        _drop_superseded(paths, str(checkpoint.resolve()), "image")
+        return True
+    except Exception as exc:  # noqa: BLE001 - no export just means images keep going through torch
+        log.info("could not export the CLIP image tower to %s: %s", paths.graph, exc)
+        for leftover in (paths.graph, paths.meta):
+            leftover.unlink(missing_ok=True)
+        record = {"reason": f"{type(exc).__name__}: {exc}"[:2000], "versions": textgraph.tool_versions()}
+        try:
+            textgraph.write_atomic(paths.failed, json.dumps(record).encode())
+        except OSError:
+            pass
+        return False
+
+
+def _export_image(net: Any, prepare: PilPrepare, mean: Sequence[float], std: Sequence[float],
+                  paths: textgraph.ExportPaths, checkpoint: str) -> None:
+    from . import imagegraph
+
+    tower = _ImageTower(net, mean, std).eval()
+    probes = imagegraph.probe_images(prepare.size)
+    with torch.no_grad():
+        reference = tower(torch.from_numpy(probes)).float().numpy()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            tower, (torch.from_numpy(probes),), input_names=["clip_image_crops"], output_names=["clip_image_vector"],
+            dynamo=True, dynamic_shapes=({0: torch.export.Dim.DYNAMIC},), opset_version=OPSET, verbose=False,
+        )
+        assert program is not None
+        _save_program(program, paths)
+    meta = {
+        "format": imagegraph.FORMAT,
+        "tower": "image",
+        "checkpoint": checkpoint,
+        "size": prepare.size,
+        "interpolation": prepare.interpolation,
+        "resize_mode": prepare.resize_mode,
+        "probe_vectors": reference.tolist(),
+        "versions": textgraph.tool_versions(),
+    }
+    textgraph.write_atomic(paths.meta, json.dumps(meta).encode())
+    imagegraph.OnnxImageTower(paths, threads=1, probes=len(probes))  # kept only if it agrees with torch
+    paths.failed.unlink(missing_ok=True)
+
+
+def _save_program(program: Any, paths: textgraph.ExportPaths) -> None:
+    tmp = paths.graph.with_name(f".{paths.graph.name}.{os.getpid()}.tmp")
+    paths.graph.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        program.save(str(tmp), external_data=False)  # one file, so it can be renamed into place
+        os.replace(tmp, paths.graph)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .pilprep import to_rgb
+
 
 class SplitTransform:
     def __init__(self, transform: Callable[[Any], Any]) -> None:
@@ -50,19 +52,3 @@ class SplitTransform:
         batch = raw.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
         batch = batch.sub_(self._mean.to(device)).div_(self._std.to(device))
         return batch.to(dtype)
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB, with transparency flattened onto white.
-
-    open_clip converts after resizing, which resizes palette images with nearest-neighbour and
-    drops alpha: transparent clip-art and logos, whose hidden pixels are usually black, would be
-    seen on a black background. Converting first, onto white, shows them as people see them.
-    """
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(canvas, rgba).convert("RGB")
-    return image.convert("RGB")

@@ -58,15 +58,19 @@ def _version(dist: str) -> str:
         return "none"
 
 
-def paths_for(arch: str, checkpoint: Path, folder: Path | None, model: str = "") -> ExportPaths:
+def paths_for(arch: str, checkpoint: Path, folder: Path | None, model: str = "", tower: str = "text") -> ExportPaths:
     """``model``: the embedder's model string, which for a ``clip.weights`` file carries a content
-    fingerprint too, so a file rewritten in place with its size and mtime kept still gets its own."""
+    fingerprint too, so a file rewritten in place with its size and mtime kept still gets its own.
+    ``tower``: ``"text"`` or ``"image"`` (:mod:`.imagegraph`), which lives beside it."""
     stat = checkpoint.stat()
-    identity = [FORMAT, arch, model, str(checkpoint.resolve()), stat.st_size, stat.st_mtime_ns,
-                _version("open_clip_torch")]
+    identity: list[object] = [FORMAT, arch, model, str(checkpoint.resolve()), stat.st_size, stat.st_mtime_ns,
+                              _version("open_clip_torch")]
+    if tower != "text":  # the text key predates image exports: keep it, so existing ones stay valid
+        identity.append(tower)
     key = json.dumps(identity)
     digest = hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
-    base = (folder or default_dir()) / f"{arch.replace('/', '_')}-{digest}"
+    prefix = arch.replace("/", "_") + ("" if tower == "text" else f"-{tower}")
+    base = (folder or default_dir()) / f"{prefix}-{digest}"
     return ExportPaths(base.with_suffix(".onnx"), base.with_suffix(".json"), base.with_suffix(".failed.json"))
 
 
