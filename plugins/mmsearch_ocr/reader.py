@@ -58,7 +58,11 @@ def picture(source: Source, payload: object, side: int | None = None) -> Image.I
             with Image.open(source.path) as img:
                 if img.width * img.height <= MAX_OCR_PIXELS and (best is None or img.width > best.width):
                     if side is not None:
-                        img.draft("RGB", (side, side))  # JPEG: decode at 1/2-1/8 scale straight from the DCT
+                        # JPEG: decode at 1/2-1/8 scale straight from the DCT. Draft keeps both sides
+                        # at least the size asked, so ask for the thumbnail's own shape: a square
+                        # (side, side) would decode a 4:3 12 MP photo at 2000 px, four times the pixels.
+                        scale = side / max(img.size)
+                        img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
                     best = ImageOps.exif_transpose(img).convert("RGB")
     except Exception:  # noqa: BLE001 - not an image file (a PDF) or unreadable: the payload will do
         pass
