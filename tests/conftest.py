@@ -17,15 +17,19 @@ REQUIRE_PG = os.environ.get("MMSEARCH_REQUIRE_POSTGRES") == "1"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def clip_exports_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The clip embedder exports its text tower on the first text query; never into the user's cache."""
-    before = os.environ.get("MMSEARCH_CLIP_EXPORT_DIR")
-    os.environ["MMSEARCH_CLIP_EXPORT_DIR"] = str(tmp_path_factory.mktemp("clip-exports"))
+def caches_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The clip embedder exports its towers, and searches keep query banks per model: never into
+    the user's cache."""
+    names = {"MMSEARCH_CLIP_EXPORT_DIR": "clip-exports", "MMSEARCH_BANK_DIR": "query-banks"}
+    before = {name: os.environ.get(name) for name in names}
+    for name, folder in names.items():
+        os.environ[name] = str(tmp_path_factory.mktemp(folder))
     yield
-    if before is None:
-        os.environ.pop("MMSEARCH_CLIP_EXPORT_DIR", None)
-    else:
-        os.environ["MMSEARCH_CLIP_EXPORT_DIR"] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture

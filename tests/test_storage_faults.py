@@ -11,8 +11,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -276,3 +277,30 @@ def test_a_cache_that_cannot_be_saved_is_reported_and_rebuilt(tmp_path: Path, mo
     assert "could not save the vector cache" in caplog.text and "No space left on device" in caplog.text
     with _reopen(index) as engine:
         assert cache_ids(engine) == _sql_ids(engine) and len(_sql_ids(engine)) == 8
+
+
+def test_a_new_index_reuses_the_bank_of_a_model_searched_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Embedding the query bank is most of a first search on a CPU; a second index of the same model
+    takes it from the shared cache, and a model whose weights changed under the same name does not."""
+    monkeypatch.setenv("MMSEARCH_BANK_DIR", str(tmp_path / "shared"))
+    embedded: list[int] = []
+
+    class Counting(HashEmbedder):
+        def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+            embedded.append(len(payloads))
+            return super().embed_batch(kind, payloads)
+
+    first = bank_module.QueryBank(tmp_path / "a").vectors(1, Counting(), "text")
+    assert sum(embedded) == len(bank_module.bank_texts())
+    embedded.clear()
+    again = bank_module.QueryBank(tmp_path / "b").vectors(1, Counting(), "text")
+    np.testing.assert_array_equal(first, again)
+    assert sum(embedded) == 2  # only the two probe texts that check the cached copy
+
+    class Retrained(Counting):
+        def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+            return np.roll(super().embed_batch(kind, payloads), 1, axis=1)  # new weights, same model name
+
+    embedded.clear()
+    changed = bank_module.QueryBank(tmp_path / "c").vectors(1, Retrained(), "text")
+    assert sum(embedded) == 2 + len(bank_module.bank_texts()) and not np.allclose(changed, first)

@@ -4,6 +4,8 @@ the spread itself (see ``calibrate.py``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -74,12 +76,53 @@ class QueryBank:
         if key not in self._vectors:
             texts = texts_of()
             path = self.directory / f"{which}-{space_id}-{kind}.npy"
-            cached = _load(path, (len(texts), int(embedder.dim)))
+            shape = (len(texts), int(embedder.dim))
+            cached = _load(path, shape)
             if cached is None:
-                cached = embedder.embed(TEXT, texts)
+                # A new index of a model this machine has searched before: the bank is the same
+                # (embedding it costs seconds on a CPU, the bulk of a first search). The copy is
+                # checked on two texts, so weights behind an unchanged model name are caught.
+                shared = _shared_path(embedder, which, texts)
+                cached = _load(shared, shape) if shared is not None else None
+                if cached is not None and not _agrees(embedder, texts, cached):
+                    cached = None
+                if cached is None:
+                    cached = embedder.embed(TEXT, texts)
+                    if shared is not None:
+                        _save(shared, cached)
                 _save(path, cached)
             self._vectors[key] = cached
         return self._vectors[key]
+
+
+def shared_dir() -> Path | None:
+    """``MMSEARCH_BANK_DIR``, else the user cache folder (``None`` where there is none)."""
+    if os.environ.get("MMSEARCH_BANK_DIR"):
+        return Path(os.environ["MMSEARCH_BANK_DIR"]).expanduser()
+    try:
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("mmsearch")) / "banks"
+    except Exception:  # noqa: BLE001 - no home folder: every index embeds its own bank
+        return None
+
+
+def _shared_path(embedder: Embedder, which: str, texts: list[str]) -> Path | None:
+    folder = shared_dir()
+    if folder is None:
+        return None
+    identity = json.dumps([embedder.name, embedder.model, int(embedder.dim), which, texts])
+    digest = hashlib.blake2b(identity.encode(), digest_size=12).hexdigest()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / f"{which}-{digest}.npy"
+
+
+def _agrees(embedder: Embedder, texts: list[str], cached: np.ndarray, probes: int = 2) -> bool:
+    fresh = embedder.embed(TEXT, texts[:probes])
+    return bool(np.all(np.sum(fresh * cached[:probes], axis=1) >= 0.999))
 
 
 def _save(path: Path, vectors: np.ndarray) -> None:
