@@ -52,7 +52,7 @@ def _strings() -> list[str]:
     fixed = ["a cat", "A Photo of  a DOG!!", "naïve café — résumé", "日本語のテキスト", "emoji 🐱🚀 test",
              "&amp;amp; html &lt;b&gt;", "don't you're I'll we've", "x" * 500, " ".join(["word"] * 100), "",
              "   ", "<start_of_text> hi <end_of_text>", "Ünïcödé ÆØÅ ß ﬁ", "12345 3.14 1e-9", "tab\tnew\nline",
-             "mojibake Ã©", "Ελληνικά Кириллица عربى", "snake_case and C++ (punctuation)!?"]
+             "mojibake Ã©", "Ελληνικά Кириллица عربى", "snake_case and C++ (punctuation)!?", 'plain "quoted" -- dashes... (parens): semi; it\'s 3/4', "Mixed CASE words-with-hyphens"]
     rng = random.Random(0)
     ranges = [(32, 126), (160, 0x2FFF), (0x4E00, 0x4FFF), (0x1F300, 0x1F64F)]
     for _ in range(300):

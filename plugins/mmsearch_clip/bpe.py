@@ -23,6 +23,7 @@ VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"
 _MERGES = 49152 - 256 - 2  # open_clip reads this many merge rules (the file holds more)
 _SPECIAL = ("<start_of_text>", "<end_of_text>")
 _CLEANERS = ("lower", "whitespace", "canonicalize")
+_PLAIN = frozenset(string.ascii_letters + string.digits + " ,.!?'-:;()/\"")  # text ftfy leaves alone
 
 
 def vocab_path() -> Path | None:
@@ -50,8 +51,10 @@ class ClipBPE:
     """Token ids as open_clip's ``SimpleTokenizer(context_length, clean=...)`` gives them."""
 
     def __init__(self, path: Path, context_length: int = 77, clean: str = "lower") -> None:
-        import ftfy  # noqa: F401 - imported here so a missing one is a load failure, not a crash later
         import regex
+
+        if importlib.util.find_spec("ftfy") is None:  # a load failure, not a crash at the first odd query
+            raise ImportError("ftfy is not installed")
 
         if clean not in _CLEANERS:
             raise ValueError(f"unsupported tokenizer clean mode {clean!r}")
@@ -71,9 +74,13 @@ class ClipBPE:
         )
 
     def _clean(self, text: str) -> str:
-        import ftfy
+        if not _PLAIN.issuperset(text):
+            # ftfy (0.1 s to import) changes only text with non-ASCII, control characters or HTML
+            # entities; a typed query of plain ASCII words passes through it unchanged.
+            import ftfy
 
-        text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
+            text = ftfy.fix_text(text)
+        text = html.unescape(html.unescape(text)).strip()
         if self.clean == "canonicalize":
             text = text.replace("_", " ").translate(str.maketrans("", "", string.punctuation)).lower()
             return " ".join(text.split()).strip()
