@@ -91,9 +91,11 @@ def test_one_query_ranks_the_right_item_of_any_modality_first(engine: mmsearch.E
     hits = engine.search(query, k=len(PHOTOS) + len(DOCUMENTS) + len(SPEECH), min_score=0)
     ranking = [(h.path, round(h.score, 3)) for h in hits]
     assert hits[0].path == target, ranking
-    # whatever the modality, every other item is a weak match, far below the right one (0.25: "a cup
-    # of coffee" leads the next photo by 0.295 under the refitted monotone blend curve)
-    assert all(h.score < 0.5 and h.score < hits[0].score - 0.25 for h in hits[1:]), ranking
+    # whatever the modality, every other item is a weak match, below the cut and well below the right
+    # one (0.2: "a cup of coffee" leads the next photo by 0.246; 0.295 before the text->image curve
+    # was flattened to 0.3x its steepness so that images are not buried under documents,
+    # mmsearch/eval/RESULTS.md "rank": wrong photos below the cut now score ~0.15-0.3, not ~0.05)
+    assert all(h.score < 0.5 and h.score < hits[0].score - 0.2 for h in hits[1:]), ranking
 
 
 def test_the_default_cut_shows_right_answers_and_nothing_else(engine: mmsearch.Engine) -> None:

@@ -130,6 +130,23 @@ def descriptions(items: list[data.Item], split: str) -> list[tuple[str, str]]:
     return [(title, text) for text, title in out.items()]
 
 
+def split_images(embedder: LiteEmbedder, items: list[data.Item], split: str, n: int) -> tuple[list[data.Item], np.ndarray]:
+    """The ``n`` sampled items of ``split`` and their image vectors as the engine indexes them in
+    the embedder's mode (pooled features from the cache; the gate from the pixels)."""
+    import torch
+
+    chosen = pick(items, split, n)
+    cache = data.cache_dir() / "features"
+    pooled = features.image_pooled(chosen, cache)
+    with torch.inference_mode():
+        logits = embedder._image_model._fc(torch.from_numpy(pooled)).numpy()
+    if embedder.mode == "blend":
+        gates = gate.gate(features.flat_shares(chosen, cache))  # from the pixels, as the embedder does
+        return chosen, blend.image_vectors(embedder.project(pooled, logits, use_projection=False), embedder.project(pooled, logits), gates)
+    projected = embedder.project(pooled, logits)
+    return chosen, (projected / np.linalg.norm(projected, axis=1, keepdims=True)).astype(np.float32)
+
+
 def build_examples(embedder: LiteEmbedder) -> tuple[dict[str, dict[str, Examples]], dict[str, object]]:
     """Simulated (query, hit) examples per pair of kinds and split, every feature of
     ``curves.CANDIDATES`` computed, so that which ones to fit on is measured, not assumed."""
@@ -148,18 +165,7 @@ def build_examples(embedder: LiteEmbedder) -> tuple[dict[str, dict[str, Examples
         return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
     for split, n in (("train", TRAIN_IMAGES), ("val", VAL_IMAGES)):
-        chosen = pick(items, split, n)
-        pooled = features.image_pooled(chosen, cache)
-        import torch
-
-        head = embedder._image_model._fc
-        with torch.inference_mode():
-            logits = head(torch.from_numpy(pooled)).numpy()
-        if embedder.mode == "blend":
-            gates = gate.gate(features.flat_shares(chosen, cache))  # from the pixels, as the embedder does
-            images = blend.image_vectors(embedder.project(pooled, logits, use_projection=False), embedder.project(pooled, logits), gates)
-        else:
-            images = unit(embedder.project(pooled, logits))
+        chosen, images = split_images(embedder, items, split, n)
         names = [name_of(it.caption) for it in chosen]
         unique = list(dict.fromkeys(names))
         queries = as_text(unit(features.text_vectors(unique, cache)))
@@ -232,6 +238,8 @@ def main() -> None:
                         help=f"features the curves may weight, of {', '.join(CANDIDATES)} (default: %(default)s)")
     parser.add_argument("--examples", type=Path, help="reuse (or save) the simulated examples in this .npz file")
     parser.add_argument("--dry-run", action="store_true", help="print the fit and its figures; write nothing")
+    parser.add_argument("--no-mixed", action="store_true",
+                        help="keep the text->image steepness of the false-alarm fit (skip calibration_mixed's rescaling)")
     args = parser.parse_args()
     use = tuple(name.strip() for name in args.features.split(",") if name.strip())
     unknown = [name for name in use if name not in CANDIDATES]
@@ -254,6 +262,10 @@ def main() -> None:
         curves[key], stats[key] = fit_pair(by_split, use, args)
         stats[key]["separation_auc"] = {split: separation(ex, CANDIDATES) for split, ex in by_split.items()}
     calibration = Calibration(embedder.model, curves, fitted_on=f"mmsearch_lite.calibration: TRAINING split (hash bucket >= 25), {TRAIN_IMAGES} images, features {'+'.join(use)}, {'balanced' if args.balanced else 'strict'} intercept, ambiguous best hits left out", stats=stats)
+    if embedder.mode == "blend" and not args.no_mixed and {"text->image", "text->text"} <= set(curves):
+        from .calibration_mixed import rescale  # imports this module
+
+        calibration = rescale(embedder, calibration)  # images against documents: calibration_mixed.py
     print(json.dumps(calibration.to_dict(), indent=1))
     if args.dry_run:
         return
