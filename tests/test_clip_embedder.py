@@ -129,7 +129,7 @@ def test_cpu_threads_respect_the_core_count(tiny_embedder: ClipEmbedder) -> None
 @pytest.mark.slow  # builds a full ViT-B-32 (random weights): 15 s
 def test_vit_b32_from_a_local_checkpoint(vitb32_file: Path, empty_cache: Path) -> None:
     settings = Settings(environ={"MMSEARCH_CLIP_WEIGHTS": str(vitb32_file), "MMSEARCH_CLIP_CACHE_DIR": str(empty_cache),
-                                 "MMSEARCH_CLIP_BATCH_SIZE": "2"})
+                                 "MMSEARCH_CLIP_BATCH_SIZE": "2", "MMSEARCH_CLIP_IMAGE_RUNTIME": "torch"})
     embedder = ClipEmbedder.from_settings(settings)
     assert embedder.dim == 512 and embedder.model.startswith("ViT-B-32/file:vit-b-32-random.pt-")
     info = embedder.info()

@@ -179,7 +179,7 @@ def test_cli_index_never_imports_torch(tiny_file: Path, exported: Path, tmp_path
     configs.mkdir()
     (configs / f"{TINY}.json").write_text(json.dumps(TINY_CFG))
     env = dict(os.environ, HF_HUB_OFFLINE="1", MMSEARCH_CLIP_MODEL=TINY, MMSEARCH_CLIP_WEIGHTS=str(tiny_file),
-               MMSEARCH_CLIP_EXPORT_DIR=str(exported), MMSEARCH_OCR="never")
+               MMSEARCH_CLIP_EXPORT_DIR=str(exported), MMSEARCH_OCR="never", MMSEARCH_CLIP_IMAGE_RUNTIME="auto")
     watched = textwrap.dedent(f"""
         import atexit, sys
         from pathlib import Path
@@ -207,3 +207,18 @@ def test_cli_index_never_imports_torch(tiny_file: Path, exported: Path, tmp_path
     assert [Path(h.path).name for h in fast] == [Path(h.path).name for h in slow] and len(fast) == 6
     assert Path(fast[0].path).name == "p3.png"
     np.testing.assert_allclose([h.score for h in fast], [h.score for h in slow], atol=1e-3)
+
+
+@pytest.mark.slow  # a random ViT-B-32 checkpoint (600 MB) and its image export: about a minute
+def test_vit_b32_image_export_matches_torch(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    weights = tmp_path / "vit-b-32.pt"
+    torch.save(open_clip.create_model("ViT-B-32", pretrained=None).state_dict(), weights)
+    config = ClipConfig(arch="ViT-B-32", tag="", weights=weights, export_dir=tmp_path / "exports")
+    images = _images(6, seed=11)
+    first = ClipEmbedder(config)
+    want = first.embed("image", images)  # through torch; the export follows the first batch
+    later = ClipEmbedder(config)
+    got = later.embed("image", images)
+    assert later.runtime == "onnxruntime" and later._net is None
+    assert np.sum(got * want, axis=1).min() >= 0.999
