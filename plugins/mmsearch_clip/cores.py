@@ -1,4 +1,5 @@
-"""How many CPU cores this process may use, without importing torch (the ONNX text path needs it too)."""
+"""How many CPU cores this process may use, and whether an NVIDIA GPU is there, without importing torch
+(the ONNX paths need both)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,18 @@ def available_cores() -> int:
     except (OSError, ValueError):
         pass
     return max(1, cores)
+
+
+def nvidia_device_present() -> bool:
+    """An NVIDIA GPU this process could use: a device node, not hidden by CUDA_VISIBLE_DEVICES."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return False
+    return any(name.startswith("nvidia") and name[6:].isdigit() for name in _dev_names())
+
+
+def _dev_names() -> list[str]:
+    try:
+        return os.listdir("/dev")
+    except OSError:
+        return []

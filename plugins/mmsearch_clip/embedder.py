@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +19,7 @@ from mmsearch.types import IMAGE, TEXT
 from . import bpe, imagegraph, textgraph, weights
 from .bpe import ClipBPE
 from .config import ClipConfig, arch_config, embed_dim, image_size, pretrained_cfg
-from .cores import available_cores
+from .cores import available_cores, nvidia_device_present
 from .imagegraph import OnnxImageTower
 from .pilprep import PilPrepare, to_rgb
 from .textgraph import OnnxTextTower
@@ -270,7 +269,7 @@ class ClipEmbedder(Embedder):
         if device == "cpu":
             return True
         # "auto" picks CUDA when torch sees a GPU; without an NVIDIA device node it cannot.
-        return device == "auto" and not _nvidia_device_present()
+        return device == "auto" and not nvidia_device_present()
 
     def _image_tower(self) -> OnnxImageTower | None:
         if self._image is False:
@@ -392,17 +391,3 @@ class ClipEmbedder(Embedder):
                 out = encode_text_trimmed(self._net, tokens) if self._trimming() else self._net.encode_text(tokens)
         return out.float().cpu().numpy()
 
-
-def _nvidia_device_present() -> bool:
-    """An NVIDIA GPU this process could use: a device node, not hidden by CUDA_VISIBLE_DEVICES."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None and visible.strip() in ("", "-1"):
-        return False
-    return any(name.startswith("nvidia") and name[6:].isdigit() for name in _dev_names())
-
-
-def _dev_names() -> list[str]:
-    try:
-        return os.listdir("/dev")
-    except OSError:
-        return []

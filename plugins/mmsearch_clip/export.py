@@ -1,4 +1,5 @@
-"""Export a loaded CLIP model's text tower to ONNX, once, for torch-free text queries (:mod:`.textgraph`).
+"""Export a loaded CLIP model's text and image towers to ONNX, once, for torch-free text queries
+(:mod:`.textgraph`) and indexing (:mod:`.imagegraph`).
 
 Runs only where the whole model is already loaded in fp32 on the CPU, so it costs the export
 itself (a few seconds) and no extra load. A graph is kept only after onnxruntime reproduces
@@ -15,7 +16,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,19 @@ def exportable(net: Any) -> bool:
 
 def export_text_tower(net: Any, tokenizer: ClipBPE, paths: textgraph.ExportPaths, checkpoint: Path) -> bool:
     """Write and check the export; True when a checked graph is in place. Never raises."""
+    return _guarded("text", paths, checkpoint, lambda source: _export(net, tokenizer, paths, source))
+
+
+def _guarded(tower: str, paths: textgraph.ExportPaths, checkpoint: Path, export: Callable[[str], None]) -> bool:
+    """Run ``export`` (given the checkpoint's resolved path); on success drop the tower's superseded
+    exports, on failure remove what it left and record why, so it is not retried with the same tools."""
+    source = str(checkpoint.resolve())
     try:
-        _export(net, tokenizer, paths, str(checkpoint.resolve()))
-        _drop_superseded(paths, str(checkpoint.resolve()))
+        export(source)
+        _drop_superseded(paths, source, tower)
         return True
-    except Exception as exc:  # noqa: BLE001 - no export just means text queries keep using torch
-        log.info("could not export the CLIP text tower to %s: %s", paths.graph, exc)
+    except Exception as exc:  # noqa: BLE001 - no export just means this tower keeps using torch
+        log.info("could not export the CLIP %s tower to %s: %s", tower, paths.graph, exc)
         for leftover in (paths.graph, paths.meta):
             leftover.unlink(missing_ok=True)
         record = {"reason": f"{type(exc).__name__}: {exc}"[:2000], "versions": textgraph.tool_versions()}
@@ -131,20 +139,7 @@ class _ImageTower(torch.nn.Module):
 def export_image_tower(net: Any, prepare: PilPrepare, mean: Sequence[float], std: Sequence[float],
                        paths: textgraph.ExportPaths, checkpoint: Path) -> bool:
     """Write and check the image tower's export; True when a checked graph is in place. Never raises."""
-    try:
-        _export_image(net, prepare, mean, std, paths, str(checkpoint.resolve()))
-        _drop_superseded(paths, str(checkpoint.resolve()), "image")
-        return True
-    except Exception as exc:  # noqa: BLE001 - no export just means images keep going through torch
-        log.info("could not export the CLIP image tower to %s: %s", paths.graph, exc)
-        for leftover in (paths.graph, paths.meta):
-            leftover.unlink(missing_ok=True)
-        record = {"reason": f"{type(exc).__name__}: {exc}"[:2000], "versions": textgraph.tool_versions()}
-        try:
-            textgraph.write_atomic(paths.failed, json.dumps(record).encode())
-        except OSError:
-            pass
-        return False
+    return _guarded("image", paths, checkpoint, lambda source: _export_image(net, prepare, mean, std, paths, source))
 
 
 def _export_image(net: Any, prepare: PilPrepare, mean: Sequence[float], std: Sequence[float],
