@@ -257,6 +257,10 @@ def test_cli_text_search_never_imports_torch(tiny_file: Path, exported: Path, tm
     """)
     fast, said = _search_json(index, env, watched)
     assert "imported: []" in said
+    # The next cold search of this index opens the same graph in a thread while it imports (mmsearch.warm).
+    counted = watched + "\nfrom mmsearch import warm\natexit.register(lambda: print('warm:', warm.stats(), file=sys.stderr))"
+    again, said = _search_json(index, env, counted)
+    assert "warm: {'preloaded': 1, 'opened': 0}" in said and again == fast
     with_torch = f"import open_clip; open_clip.add_model_config({str(configs)!r})"
     slow, _ = _search_json(index, dict(env, MMSEARCH_CLIP_TEXT_RUNTIME="torch"), with_torch)
     assert [h["path"] for h in fast] == [h["path"] for h in slow] and len(fast) == 5

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .. import warm
 from ..errors import MMSearchError
 from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, rebuild_bar, search_cmd, serve_cmd
 from .common import Group
@@ -110,3 +111,4 @@ def main(argv: list[str] | None = None) -> Any:
         # seconds (a search through torch: 2.0 s; through the ONNX text tower: 0.34 s). Frozen
         # objects are skipped by it: 0.45 s and 0.07 s (mmsearch.bench coldsearch measures it).
         gc.freeze()
+        warm.finish()

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from .common import echo_json, open_engine
 
@@ -43,6 +42,8 @@ def eval_(ctx: click.Context, labelled_set: str, library: str | None, k: int, mi
     """
     from ..eval.labels import load
     from ..eval.report import render
+
+    from rich.console import Console
 
     labelled = load(labelled_set)  # a bad file fails before any model loads
     console = Console(stderr=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ..paths import printable
 from ..types import FileReport, IndexSummary
 from .common import echo_json, open_engine
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(cli: click.Group) -> None:
@@ -32,6 +35,8 @@ def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_faile
     New and changed files are indexed, moved files keep their vectors, deleted files are removed.
     A file that cannot be read is recorded with its reason and the run goes on.
     """
+    from rich.console import Console  # on use: the CLI's other commands start without rich
+
     console = Console(stderr=True)
     if ray_address and executor is None:
         executor = "ray"
@@ -50,6 +55,8 @@ def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_faile
 
 
 def _with_progress(console: Console, engine, paths, options: dict) -> IndexSummary:  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     columns = (TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[current]}", style="dim"))
     with Progress(*columns, console=console, transient=True) as bar:

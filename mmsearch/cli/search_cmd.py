@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .. import warm
 from ..errors import QueryError
 from ..paths import printable
+from ..server import discovery
 from ..types import Hit
 from .common import echo_json, open_engine, require_index, require_media
 
@@ -56,11 +58,14 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
     if client is not None:  # a warm server for this index: no model load here
         hits = client.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
     else:
+        index_dir = discovery.index_dir_for(ctx.find_root().obj["index"])
+        warm.start(index_dir)  # the text tower opens in a thread while the engine imports
         require_index(ctx)  # opening would create an empty index as a side effect of a search
         with open_engine(ctx) as engine:
             check_types(query, set(engine.registry.modalities))
             require_media(engine)
             hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+        warm.remember(index_dir)
     print_hits(hits, offset, as_json, explain)
 
 

@@ -43,6 +43,22 @@ def _byte_encoder() -> dict[int, str]:
     return {b: chr(b) for b in kept} | {b: chr(256 + n) for n, b in enumerate(extra)}
 
 
+def _merge_lines(path: Path) -> list[str]:
+    """The first ``_MERGES`` merge rules (the file's first line is a version header); the gzip
+    stream is read only as far as they go."""
+    chunks: list[bytes] = []
+    lines = 0
+    with gzip.open(path) as stream:
+        while lines <= _MERGES:
+            chunk = stream.read(1 << 18)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            lines += chunk.count(b"\n")
+    # The last chunk may end inside a character: only bytes after the rules needed are lost.
+    return b"".join(chunks).decode("utf-8", "ignore").split("\n", _MERGES + 1)[1 : _MERGES + 1]
+
+
 def _pairs(word: tuple[str, ...]) -> set[tuple[str, str]]:
     return set(zip(word, word[1:]))
 
@@ -60,12 +76,13 @@ class ClipBPE:
             raise ValueError(f"unsupported tokenizer clean mode {clean!r}")
         self.context_length = context_length
         self.clean = clean
-        lines = gzip.open(path).read().decode("utf-8").split("\n")[1 : _MERGES + 1]
-        merges = [tuple(line.split()) for line in lines]
+        # Built for a cold search's sake (0.2 s -> 0.07 s): only the lines read are split off, and
+        # a merge rule stays the line "a b" (symbols never hold a space) rather than a tuple.
+        merges = _merge_lines(path)
         symbols = list(_byte_encoder().values())
-        vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m) for m in merges] + list(_SPECIAL)
-        self.encoder = {token: i for i, token in enumerate(vocab)}
-        self.ranks = {pair: i for i, pair in enumerate(merges)}
+        vocab = symbols + [s + "</w>" for s in symbols] + [m.replace(" ", "") for m in merges] + list(_SPECIAL)
+        self.encoder = dict(zip(vocab, range(len(vocab))))
+        self.ranks = dict(zip(merges, range(len(merges))))  # later duplicates win, as in open_clip
         self.sot, self.eot = self.encoder[_SPECIAL[0]], self.encoder[_SPECIAL[1]]
         self._cache: dict[str, list[int]] = {}
         self._pattern = regex.compile(
@@ -95,8 +112,8 @@ class ClipBPE:
         else:
             word = (*token[:-1], token[-1] + "</w>")
             while len(word) > 1:
-                best = min(_pairs(word), key=lambda pair: self.ranks.get(pair, len(self.ranks)))
-                if best not in self.ranks:
+                best = min(_pairs(word), key=lambda pair: self.ranks.get(f"{pair[0]} {pair[1]}", len(self.ranks)))
+                if f"{best[0]} {best[1]}" not in self.ranks:
                     break
                 merged: list[str] = []
                 i = 0

@@ -103,18 +103,15 @@ class OnnxTextTower:
         """``probes``: how many of the sidecar's probe texts to check (the export checks all of them;
         a later load checks the first, a short text, which is enough to catch a wrong or damaged
         graph for a few milliseconds instead of the long probe's tenths of a second)."""
-        import onnxruntime as ort
+        from mmsearch import warm
 
         meta = json.loads(paths.meta.read_text("utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{paths.meta}: export format {meta.get('format')}, expected {FORMAT}")
         self.trimmed = bool(meta["trimmed"])
         self.tokenizer = tokenizer
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # ORT's warnings are about its graph rewrites, not the user's input
-        self.session = ort.InferenceSession(str(paths.graph), options, providers=["CPUExecutionProvider"])
+        # A cold search may have started opening this very graph already (mmsearch.warm).
+        self.session = warm.onnx_session(paths.graph, threads)
         self.input = self.session.get_inputs()[0].name
         self._check(meta, probes)
 
