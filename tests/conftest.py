@@ -18,12 +18,12 @@ REQUIRE_PG = os.environ.get("MMSEARCH_REQUIRE_POSTGRES") == "1"
 
 @pytest.fixture(scope="session", autouse=True)
 def caches_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The clip embedder exports its towers, searches keep query banks per model and remember what
+    """The clip and lite embedders export their towers, searches keep query banks per model and remember what
     to preload per index: never into the user's cache. Images go through torch unless a test asks for the ONNX image tower
     (tests/test_clip_imagegraph.py): its export costs ViT-B-32 tests half a minute each, and every
     test's checkpoint is a new file."""
     names = {"MMSEARCH_CLIP_EXPORT_DIR": "clip-exports", "MMSEARCH_BANK_DIR": "query-banks",
-             "MMSEARCH_WARM_DIR": "preloads"}
+             "MMSEARCH_WARM_DIR": "preloads", "MMSEARCH_LITE_EXPORT_DIR": "lite-exports"}
     before = {name: os.environ.get(name) for name in [*names, "MMSEARCH_CLIP_IMAGE_RUNTIME"]}
     for name, folder in names.items():
         os.environ[name] = str(tmp_path_factory.mktemp(folder))

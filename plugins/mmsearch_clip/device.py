@@ -9,7 +9,7 @@ import torch
 from mmsearch.errors import ConfigError
 from mmsearch.settings import env_name
 
-from .cores import available_cores
+from mmsearch.cores import available_cores
 
 _DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 

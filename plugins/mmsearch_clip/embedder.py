@@ -19,7 +19,7 @@ from mmsearch.types import IMAGE, TEXT
 from . import bpe, imagegraph, textgraph, weights
 from .bpe import ClipBPE
 from .config import ClipConfig, arch_config, embed_dim, image_size, pretrained_cfg
-from .cores import available_cores, nvidia_device_present
+from mmsearch.cores import available_cores, nvidia_device_present
 from .imagegraph import OnnxImageTower
 from .pilprep import PilPrepare, to_rgb
 from .textgraph import OnnxTextTower

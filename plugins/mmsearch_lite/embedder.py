@@ -18,16 +18,20 @@ from typing import Any
 
 import numpy as np
 
+from mmsearch.cores import available_cores, nvidia_device_present
 from mmsearch.embedder import Embedder, MaxInput, ModelInfo
 from mmsearch.errors import ConfigError, ModelUnavailableError
 from mmsearch.types import IMAGE, TEXT
 
-from . import blend, bridge, gate, towers
+from . import blend, bridge, gate, textgraph, towers
 from .projection import DEFAULT_PATH, Projection
 
 log = logging.getLogger(__name__)
 MODEL_PREFIX = "effnetlite0+minilm-l6"
 MODES = ("auto", "blend", "projection", "bridge")
+#: ``auto``: text through the ONNX export of MiniLM on the CPU (made by the first torch load),
+#: ``torch``: always transformers (what the export is checked against).
+TEXT_RUNTIMES = ("auto", "torch")
 #: P(relevant) curves per (query kind, segment kind), fitted on the training split by
 #: ``python -m mmsearch_lite.calibration``; keyed by model id, so a space without one (a retrained
 #: projection) falls back to the engine's library-relative calibration.
@@ -41,7 +45,8 @@ class LiteEmbedder(Embedder):
     # all-MiniLM-L6-v2 reads 256 word pieces and drops the rest (about 1,000 English characters).
     max_input = {TEXT: MaxInput(256, "tokens", chars_hint=1000)}
 
-    def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32) -> None:
+    def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32,
+                 text_runtime: str = "auto") -> None:
         """Cheap: reads at most a 1 MB projection file; models load in :meth:`load`.
 
         ``mode``: ``auto`` (default) is ``blend`` when the projection file exists, else ``bridge``;
@@ -51,6 +56,9 @@ class LiteEmbedder(Embedder):
         """
         if mode not in MODES:
             raise ConfigError(f"lite.mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if text_runtime not in TEXT_RUNTIMES:
+            raise ConfigError(f"lite.text_runtime must be one of {', '.join(TEXT_RUNTIMES)}, got {text_runtime!r}")
+        self._text_runtime = text_runtime
         self.batch_size = batch_size
         self._device_setting = device
         self._projection_path = Path(projection) if projection else DEFAULT_PATH
@@ -103,13 +111,25 @@ class LiteEmbedder(Embedder):
         missing = towers.missing_packages()
         if missing:
             raise ModelUnavailableError(f"the lite embedder needs: pip install {' '.join(missing)}")
-        import torch
-
-        wanted = self._device_setting
-        self._device = ("cuda" if torch.cuda.is_available() else "cpu") if wanted in ("auto", "", None) else str(wanted)
         # The text tower only: a text query never needs the image tower or the bridge's class
         # vectors, which load on the first image (``_image_side``).
+        wanted = self._device_setting
+        auto = wanted in ("auto", "", None)
+        onnx = self._text_runtime == "auto" and (wanted == "cpu" or (auto and not nvidia_device_present())) \
+            and textgraph.runtime_available()
+        model_dir = towers.text_model_path()
+        paths = textgraph.paths_for(model_dir) if onnx else None
+        if paths is not None:
+            tower = textgraph.open_tower(paths, model_dir, available_cores())
+            if tower is not None:  # no torch, no transformers: a cold text query in ~0.2 s
+                self._device, self._text_model = "cpu", tower
+                return
+        import torch
+
+        self._device = ("cuda" if torch.cuda.is_available() else "cpu") if auto else str(wanted)
         self._text_model = towers.load_text_tower(self._device)
+        if paths is not None and self._device == "cpu" and not textgraph.failed_before(paths):
+            textgraph.export(self._text_model, model_dir, paths)  # once per machine, for later processes
 
     def _image_side(self) -> None:
         with self._image_lock:
@@ -131,7 +151,7 @@ class LiteEmbedder(Embedder):
         if kind != TEXT or not isinstance(payload, str):
             return None
         self.ensure_loaded()
-        return len(self._text_model.tokenizer(payload, add_special_tokens=True)["input_ids"])
+        return int(self._text_model.count_tokens(payload))
 
     def prepare(self, kind: str, payload: Any) -> Any:
         if kind == IMAGE:

@@ -139,6 +139,11 @@ class MiniLM:
         return np.concatenate(out)
 
 
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of ``text`` before the 256 cut, [CLS] and [SEP] included."""
+        return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
 def load_text_tower(device: str = "cpu") -> MiniLM:
     """all-MiniLM-L6-v2 from the package folder, never the hub."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
