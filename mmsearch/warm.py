@@ -6,7 +6,8 @@ building the text tower's session (native code that releases the GIL, ~0.7 s). W
 query needs is only known once the index's space and its settings are resolved, which is the
 import-heavy part. So a search remembers the graphs it opened (a small JSON file per index in the
 user cache folder, never in the index: read-only use does not write the index), and the next search
-of that index starts opening them at once, before it imports anything heavy.
+of that index starts opening them at once, before it imports anything heavy (an index not searched
+yet gets what the last search of any index opened).
 
 Plugins open sessions through :func:`onnx_session`, which hands over a preloaded session when one
 for the same file (path, size, modification time) and thread count is ready or in progress, and
@@ -27,10 +28,11 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+LATEST = "latest.json"  # the last search's graphs, whatever the index: a guess for a new index
 _lock = threading.Lock()
 _pending: dict[tuple[str, int, int, int], Future[Any]] = {}
 _opened: list[dict[str, Any]] = []  # what this process opened through onnx_session, in order
-_remembered: list[dict[str, Any]] | None = None  # what the hint file held when start() read it
+_remembered: list[dict[str, Any]] | None = None  # what this index's hint file held when start() read it
 _stats = {"preloaded": 0, "opened": 0}
 _thread: threading.Thread | None = None
 
@@ -111,9 +113,13 @@ def start(index_dir: Path) -> None:
     (those whose files are unchanged). Returns at once; never raises."""
     global _remembered
     file = hint_file(index_dir)
-    _remembered = _read(file) if file is not None else []
+    _remembered = _read(file) if file is not None and file.is_file() else None
+    # An index never searched yet (the first search after `mmsearch index`) most likely needs
+    # what the last search of any index needed: same model, same graph. A wrong guess costs one
+    # unused session opened in a spare thread; nothing is handed over that is not the file asked for.
+    entries = _remembered if _remembered is not None else _read(file.with_name(LATEST)) if file is not None else []
     jobs: list[tuple[tuple[str, int, int, int], Future[Any]]] = []
-    for entry in _remembered:
+    for entry in entries:
         try:
             key = _identity(Path(entry["path"]), int(entry["threads"]))
         except (TypeError, ValueError):
@@ -168,11 +174,13 @@ def remember(index_dir: Path) -> None:
     file = hint_file(index_dir)
     if file is None:
         return
+    data = json.dumps({"format": FORMAT, "index": str(index_dir), "onnx": opened})
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": FORMAT, "index": str(index_dir), "onnx": opened}), "utf-8")
-        os.replace(tmp, file)
+        for target in (file, file.with_name(LATEST)):
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_text(data, "utf-8")
+            os.replace(tmp, target)
     except OSError as exc:
         log.debug("could not record what to preload for %s: %s", index_dir, exc)
 

@@ -83,7 +83,7 @@ def test_a_replaced_graph_is_not_preloaded_and_the_hint_follows_it(fresh: Path, 
     assert _search_once(index, graph) == (5.0, {"preloaded": 1, "opened": 0})
 
 
-def test_a_session_for_other_threads_or_another_index_is_not_handed_over(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_session_for_other_threads_is_not_handed_over(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     graph = _graph(fresh / "tower.onnx", 3.0)
     _search_once(fresh / "index", graph)
     _new_process(monkeypatch)
@@ -91,8 +91,19 @@ def test_a_session_for_other_threads_or_another_index_is_not_handed_over(fresh: 
     warm.onnx_session(graph, 2)  # the tower asks for 2 threads now: the preloaded 1-thread session is not it
     warm.finish()
     assert warm.stats() == {"preloaded": 0, "opened": 1}
+
+
+def test_a_new_index_gets_the_last_search_s_graphs_but_only_the_one_it_asks_for(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clip, lite = _graph(fresh / "clip.onnx", 3.0), _graph(fresh / "lite.onnx", 7.0)
+    _search_once(fresh / "photos", clip)
     _new_process(monkeypatch)
-    assert _search_once(fresh / "other-index", graph)[1] == {"preloaded": 0, "opened": 1}
+    assert _search_once(fresh / "new-photos", clip) == (3.0, {"preloaded": 1, "opened": 0})  # same model: guessed
+    _new_process(monkeypatch)
+    assert _search_once(fresh / "notes", lite) == (7.0, {"preloaded": 0, "opened": 1})  # another model: not handed over
+    _new_process(monkeypatch)
+    assert _search_once(fresh / "notes", lite) == (7.0, {"preloaded": 1, "opened": 0})  # its own hint now
+    _new_process(monkeypatch)
+    assert _search_once(fresh / "photos", clip) == (3.0, {"preloaded": 1, "opened": 0})  # each index keeps its own
 
 
 def test_an_unchanged_search_writes_nothing(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:

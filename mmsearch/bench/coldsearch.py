@@ -6,8 +6,9 @@ whole torch model, interleaved, and optionally against rclip on the same folder 
 
 Without ``--weights`` it writes a seeded random-weight ViT-B-32 checkpoint (speed does not depend on
 the values). It indexes a few images with the ``clip`` embedder, runs one search that exports the
-text tower (a one-off per weights file, reported apart), then alternates the order of each pair of
-runs: ``onnx`` (the default path) and ``torch`` (``MMSEARCH_CLIP_TEXT_RUNTIME=torch``). Printed: the
+text tower (a one-off per weights file, reported apart) and records what mmsearch.warm preloads
+for this index, compiles mmsearch's bytecode as an installed package has it, then alternates the
+order of each pair of runs: ``onnx`` (the default path) and ``torch`` (``MMSEARCH_CLIP_TEXT_RUNTIME=torch``). Printed: the
 medians of wall time, CPU time and peak RSS (``os.wait4`` rusage of each whole process) and the
 ratios, plus whether both paths ranked the same files with the same scores.
 """
@@ -24,6 +25,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .measure import compile_bytecode
 
 QUERY = "a cat"
 _MAKE_WEIGHTS = (
@@ -108,19 +111,21 @@ def main(argv: list[str] | None = None) -> int:
         if not library.exists():
             write_images(library, args.images)
         env = dict(os.environ, HF_HUB_OFFLINE="1", MMSEARCH_CLIP_WEIGHTS=str(weights),
-                   MMSEARCH_CLIP_EXPORT_DIR=str(out / "exports"))
+                   MMSEARCH_CLIP_EXPORT_DIR=str(out / "exports"), MMSEARCH_WARM_DIR=str(out / "warm"))
         env.pop("MMSEARCH_CLIP_TEXT_RUNTIME", None)
         mm = [sys.executable, "-m", "mmsearch", "--index", str(index)]
         if not index.exists():
             measured([*mm, "--embedder", "clip", "index", str(library)], env)
         search = [*mm, "search", "--json", "--min-score", "0", QUERY]
         first = measured(search, env)  # exports the text tower unless this weights file has one
+        compile_bytecode()  # as an installed package has it (measure.py)
         exported = any((out / "exports").glob("*.onnx"))
         print(f"{args.images} images indexed; first search (exports the text tower when missing): "
               f"{first.wall_s:.1f} s, {first.peak_mb:.0f} MB; export present: {exported}", flush=True)
         paths: dict[str, tuple[list[str], dict[str, str], Path | None]] = {
             "onnx": (search, env, None),
-            "torch": (search, dict(env, MMSEARCH_CLIP_TEXT_RUNTIME="torch"), None),
+            # its own preload hints: the ONNX runs' hint would have it open a graph it never uses
+            "torch": (search, dict(env, MMSEARCH_CLIP_TEXT_RUNTIME="torch", MMSEARCH_WARM_DIR=str(out / "warm-torch")), None),
         }
         if args.rclip and args.rclip_models:
             data = rclip_datadir(out / "rclip-data", args.rclip_models)

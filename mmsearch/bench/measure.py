@@ -95,3 +95,19 @@ def summarise(pairs: Sequence[tuple[Sample, Sample]], items: int | None = None) 
 def paired_ratios(pairs: Sequence[tuple[Sample, Sample]]) -> list[float]:
     """Wall-time ratio ours/theirs of each interleaved pair: their spread shows the machine's noise."""
     return [a.wall_s / b.wall_s for a, b in pairs]
+
+
+def compile_bytecode() -> list[Path]:
+    """Write the bytecode of mmsearch and its built-in plugins, as ``pip install`` does for an
+    installed package. Run from a checkout with ``PYTHONDONTWRITEBYTECODE=1`` (as on these build
+    machines), every start would otherwise compile each module from source: ~0.1 s of a cold
+    search that a pip-installed peer never pays. Returns the folders compiled."""
+    import compileall
+
+    import mmsearch
+
+    package = Path(mmsearch.__file__).resolve().parent
+    folders = [package] + [p for p in [package.parent / "plugins"] if p.is_dir()]
+    for folder in folders:
+        compileall.compile_dir(folder, quiet=1)
+    return folders
