@@ -2,8 +2,8 @@
 
 Settings: ``lite.mode`` (auto, the default: blend when the trained projection is installed, else
 bridge | blend | projection | bridge), ``lite.projection`` (path to a trained ``.npz``),
-``lite.device`` (defaults to the global ``device``), ``lite.text_runtime`` (auto: text through
-MiniLM's ONNX export on the CPU once one exists | torch), ``batch_size``.
+``lite.device`` (defaults to the global ``device``), ``lite.runtime`` (auto: both towers through
+their ONNX exports on the CPU once they exist | torch), ``batch_size``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,6 @@ def register_embedders(register: Callable[[Embedder], None], settings: Settings)
             projection=settings.get("lite.projection"),
             device=str(settings.get("lite.device") or settings.get("device", "auto")),
             batch_size=settings.get_int("batch_size", 32),
-            text_runtime=str(settings.get("lite.text_runtime") or "auto").strip().lower(),
+            runtime=str(settings.get("lite.runtime") or "auto").strip().lower(),
         )
     )

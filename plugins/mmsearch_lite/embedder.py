@@ -23,15 +23,15 @@ from mmsearch.embedder import Embedder, MaxInput, ModelInfo
 from mmsearch.errors import ConfigError, ModelUnavailableError
 from mmsearch.types import IMAGE, TEXT
 
-from . import blend, bridge, gate, textgraph, towers
+from . import blend, bridge, gate, graphs, imagegraph, textgraph, towers
 from .projection import DEFAULT_PATH, Projection
 
 log = logging.getLogger(__name__)
 MODEL_PREFIX = "effnetlite0+minilm-l6"
 MODES = ("auto", "blend", "projection", "bridge")
-#: ``auto``: text through the ONNX export of MiniLM on the CPU (made by the first torch load),
-#: ``torch``: always transformers (what the export is checked against).
-TEXT_RUNTIMES = ("auto", "torch")
+#: ``auto``: both towers through their ONNX exports on the CPU (each made by the first torch load
+#: of it on this machine), ``torch``: always torch (what the exports are checked against).
+RUNTIMES = ("auto", "torch")
 #: P(relevant) curves per (query kind, segment kind), fitted on the training split by
 #: ``python -m mmsearch_lite.calibration``; keyed by model id, so a space without one (a retrained
 #: projection) falls back to the engine's library-relative calibration.
@@ -46,7 +46,7 @@ class LiteEmbedder(Embedder):
     max_input = {TEXT: MaxInput(256, "tokens", chars_hint=1000)}
 
     def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32,
-                 text_runtime: str = "auto") -> None:
+                 runtime: str = "auto") -> None:
         """Cheap: reads at most a 1 MB projection file; models load in :meth:`load`.
 
         ``mode``: ``auto`` (default) is ``blend`` when the projection file exists, else ``bridge``;
@@ -56,9 +56,9 @@ class LiteEmbedder(Embedder):
         """
         if mode not in MODES:
             raise ConfigError(f"lite.mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if text_runtime not in TEXT_RUNTIMES:
-            raise ConfigError(f"lite.text_runtime must be one of {', '.join(TEXT_RUNTIMES)}, got {text_runtime!r}")
-        self._text_runtime = text_runtime
+        if runtime not in RUNTIMES:
+            raise ConfigError(f"lite.runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+        self._runtime = runtime
         self.batch_size = batch_size
         self._device_setting = device
         self._projection_path = Path(projection) if projection else DEFAULT_PATH
@@ -113,30 +113,47 @@ class LiteEmbedder(Embedder):
             raise ModelUnavailableError(f"the lite embedder needs: pip install {' '.join(missing)}")
         # The text tower only: a text query never needs the image tower or the bridge's class
         # vectors, which load on the first image (``_image_side``).
-        wanted = self._device_setting
-        auto = wanted in ("auto", "", None)
-        onnx = self._text_runtime == "auto" and (wanted == "cpu" or (auto and not nvidia_device_present())) \
-            and textgraph.runtime_available()
         model_dir = towers.text_model_path()
-        paths = textgraph.paths_for(model_dir) if onnx else None
+        paths = textgraph.paths_for(model_dir) if self._onnx_allowed() and textgraph.runtime_available() else None
         if paths is not None:
             tower = textgraph.open_tower(paths, model_dir, available_cores())
             if tower is not None:  # no torch, no transformers: a cold text query in ~0.2 s
                 self._device, self._text_model = "cpu", tower
                 return
+        self._device = self._torch_device()
+        self._text_model = towers.load_text_tower(self._device)
+        if paths is not None and self._device == "cpu" and not graphs.failed_before(paths):
+            textgraph.export(self._text_model, model_dir, paths)  # once per machine, for later processes
+
+    def _onnx_allowed(self) -> bool:
+        """onnxruntime runs the towers on the CPU only: not with a GPU to use, nor when told torch."""
+        wanted = self._device_setting
+        return self._runtime == "auto" and (wanted == "cpu" or (wanted in ("auto", "", None) and not nvidia_device_present()))
+
+    def _torch_device(self) -> str:
         import torch
 
-        self._device = ("cuda" if torch.cuda.is_available() else "cpu") if auto else str(wanted)
-        self._text_model = towers.load_text_tower(self._device)
-        if paths is not None and self._device == "cpu" and not textgraph.failed_before(paths):
-            textgraph.export(self._text_model, model_dir, paths)  # once per machine, for later processes
+        wanted = self._device_setting
+        return ("cuda" if torch.cuda.is_available() else "cpu") if wanted in ("auto", "", None) else str(wanted)
 
     def _image_side(self) -> None:
         with self._image_lock:
             if self._image_model is None:
-                self._image_model = towers.load_image_tower(self._device)
+                self._image_model = self._load_image_tower()
             if self._class_vectors is None:
                 self._class_vectors = bridge.class_embeddings(self._text_model, self._prompt)
+
+    def _load_image_tower(self) -> Any:
+        """The ONNX export when it is there and checks out, else torch (exporting for next time)."""
+        paths = imagegraph.paths_for(towers.image_weights_path()) if self._onnx_allowed() and graphs.runtime_available() else None
+        if paths is not None:
+            tower = imagegraph.open_tower(paths, available_cores())
+            if tower is not None:
+                return tower
+        model = towers.load_image_tower(self._device)
+        if paths is not None and self._device == "cpu" and not graphs.failed_before(paths):
+            imagegraph.export(model, paths)  # once per machine; this process keeps torch
+        return model
 
     def share_towers_from(self, other: LiteEmbedder) -> None:
         """Use ``other``'s loaded towers (a bridge and a projection space side by side, one load)."""
@@ -155,7 +172,7 @@ class LiteEmbedder(Embedder):
 
     def prepare(self, kind: str, payload: Any) -> Any:
         if kind == IMAGE:
-            return towers.preprocess(payload)  # runs in decode threads: the model never waits on PIL
+            return towers.preprocess_array(payload)  # runs in decode threads: the model never waits on PIL
         return payload if isinstance(payload, str) else str(payload)
 
     def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
@@ -178,13 +195,15 @@ class LiteEmbedder(Embedder):
         return self.embed_batch(kind, payloads)
 
     def image_features(self, tensors: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-        """(pooled, logits) float32 arrays for prepared image tensors."""
+        """(pooled, logits) float32 arrays for prepared images (arrays or torch tensors)."""
+        self._image_side()
+        batch = np.stack([np.asarray(t, dtype=np.float32) for t in tensors])
+        if isinstance(self._image_model, imagegraph.OnnxEffnet):
+            return self._image_model.features(batch)
         import torch
 
-        self._image_side()
         with torch.inference_mode():
-            batch = torch.stack(list(tensors)).to(self._device)
-            pooled, logits = towers.image_features(self._image_model, batch)
+            pooled, logits = towers.image_features(self._image_model, torch.from_numpy(batch).to(self._device))
         return pooled.float().cpu().numpy(), logits.float().cpu().numpy()
 
     def project(self, pooled: np.ndarray, logits: np.ndarray, use_projection: bool = True) -> np.ndarray:

@@ -77,6 +77,11 @@ def preprocess(image: Image.Image) -> torch.Tensor:
     """Short side to 224, centre 224x224 crop, scaled to [-1, 1]: a (3, 224, 224) float tensor."""
     import torch
 
+    return torch.from_numpy(preprocess_array(image))
+
+
+def preprocess_array(image: Image.Image) -> np.ndarray:
+    """:func:`preprocess` as a float32 NumPy array (no torch: the ONNX tower takes it as is)."""
     image = to_rgb(image)
     width, height = image.size
     scale = IMAGE_SIZE / min(width, height)
@@ -86,7 +91,8 @@ def preprocess(image: Image.Image) -> torch.Tensor:
     left, top = (size[0] - IMAGE_SIZE) // 2, (size[1] - IMAGE_SIZE) // 2
     image = image.crop((left, top, left + IMAGE_SIZE, top + IMAGE_SIZE))
     array = np.asarray(image, dtype=np.float32) / 255.0
-    return (torch.from_numpy(array).permute(2, 0, 1) - _MEAN) / _STD
+    # float32 throughout, elementwise as torch computed it before: the same values bit for bit
+    return np.ascontiguousarray((array.transpose(2, 0, 1) - np.float32(_MEAN)) / np.float32(_STD))
 
 
 def load_image_tower(device: str = "cpu") -> Any:
