@@ -183,3 +183,16 @@ def test_an_export_replaces_its_own_earlier_ones_only(tmp_path: Path) -> None:
     graphs._drop_superseded(new, "/env1/model")
     assert sorted(p.stem for p in tmp_path.glob("*.onnx")) == ["effnet-lite0-cccc", "minilm-l6-bbbb", "minilm-l6-dddd"]
     assert not (tmp_path / "minilm-l6-aaaa.failed.json").exists() and not (tmp_path / "minilm-l6-aaaa.json").exists()
+
+
+def test_no_export_is_attempted_where_none_can_be_written(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    unwritable = textgraph.paths_for(towers.text_model_path(), blocker / "exports")
+    assert graphs.failed_before(unwritable)  # the embedder then stays on torch without trying
+    writable = textgraph.paths_for(towers.text_model_path(), tmp_path / "exports")
+    assert not graphs.failed_before(writable)
+    writable.failed.write_text(json.dumps({"versions": graphs.tool_versions()}))
+    assert graphs.failed_before(writable)
+    writable.failed.write_text(json.dumps({"versions": {**graphs.tool_versions(), "torch": "0.0"}}))
+    assert not graphs.failed_before(writable)  # a tool changed: try again

@@ -75,11 +75,21 @@ def runtime_available(*modules: str) -> bool:
 
 
 def failed_before(paths: ExportPaths) -> bool:
+    """True when an export with these tools failed before, or cannot be written at all (a
+    read-only cache): either way, trying at every load would cost its ~10 s each time."""
     try:
         record = json.loads(paths.failed.read_text("utf-8"))
     except (OSError, ValueError):
-        return False
+        return not _writable(paths.graph.parent)
     return bool(record.get("versions") == tool_versions())
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def read_meta(paths: ExportPaths) -> dict[str, Any]:
