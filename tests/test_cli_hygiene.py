@@ -103,3 +103,16 @@ def test_the_demo_prints_commands_that_search_its_index(run, tmp_path: Path) -> 
     again = CliRunner().invoke(cli, command[1:] + ["-k", "2"])  # the line as printed, run as the user would
     assert again.exit_code == 0 and again.stdout.splitlines() == lines[first + 1:first + 3]
     assert lines[-1].startswith(f"Search the demo library yourself with: mmsearch --index {tmp_path / 'demo-index'} search ")
+
+
+def test_a_snippet_is_one_line_of_words_without_escaped_breaks() -> None:
+    """A PDF page's or OCR's line breaks are spacing, not content: the snippet joins them with
+    single spaces (no literal "\\n"), while anything unprintable that is left stays escaped."""
+    from mmsearch.cli.search_cmd import format_hit, shown
+    from mmsearch.types import TEXT, Evidence, Hit, Locator
+
+    text = "Bleeding the radiators.\nAir trapped at the top\n\n\tmakes it cold \x1b[31m"
+    evidence = Evidence(7, TEXT, Locator(page=2, char_start=0, char_end=60), text, "leg", 0.8, 0.4)
+    line = format_hit(1, shown(Hit(1, "manual.pdf", "/lib/manual.pdf", "pdf", 0.8, (evidence,), {"leg": 0.8})))
+    assert line.endswith('p. 2 "Bleeding the radiators. Air trapped at the top makes it cold \\x1b[31m"'), line
+    assert "\\n" not in line and "\x1b" not in line

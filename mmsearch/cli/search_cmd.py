@@ -138,6 +138,8 @@ def format_hit(rank: int, hit: Hit) -> str:
 def shown(hit: Hit) -> Hit:
     """``hit`` with every name and text safe to print: a newline or escape sequence in a file
     name would otherwise start a forged result line."""
-    evidence = tuple(replace(e, text=printable(e.text) if e.text else e.text) for e in hit.evidence)
+    # Runs of whitespace (a PDF page's line breaks, OCR's blank lines) are one space in a snippet
+    # (a shown "\n" is noise); what is left unprintable is escaped, never sent to the terminal.
+    evidence = tuple(replace(e, text=printable(" ".join(e.text.split())) if e.text else e.text) for e in hit.evidence)
     legs = {printable(name): score for name, score in hit.legs.items()}
     return replace(hit, path=printable(hit.path), abspath=printable(hit.abspath), evidence=evidence, legs=legs)
