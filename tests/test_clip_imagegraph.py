@@ -145,7 +145,7 @@ def test_no_onnx_path_where_torch_would_use_a_gpu_or_low_precision(tiny_file: Pa
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     assert _embedder(tiny_file, exported, device="cuda")._image_tower() is None
     assert _embedder(tiny_file, exported, precision="bf16")._image_tower() is None
-    from mmsearch_clip import cores as module
+    from mmsearch import cores as module
 
     monkeypatch.setattr(module, "_dev_names", lambda: ["null", "nvidia0", "nvidiactl"])
     assert _embedder(tiny_file, exported)._image_tower() is None  # "auto" may pick the GPU: torch decides

@@ -196,3 +196,18 @@ def test_no_export_is_attempted_where_none_can_be_written(tmp_path: Path) -> Non
     assert graphs.failed_before(writable)
     writable.failed.write_text(json.dumps({"versions": {**graphs.tool_versions(), "torch": "0.0"}}))
     assert not graphs.failed_before(writable)  # a tool changed: try again
+
+
+def test_onnx_only_where_torch_would_run_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsearch import cores
+    from mmsearch_lite import LiteEmbedder
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(cores, "_dev_names", lambda: ["null"])
+    assert LiteEmbedder()._onnx_allowed() and not LiteEmbedder(runtime="torch")._onnx_allowed()
+    assert not LiteEmbedder(device="cuda")._onnx_allowed()
+    monkeypatch.setattr(cores, "_dev_names", lambda: ["null", "nvidia0", "nvidiactl"])
+    assert not LiteEmbedder()._onnx_allowed()  # "auto" may pick the GPU: torch decides
+    assert LiteEmbedder(device="cpu")._onnx_allowed()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert LiteEmbedder()._onnx_allowed()
