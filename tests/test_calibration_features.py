@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from mmsearch.search.calibrate import leg_features, standout
 from mmsearch.search.curves import FEATURES, Curve, read_file
@@ -60,30 +59,3 @@ def test_a_calibration_file_without_the_new_features_scores_as_before(tmp_path: 
     expected = 1 / (1 + np.exp(-(0.4 + 0.4 + 1.5 - 2.0)))
     assert np.isclose(curve(features)[0], expected)
     assert Curve.from_dict(curve.to_dict()) == curve
-
-
-def test_a_leg_of_a_few_segments_does_not_turn_a_loose_match_into_a_confident_one() -> None:
-    """Two OCR fragments in a photo library: a loosely related text (cosine 0.35 against 0.05 for
-    the other fragment) must not stand many standard deviations above a baseline of one segment;
-    with PRIOR_WEIGHT or more segments z is what the curves were fitted on, unchanged."""
-    from mmsearch.search.calibrate import PRIOR_WEIGHT, zscores
-
-    rng = np.random.default_rng(0)
-    query = np.zeros(8)
-    query[0] = 1.0
-
-    def leg(cosines: list[float]) -> np.ndarray:
-        out = []
-        for c in cosines:
-            rest = rng.normal(size=7)
-            out.append(np.concatenate([[c], rest / np.linalg.norm(rest) * np.sqrt(1 - c * c)]))
-        return np.asarray(out)
-
-    tiny = leg([0.35, 0.05])
-    z_tiny, _ = zscores(query, np.array([0.35]), tiny, prior_variance=0.01)
-    assert z_tiny[0] < 0.5  # was ~3: (0.35 - 0.05) / sqrt(8/9 * 0.01)
-    crowd = leg([0.35] + list(rng.uniform(0.0, 0.1, int(PRIOR_WEIGHT))))
-    z_crowd, std = zscores(query, np.array([0.35]), crowd, prior_variance=0.01)
-    others = crowd[1:] @ query
-    expected_var = (len(others) * others.var() + PRIOR_WEIGHT * 0.01) / (len(others) + PRIOR_WEIGHT)
-    assert z_crowd[0] == pytest.approx((0.35 - others.mean()) / np.sqrt(expected_var), rel=1e-6)

@@ -78,11 +78,7 @@ def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_varian
     if prior_variance is not None:
         var = (m * var + PRIOR_WEIGHT * prior_variance) / (m + PRIOR_WEIGHT)
     std = np.maximum(np.sqrt(var), MIN_STD)
-    # Fewer than PRIOR_WEIGHT other segments cannot say what this query scores on the crowd: one
-    # or two OCR fragments in a photo library made any loosely related text stand 4-9 "standard
-    # deviations" above its baseline. Such z is shrunk towards 0 (no evidence) in proportion; the
-    # curves were fitted on libraries of 30+ segments a kind, which this leaves unchanged.
-    return (raw - mean) / std * min(1.0, m / PRIOR_WEIGHT), std
+    return (raw - mean) / std, std
 
 
 def null_margin(raw: np.ndarray, hit_vectors: np.ndarray, null: np.ndarray, std: np.ndarray) -> np.ndarray:
