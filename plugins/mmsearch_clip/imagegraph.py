@@ -41,17 +41,14 @@ class OnnxImageTower:
 
     def __init__(self, paths: textgraph.ExportPaths, threads: int, probes: int = 1) -> None:
         """``probes``: how many probe images to check (the export checks all; a later load one)."""
-        import onnxruntime as ort
+        from mmsearch import warm
 
         meta = json.loads(paths.meta.read_text("utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{paths.meta}: export format {meta.get('format')}, expected {FORMAT}")
         self.prepare = PilPrepare(int(meta["size"]), str(meta["interpolation"]), str(meta["resize_mode"]))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(paths.graph), options, providers=["CPUExecutionProvider"])
+        # Through mmsearch.warm, like the text tower: a search by example may find it preloaded.
+        self.session = warm.onnx_session(paths.graph, threads)
         self.input = self.session.get_inputs()[0].name
         self._check(meta, probes)
 
