@@ -26,6 +26,15 @@ log = logging.getLogger("mmsearch_lite.train")
 PROMPTS = ("{}", "a photo of a {}", "a drawing of a {}")
 TEMPERATURES = (0.5, 1.0, 2.0, 3.0, 5.0)
 SAMPLE_SIZE = 200  # the held-out sample tests/test_lite_embedder.py re-measures end to end
+#: Caption variants per item for ``--captions mixed``: the whole caption, the name alone (what
+#: people type: "alarm clock") and the name with its first two keywords.
+VARIANTS = ("caption", "name", "name+2")
+
+
+def caption_variants(caption: str) -> tuple[str, str, str]:
+    """The item's caption in each of :data:`VARIANTS`."""
+    parts = [p.strip() for p in caption.split(",") if p.strip()] or [caption]
+    return caption, parts[0], ", ".join(parts[:3])
 
 
 def imagenet_head() -> tuple[np.ndarray, np.ndarray]:
@@ -62,8 +71,12 @@ def fit(
     def inputs(split: str) -> torch.Tensor:
         return torch.from_numpy(np.concatenate([bridged[split], (pooled[split] - mean) / std], axis=1).astype(np.float32))
 
-    x_train, y_train = inputs("train"), torch.from_numpy(texts["train"])
+    x_train = inputs("train")
+    # (variants, n, 384): each step trains every item on one of its caption variants, drawn anew
+    y_train = torch.from_numpy(texts["train"] if texts["train"].ndim == 3 else texts["train"][None])
     x_val = inputs("val")
+    # choose the epoch by mean recall over whole captions and, when given, names alone
+    val_texts = [texts["val"]] + ([texts["val_names"]] if "val_names" in texts else [])
     base = torch.zeros(TEXT_DIM + POOLED_DIM, TEXT_DIM)
     base[:TEXT_DIM] = torch.eye(TEXT_DIM)  # start exactly at the bridge
     delta = torch.zeros_like(base, requires_grad=True)
@@ -78,7 +91,8 @@ def fit(
         for start in range(0, len(order), args.batch):
             idx = order[start : start + args.batch]
             img = torch.nn.functional.normalize(x_train[idx] @ (base + delta) + bias, dim=1)
-            txt = y_train[idx]
+            pick = torch.randint(len(y_train), (len(idx),), generator=generator) if len(y_train) > 1 else torch.zeros(len(idx), dtype=torch.long)
+            txt = y_train[pick, idx]
             logits = log_scale.clamp(max=np.log(100)).exp() * img @ txt.T
             target = torch.arange(len(idx))
             loss = (torch.nn.functional.cross_entropy(logits, target) + torch.nn.functional.cross_entropy(logits.T, target)) / 2
@@ -88,8 +102,8 @@ def fit(
             optimiser.step()
         with torch.no_grad():
             weight = (base + delta).half().float()  # measure what the float16 file will hold
-            val = evaluate.recall((x_val @ weight + bias).numpy(), texts["val"])
-        value = evaluate.score(val)
+            projected = (x_val @ weight + bias).numpy()
+        value = float(np.mean([evaluate.score(evaluate.recall(projected, t)) for t in val_texts]))
         history.append({"epoch": epoch + 1, "loss": round(float(loss.detach()), 4), "val_mean_recall": round(value, 3)})
         log.info("epoch %d loss %.4f val mean recall %.2f", epoch + 1, float(loss.detach()), value)
         if value > best["score"]:
@@ -109,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--val-only", action="store_true", help="tune: report validation only, write nothing")
+    parser.add_argument("--captions", choices=("full", "mixed"), default="full",
+                        help="train on whole captions, or on a variant drawn per step (caption / name / name + 2 keywords)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     logging.getLogger("mmsearch_lite").setLevel(logging.INFO)  # ours only, not faiss/alembic chatter
@@ -127,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     fc_w, fc_b = imagenet_head()
     pooled = {s: features.image_pooled(v, cache) for s, v in splits.items()}
     texts = {s: features.text_vectors([i.caption for i in v], cache, text_model) for s, v in splits.items()}
+    names = {s: features.text_vectors([caption_variants(i.caption)[1] for i in v], cache, text_model) for s, v in splits.items()}
     logits = {s: p @ fc_w.T + fc_b for s, p in pooled.items()}
 
     args.prompt, args.temperature, tried = choose_bridge(logits["val"], texts["val"], text_model)
@@ -135,10 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.prompt == bridge.PROMPT and not args.val_only:
         bridge.save_class_embeddings(classes)
     bridged = {s: bridge.bridge(l, classes, args.temperature) for s, l in logits.items()}
-    projection, training = fit(bridged, pooled, texts, args)
+    targets = dict(texts)
+    if args.captions == "mixed":
+        targets["train"] = np.stack([features.text_vectors([caption_variants(i.caption)[k] for i in splits["train"]], cache, text_model)
+                                     for k in range(len(VARIANTS))])
+        targets["val_names"] = names["val"]
+    projection, training = fit(bridged, pooled, targets, args)
     if args.val_only:  # hyperparameters are chosen here, without looking at the held-out split
-        bridge_val = evaluate.score(evaluate.recall(bridged["val"], texts["val"]))
-        print(f"val mean recall: bridge {bridge_val:.2f}, projection {training['best_score']:.2f} @ epoch {training['best_epoch']}")
+        val_proj = projection.apply(bridged["val"], pooled["val"])
+        for label, queries in (("captions", texts["val"]), ("names", names["val"])):
+            b, p = (evaluate.recall(x, queries) for x in (bridged["val"], val_proj))
+            print(f"val {label}: bridge mean {evaluate.score(b):.2f}, projection mean {evaluate.score(p):.2f} "
+                  f"(t2i@1 {p['t2i@1']:.1f} @5 {p['t2i@5']:.1f} @10 {p['t2i@10']:.1f}) @ epoch {training['best_epoch']}")
         return 0
 
     sample_ids = {i.id for i in data.heldout_sample(items, SAMPLE_SIZE)}
@@ -150,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             "n": int(mask.sum()),
             "bridge (training-free)": evaluate.recall(bridged["test"][mask], texts["test"][mask]),
             "trained projection": evaluate.recall(trained[mask], texts["test"][mask]),
+            "bridge, names as queries": evaluate.recall(bridged["test"][mask], names["test"][mask]),
+            "trained projection, names as queries": evaluate.recall(trained[mask], names["test"][mask]),
             "chance": evaluate.chance(int(mask.sum())),
         }
         print(f"\nheld-out {name}, n={results[name]['n']}\n" + evaluate.table({k: v for k, v in results[name].items() if k != "n"}))
@@ -160,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         "model_id_suffix": f"proj-{projection.digest}",
         "command": "python -m mmsearch_lite.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "seed": args.seed,
-        "hyperparameters": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "weight_decay")},
+        "hyperparameters": {k: getattr(args, k) for k in ("epochs", "batch", "lr", "weight_decay", "captions")},
         "data_sources": {
             "openclipart": "Debian openclipart-png + openclipart-svg (/usr/share/openclipart); caption = dc:title "
             "(file name when the title names a collection) + up to 5 dc:subject keywords",
