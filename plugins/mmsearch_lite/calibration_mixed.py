@@ -1,4 +1,4 @@
-"""How steep the text->image curve is against text->text, fitted on TRAINING-split mixed libraries.
+"""How steep the text->image curve is against text->text, fitted on mixed libraries (the split of calibration.FIT_SPLIT).
 
     PYTHONPATH=plugins python -m mmsearch_lite.calibration_mixed        # rescale calibration.json
     PYTHONPATH=plugins python -m mmsearch_lite.calibration_mixed --dry-run
@@ -16,7 +16,8 @@ documents (validation: the same from the validation split). Image queries are it
 image is in the library; document queries are the titles of documents in the library. For each
 ``s``: the share of image queries whose right image (within the image leg's top 100, as an eval
 ranks) scores above every document of the document leg's top hits, and the share of document
-queries whose right document scores above every image. ``s`` is chosen on training: the steepest
+queries whose right document scores above every image. ``s`` is chosen on the split the text->image
+curve is fitted on (``calibration.FIT_SPLIT``: validation, where images score as new ones do): the steepest
 whose mean of the two shares is within one standard error of the best mean (flattening further
 keeps buying image-query wins with document-query losses the simulation can hardly tell apart).
 The keyword leg is not simulated. The held-out split is never read.
@@ -37,7 +38,7 @@ from mmsearch.search.calibrate import leg_features
 from mmsearch.search.curves import FEATURES, Calibration, Curve, read_file
 
 from . import blend, data, features, towers
-from .calibration import OUT, TRAIN_IMAGES, VAL_IMAGES, descriptions, name_of, split_images
+from .calibration import FIT_SPLIT, OUT, TRAIN_IMAGES, VAL_IMAGES, descriptions, name_of, split_images
 from .embedder import LiteEmbedder
 
 GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.75, 1.0, 1.25, 1.5)
@@ -161,12 +162,14 @@ def rescale(embedder: LiteEmbedder, calibration: Calibration) -> Calibration:
     libraries, the figures of every ``s`` on training and validation in its stats."""
     base = unscaled(calibration)
     rows = rows_for(embedder, base, calibration.curves["text->text"])
-    s, train = choose(rows["train"])
+    fit_on = FIT_SPLIT["text->image"]  # where the image scores are a new image's (calibration.py)
+    s, _ = choose(rows[fit_on])
+    _, train = choose(rows["train"])
     _, val = choose(rows["val"])
     scaled = Curve(tuple(s * w for w in base.weights), s * base.bias)
     stats = {key: dict(value) if isinstance(value, dict) else value for key, value in calibration.stats.items()}
     stats.setdefault("text->image", {})["steepness"] = {
-        "s": s, "unscaled": base.to_dict(), "rule": "steepest s within one standard error of the best mean share (training)",
+        "s": s, "unscaled": base.to_dict(), "rule": f"steepest s within one standard error of the best mean share ({fit_on})",
         "train": train, "val": val, "queries": {split: {"image": int(r.image.sum()), "document": int((~r.image).sum())} for split, r in rows.items()}}
     curves = dict(calibration.curves)
     curves["text->image"] = scaled
@@ -179,7 +182,7 @@ def main() -> None:
     parser.add_argument("--mode", default="auto")
     parser.add_argument("--dry-run", action="store_true", help="print the figures; write nothing")
     args = parser.parse_args()
-    embedder = LiteEmbedder(mode=args.mode)
+    embedder = LiteEmbedder(mode=args.mode, runtime="torch")  # the fit reads the torch head (_fc)
     embedder.ensure_loaded()
     embedder._image_side()
     kept = read_file(args.file)
