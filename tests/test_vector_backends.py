@@ -180,3 +180,30 @@ def test_flat_loaded_from_its_file_takes_additions_and_removals_without_touching
         np.testing.assert_array_equal(got, _brute(ids[mask], vectors[mask], queries, 10))
     np.testing.assert_allclose(index.vectors(ids[keep][[0, 1600 - len(gone)]]), vectors[keep][[0, 1600 - len(gone)]])
     assert path.read_bytes() == on_disk, "the cache file is only ever replaced, never written in place"
+
+
+@pytest.mark.parametrize("name", ["flat", "ivf", "torch"])
+def test_a_flipped_byte_in_a_cache_file_is_never_trusted(tmp_path: Path, name: str) -> None:
+    ids, vectors = _clustered(500)
+    path = tmp_path / "space-1-text.faiss"
+    _make(name, ids, vectors).save(path, {"generation": 1, "backend": name})
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # same size, wrong checksum
+    path.write_bytes(bytes(data))
+    assert backends.load(path, 32) is None
+
+
+def test_a_checked_cache_file_is_read_from_what_was_checked_even_if_replaced(tmp_path: Path) -> None:
+    from mmsearch.vectors.base import open_sealed
+
+    ids, vectors = _clustered(500)
+    path = tmp_path / "space-1-text.faiss"
+    IVFIndex.build(32, ids, vectors).save(path, {"generation": 1, "backend": "ivf"})
+    checked = path.read_bytes()
+    sealed = open_sealed(path)
+    assert sealed is not None and sealed.stamp["generation"] == 1
+    replacement = tmp_path / "other"
+    replacement.write_bytes(b"x" * 100)
+    replacement.replace(path)  # a writer swaps the file in between the check and the read
+    with sealed:
+        assert sealed.handle.read() == checked

@@ -9,13 +9,14 @@ from SQL when either does not match.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import tempfile
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
@@ -152,18 +153,65 @@ def unseal(stamp: dict, data: bytes | memoryview) -> dict | None:
     return stamp
 
 
-def read_sealed(path: Path) -> tuple[bytes, dict] | None:
-    """A cache file's bytes and its stamp (without the seal), or ``None`` when either is missing,
-    unreadable, or the file is not the one the stamp was written for (size or checksum)."""
+def read_sealed(path: Path) -> tuple[memoryview, dict] | None:
+    """A cache file's bytes (a read-only memory map) and its stamp (without the seal), or ``None``
+    when either is missing, unreadable, or the file is not the one the stamp was written for (size
+    or checksum). Mapped rather than read: every loader copies what it keeps (FAISS deserialises
+    into its own memory), so reading the file into a bytes object first held a second full copy
+    (2 GB at 1M vectors) for the length of the load."""
     stamp = read_stamp(path)
     if stamp is None:
         return None
     try:
-        raw = path.read_bytes()
-    except OSError:
+        raw = memoryview(np.memmap(path, np.uint8, mode="r")) if path.stat().st_size else memoryview(b"")
+    except (OSError, ValueError):
         return None
     found = unseal(stamp, raw)
     return None if found is None else (raw, found)
+
+
+class SealedFile:
+    """An open cache file whose bytes matched its stamp when checked, rewound to its start.
+
+    The check and the reader that follows see the same file even if a writer replaces the path
+    meanwhile (the descriptor keeps the inode). For loaders that can stream (FAISS's
+    ``read_index``): the file is never held twice in memory."""
+
+    def __init__(self, handle: BinaryIO, stamp: dict) -> None:
+        self.handle, self.stamp = handle, stamp
+
+    def __enter__(self) -> SealedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()
+
+
+def open_sealed(path: Path) -> SealedFile | None:
+    """Like :func:`read_sealed`, but returns the checked file open for streaming."""
+    stamp = read_stamp(path)
+    if stamp is None:
+        return None
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - handed to the caller inside SealedFile
+    except OSError:
+        return None
+    try:
+        found = unseal(stamp, b"")
+        if os.fstat(handle.fileno()).st_size:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                view = memoryview(mapped)
+                try:
+                    found = unseal(stamp, view)
+                finally:
+                    view.release()  # the map cannot close while a view of it is alive
+    except (OSError, ValueError):
+        handle.close()
+        return None
+    if found is None:
+        handle.close()
+        return None
+    return SealedFile(handle, found)
 
 
 def atomic_write(path: Path, data: bytes | memoryview) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_sealed, seal, stamp_path
+from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, open_sealed, seal, stamp_path
 
 __all__ = ["BLAS_SINGLE_QUERY", "VectorIndex", "gpu_count", "stamp_path"]
 
@@ -139,12 +139,13 @@ class VectorIndex(VectorBackend):
     def load(cls, path: Path, dim: int, use_gpu: bool | None = None) -> tuple[VectorIndex, dict] | None:
         """The cached index and its stamp, or ``None`` if missing, unreadable or damaged
         (a size or checksum other than the stamp's, or a vector that is not finite)."""
-        sealed = read_sealed(path)
+        sealed = open_sealed(path)
         if sealed is None:
             return None
-        raw, found = sealed
+        found = sealed.stamp
         try:
-            index = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
+            with sealed:  # streamed into FAISS's own memory: the file is never held twice
+                index = faiss.read_index(faiss.PyCallbackIOReader(sealed.handle.read))
         except (OSError, ValueError, RuntimeError, json.JSONDecodeError):
             return None
         if index.d != dim or not isinstance(index, faiss.IndexIDMap2):  # deserialize downcasts

@@ -19,7 +19,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, read_sealed, seal, stamp_path, top_k
+from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, open_sealed, seal, stamp_path, top_k
 
 TARGET_RECALL = 0.95
 #: nprobe is tuned to this on own-vector queries: they measured 2-3 points above fresh queries
@@ -199,12 +199,13 @@ class IVFIndex(VectorBackend):
 
     @classmethod
     def load(cls, path: Path, dim: int) -> tuple[IVFIndex, dict] | None:
-        sealed = read_sealed(path)
+        sealed = open_sealed(path)
         if sealed is None:
             return None
-        raw, found = sealed
+        found = sealed.stamp
         try:
-            index = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
+            with sealed:  # streamed into FAISS's own memory: the file is never held twice
+                index = faiss.read_index(faiss.PyCallbackIOReader(sealed.handle.read))
             obj = cls(dim)
             obj.trained_at = int(found.pop("ivf_trained_at"))
             obj.nprobe = int(found.pop("ivf_nprobe"))
