@@ -156,9 +156,9 @@ def unseal(stamp: dict, data: bytes | memoryview) -> dict | None:
 def read_sealed(path: Path) -> tuple[memoryview, dict] | None:
     """A cache file's bytes (a read-only memory map) and its stamp (without the seal), or ``None``
     when either is missing, unreadable, or the file is not the one the stamp was written for (size
-    or checksum). Mapped rather than read: every loader copies what it keeps (FAISS deserialises
-    into its own memory), so reading the file into a bytes object first held a second full copy
-    (2 GB at 1M vectors) for the length of the load."""
+    or checksum). Mapped rather than read: a loader copies what it keeps (the torch backend into
+    tensors), so a bytes object would hold a second full copy for the length of the load. FAISS
+    caches use :func:`open_sealed`, which streams."""
     stamp = read_stamp(path)
     if stamp is None:
         return None
