@@ -7,7 +7,6 @@ storage (no copy): FAISS scans one query on one thread.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,19 @@ def gpu_count() -> int:
     # faiss-cpu has no get_num_gpus; faiss-gpu reports 0 on a machine without CUDA.
     get = getattr(faiss, "get_num_gpus", None)
     return int(get()) if get is not None else 0
+
+
+def read_cache(path: Path) -> tuple[Any, dict] | None:
+    """A FAISS index and its stamp from a cache file, or ``None`` if missing, damaged or unreadable.
+    Streamed from the checked file into FAISS's own memory: the file is never held twice."""
+    sealed = open_sealed(path)
+    if sealed is None:
+        return None
+    try:
+        with sealed:
+            return faiss.read_index(faiss.PyCallbackIOReader(sealed.handle.read)), sealed.stamp
+    except (OSError, ValueError, RuntimeError):
+        return None
 
 
 class VectorIndex(VectorBackend):
@@ -139,15 +151,10 @@ class VectorIndex(VectorBackend):
     def load(cls, path: Path, dim: int, use_gpu: bool | None = None) -> tuple[VectorIndex, dict] | None:
         """The cached index and its stamp, or ``None`` if missing, unreadable or damaged
         (a size or checksum other than the stamp's, or a vector that is not finite)."""
-        sealed = open_sealed(path)
-        if sealed is None:
+        loaded = read_cache(path)
+        if loaded is None:
             return None
-        found = sealed.stamp
-        try:
-            with sealed:  # streamed into FAISS's own memory: the file is never held twice
-                index = faiss.read_index(faiss.PyCallbackIOReader(sealed.handle.read))
-        except (OSError, ValueError, RuntimeError, json.JSONDecodeError):
-            return None
+        index, found = loaded
         if index.d != dim or not isinstance(index, faiss.IndexIDMap2):  # deserialize downcasts
             return None
         obj = cls(dim, use_gpu)

@@ -19,7 +19,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, open_sealed, seal, stamp_path, top_k
+from .base import VectorBackend, atomic_write, check_shape, empty_result, finite, seal, stamp_path, top_k
+from .faiss_index import read_cache
 
 TARGET_RECALL = 0.95
 #: nprobe is tuned to this on own-vector queries: they measured 2-3 points above fresh queries
@@ -199,13 +200,11 @@ class IVFIndex(VectorBackend):
 
     @classmethod
     def load(cls, path: Path, dim: int) -> tuple[IVFIndex, dict] | None:
-        sealed = open_sealed(path)
-        if sealed is None:
+        loaded = read_cache(path)
+        if loaded is None:
             return None
-        found = sealed.stamp
+        index, found = loaded
         try:
-            with sealed:  # streamed into FAISS's own memory: the file is never held twice
-                index = faiss.read_index(faiss.PyCallbackIOReader(sealed.handle.read))
             obj = cls(dim)
             obj.trained_at = int(found.pop("ivf_trained_at"))
             obj.nprobe = int(found.pop("ivf_nprobe"))

@@ -54,7 +54,7 @@ def pick(items: list[data.Item], split: str, n: int) -> list[data.Item]:
 
 
 def name_of(caption: str) -> str:
-    return caption.split(",")[0].strip().lower()
+    return data.name_of(caption).lower()
 
 
 STOPWORDS = frozenset("a an and the of with in on for to at by from or de la le icon icons clip art clipart symbol "

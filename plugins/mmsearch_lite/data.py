@@ -54,6 +54,12 @@ class Item:
     caption: str
 
 
+def name_of(caption: str) -> str:
+    """An item's name: its caption up to the first comma ("alarm clock" of "alarm clock, time,
+    bell"), what people type and what the eval sets and the calibration query with."""
+    return caption.split(",")[0].strip()
+
+
 def cache_dir() -> Path:
     """Where features and the npm data live unless ``MMSEARCH_LITE_CACHE`` says otherwise."""
     env = os.environ.get("MMSEARCH_LITE_CACHE")

@@ -33,8 +33,8 @@ VARIANTS = ("caption", "name", "name+2")
 
 def caption_variants(caption: str) -> tuple[str, str, str]:
     """The item's caption in each of :data:`VARIANTS`."""
-    parts = [p.strip() for p in caption.split(",") if p.strip()] or [caption]
-    return caption, parts[0], ", ".join(parts[:3])
+    parts = [p.strip() for p in caption.split(",") if p.strip()]
+    return caption, data.name_of(caption), ", ".join(parts[:3])
 
 
 def imagenet_head() -> tuple[np.ndarray, np.ndarray]:
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     fc_w, fc_b = imagenet_head()
     pooled = {s: features.image_pooled(v, cache) for s, v in splits.items()}
     texts = {s: features.text_vectors([i.caption for i in v], cache, text_model) for s, v in splits.items()}
-    names = {s: features.text_vectors([caption_variants(i.caption)[1] for i in v], cache, text_model) for s, v in splits.items()}
+    names = {s: features.text_vectors([data.name_of(i.caption) for i in v], cache, text_model) for s, v in splits.items()}
     logits = {s: p @ fc_w.T + fc_b for s, p in pooled.items()}
 
     args.prompt, args.temperature, tried = choose_bridge(logits["val"], texts["val"], text_model)
