@@ -65,6 +65,18 @@ def test_eval_table_names_the_numbers_and_the_fitted_cut(run, library: Path, lab
         assert word in result.stdout
 
 
+def test_eval_saves_into_a_new_folder_and_refuses_an_unwritable_target_before_searching(run, library: Path, labels: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "runs" / "today" / "report.json"  # the folders do not exist yet
+    result = run("eval", str(labels), "--library", str(library), "--json", "--save", str(target))
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text())["overall"]["n"] == 4
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = run("eval", str(labels), "--library", str(library), "--save", str(folder))
+    assert result.exit_code == 2 and str(folder) in result.stderr and "is a directory" in result.stderr
+    assert "Library" not in result.output  # refused before indexing or searching anything
+
+
 def test_eval_refuses_a_relevant_file_the_index_lacks(run, library: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     labels = tmp_path / "bad.jsonl"
     labels.write_text('{"query": "a cat", "relevant": ["photos/cat.png"]}\n{"query": "a dog", "relevant": ["photos/dog.png"]}\n')

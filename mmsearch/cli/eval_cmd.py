@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import echo_json, open_engine
+
+if TYPE_CHECKING:
+    from ..eval.report import EvalReport
 
 
 def register(cli: click.Group) -> None:
@@ -41,11 +46,12 @@ def eval_(ctx: click.Context, labelled_set: str, library: str | None, k: int, mi
     and false abstentions at the cut, per modality, and the cut that would suit this set best.
     """
     from ..eval.labels import load
-    from ..eval.report import render
 
     from rich.console import Console
 
     labelled = load(labelled_set)  # a bad file fails before any model loads
+    if save:
+        _check_writable(Path(save))  # before minutes of searching, not after
     console = Console(stderr=True)
     with open_engine(ctx) as engine:
         if library is not None:
@@ -62,8 +68,33 @@ def eval_(ctx: click.Context, labelled_set: str, library: str | None, k: int, mi
                                          progress=lambda done, total: bar.update(task, completed=done))
         else:
             report = engine.evaluate(labelled, min_score=min_score, k=k, library=library, time_slack=time_slack)
+    failed_save = None
     if save:
-        Path(save).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        try:
+            Path(save).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:  # the report is still printed below: the work is not lost
+            failed_save = exc
+    _print(report, as_json)
+    if failed_save is not None:
+        raise click.ClickException(f"could not write the report to {save}: {failed_save.strerror or failed_save}; "
+                                   "it was printed above")
+
+
+def _check_writable(path: Path) -> None:
+    """Create the report's folder and make sure the file can be written, or say why not."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot create the folder of {path}: {exc.strerror or exc}", param_hint="--save") from exc
+    if path.is_dir() or not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise click.BadParameter(f"cannot write {path}: {'a folder' if path.is_dir() else 'permission denied'}", param_hint="--save")
+
+
+def _print(report: EvalReport, as_json: bool) -> None:
+    from ..eval.report import render
+
+    from rich.console import Console
+
     if as_json:
         echo_json(report.to_dict())
         return
