@@ -55,26 +55,39 @@ class Extracted:
     unprepared: list[Segment] = field(default_factory=list)
 
 
-def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64, loaded: threading.Event | None = None) -> Extracted:
+class Cancelled(BaseException):
+    """The run is stopping (Ctrl-C, an error elsewhere): a file being extracted gives up between
+    segments. A BaseException, so that no per-file handler records it as the file's failure."""
+
+
+def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64, loaded: threading.Event | None = None,
+            cancel: threading.Event | None = None) -> Extracted:
     """Extract and prepare one file. Segments of a streaming modality (hours of video) are
     embedded every ``stream_chunk`` segments as they come, so only vectors accumulate.
 
     ``loaded``: set once the embedders' models are loaded. Until then no embedder code runs here
     (its imports would race the loader's, and a third-party ``prepare`` may need its model):
-    segments are kept unprepared for :func:`finish`, and a streaming file waits for the models."""
+    segments are kept unprepared for :func:`finish`, and a streaming file waits for the models.
+
+    ``cancel``: once set, the file stops between segments (:class:`Cancelled`): one long file
+    (hours of audio, megabytes of text) must not hold up Ctrl-C for minutes."""
     found = job.found
     if found.error is not None:
         return Extracted(job, error=found.error)
     item = Extracted(job, prepared=[[] for _ in embedders], vectors=[{} for _ in embedders])
     defer = loaded is not None and not loaded.is_set()
     if defer and job.modality.streaming and loaded is not None:  # it embeds as it goes
-        loaded.wait()
+        while not loaded.wait(0.5):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(found.relpath)
         defer = False
     with _failing_the_file(item):
         item.content_hash = job.content_hash or file_hash(found.path)
         source = Source(path=found.path, relpath=found.relpath, size=found.size)
         pending = 0
         for segment in job.modality.segments(source):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(found.relpath)
             found_here = [segment, *(job.derive(source, job.modality.name, segment) if job.derive is not None else ())]
             for one in found_here:
                 if defer:
@@ -198,6 +211,7 @@ def _run(
     steady = max(ahead, batch_segments + workers)
     loading = models is not None
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract")
+    cancel = threading.Event()
 
     def top_up() -> None:
         # While the models load, the first batch fills up (unprepared) behind a small window:
@@ -207,7 +221,7 @@ def _run(
             job = next(todo, None)
             if job is None:
                 return
-            window.append(pool.submit(extract, job, embedders, loaded=models.loaded if models is not None else None))
+            window.append(pool.submit(extract, job, embedders, loaded=models.loaded if models is not None else None, cancel=cancel))
 
     def flush(batch: list[Extracted]) -> None:
         nonlocal loading
@@ -236,6 +250,7 @@ def _run(
         if loading and models is not None:  # no file reached a batch: the models' verdict still stands
             models.wait()
     except BaseException:
+        cancel.set()  # files being extracted stop at their next segment
         pool.shutdown(wait=True, cancel_futures=True)  # a failed load stops now, not after the window
         raise
     pool.shutdown(wait=True)
