@@ -300,3 +300,70 @@ def test_a_model_that_fails_to_load_leaves_the_index_as_it_was(library: Path, op
         engine.index([library])
     after = engine.status()
     assert (after.media, after.failures) == (before.media, before.failures)  # cat.png kept, docs/ not added
+
+
+def test_indexing_a_pipe_inside_a_library_fails_that_path_and_keeps_the_library(library: Path, open_engine: OpenEngine, db_url: str | None) -> None:
+    engine = open_engine(db=db_url)
+    engine.index([library])
+    pipe = library / "docs" / "pipe.txt"
+    os.mkfifo(pipe)
+    summary = engine.index([pipe])  # given by itself: it must not stand for the whole library
+    assert summary.removed == 0 and summary.failed == 1
+    assert [f.error for f in summary.failures] == ["not a regular file"]
+    assert engine.status().media == {"image": 3, "text": 2}
+    assert engine.search("kitten")[0].path == "photos/cat.png"
+
+
+def test_a_lone_pipe_outside_any_library_is_refused_by_name(tmp_path: Path, open_engine: OpenEngine) -> None:
+    import pytest
+
+    from mmsearch.errors import MMSearchError
+
+    pipe = tmp_path / "loose.pipe"
+    os.mkfifo(pipe)
+    engine = open_engine()
+    with pytest.raises(MMSearchError, match="loose.pipe: not a file or folder"):
+        engine.index([pipe])
+    assert engine.status().roots == ()
+
+
+def test_a_subfolder_or_file_of_a_library_updates_that_library(library: Path, open_engine: OpenEngine, db_url: str | None) -> None:
+    engine = open_engine(db=db_url)
+    engine.index([library])
+    tagged_png(library / "photos" / "fox.png", "fox orange tail", (200, 90, 10))
+    summary = engine.index([library / "photos"])
+    assert (summary.added, summary.removed) == (1, 0)  # docs/ was not looked at, so nothing there is "missing"
+    summary = engine.index([library / "docs" / "pasta.txt"])
+    assert (summary.added, summary.removed, summary.unchanged) == (0, 0, 1)
+    assert engine.status().roots == (str(library.resolve()),)
+    hits = engine.search("fox orange", k=50)
+    assert [h.path for h in hits].count("photos/fox.png") == 1  # listed once, under the library
+    (library / "photos" / "beach.png").unlink()
+    assert engine.index([library / "photos"]).removed == 1  # what vanished from the subfolder goes
+    assert engine.status().media == {"image": 3, "text": 2}
+
+
+def test_a_folder_holding_libraries_takes_them_over_without_listing_a_file_twice(library: Path, open_engine: OpenEngine, db_url: str | None) -> None:
+    engine = open_engine(db=db_url)
+    engine.index([library / "photos"])
+    engine.index([library / "docs"])
+    summary = engine.index([library])
+    assert summary.added == 0 and summary.removed == 0  # the files keep their vectors under the new library
+    assert engine.status().roots == (str(library.resolve()),)
+    paths = [h.path for h in engine.search("kitten", k=50)]
+    assert paths.count("photos/cat.png") == 1
+    assert engine.status().media == {"image": 3, "text": 2}
+
+
+def test_a_link_loop_or_broken_link_given_by_itself_is_named_for_what_it_is(tmp_path: Path, open_engine: OpenEngine) -> None:
+    import pytest
+
+    from mmsearch.errors import MMSearchError
+
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    engine = open_engine()
+    with pytest.raises(MMSearchError, match="loop: symbolic link loop"):
+        engine.index([tmp_path / "loop"])
+    with pytest.raises(MMSearchError, match="dangling: broken symbolic link"):
+        engine.index([tmp_path / "dangling"])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from ..errors import MMSearchError
 from ..modality import Modality
 from ..plugins import Registry
 from ..settings import env_name
-from ..store.models import Media
+from ..store.models import Media, Root
 from ..types import FileReport, IndexSummary
 from . import pipeline, scan, writer
 from .preload import Preload
@@ -182,22 +182,77 @@ def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str 
 def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple[list[scan.Found], dict[tuple[int, str], scan.Known]]:
     found: list[scan.Found] = []
     known: dict[tuple[int, str], scan.Known] = {}
+    follow = str(ctx.registry.settings.get("follow_symlinks", "inside")).strip().lower()
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
-            raise MMSearchError(f"{raw}: no such file or folder; check the path and try again")
+            raise MMSearchError(f"{raw}: {_missing_reason(path)}; check the path and try again")
         path = path.resolve()
-        root = path if path.is_dir() else path.parent
+        folder = path.is_dir()
+        adopted = None
         with Session(ctx.db) as session, session.begin():
-            root_id = writer.ensure_root(session, str(root))
-            query = select(Media).where(Media.root_id == root_id)
-            if path.is_file():  # a single file: its siblings are not this run's business
-                query = query.where(Media.relpath == path.name)
-            for m in session.scalars(query):
-                known[(root_id, m.relpath)] = scan.Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
-        follow = str(ctx.registry.settings.get("follow_symlinks", "inside")).strip().lower()
-        found.extend(scan.walk(root_id, path, ctx.ignore, follow))
+            library = _library_of(session, path)
+            if library is None:  # a new library: the folder itself, or a lone file's folder
+                if not folder and not path.is_file():
+                    raise MMSearchError(f"{raw}: not a file or folder (a pipe, socket or device); nothing to index")
+                library = path if folder else path.parent
+                if folder:
+                    adopted = _adopt_libraries_below(ctx, session, library)
+            root_id = writer.ensure_root(session, str(library))
+            # Only what this run looks at may be found missing: a lone file (or pipe), or a
+            # subfolder of a library, never the rest of the library.
+            scope = "." if path == library else scan.relpath_of(path, library)
+            for m in session.scalars(select(Media).where(Media.root_id == root_id)):
+                if scope == "." or m.relpath == scope or (folder and m.relpath.startswith(scope + "/")):
+                    known[(root_id, m.relpath)] = scan.Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
+        if adopted is not None:  # committed: the FAISS caches follow
+            with Session(ctx.db) as session:
+                writer.apply_delta(session, ctx.spaces, adopted)
+        found.extend(scan.walk(root_id, library, ctx.ignore, follow, start=path))
     return found, known
+
+
+def _missing_reason(path: Path) -> str:
+    if not path.is_symlink():
+        return "no such file or folder"
+    try:
+        path.resolve(strict=True)
+    except FileNotFoundError:
+        return "broken symbolic link (its target does not exist)"
+    except (OSError, RuntimeError):  # RuntimeError: Python < 3.13 reports a loop this way
+        return "symbolic link loop (the link leads back to itself)"
+    return "cannot be reached"
+
+
+def _library_of(session: Session, path: Path) -> Path | None:
+    """The library folder that holds ``path`` (or is it), so that indexing a subfolder or one file
+    of a library updates that library instead of starting a second one that lists its files twice."""
+    holders = [Path(p) for p in session.scalars(select(Root.path)) if Path(p) == path or Path(p) in path.parents]
+    return max(holders, key=lambda p: len(p.parts)) if holders else None
+
+
+def _adopt_libraries_below(ctx: IndexContext, session: Session, library: Path) -> writer.VectorDelta | None:
+    """Libraries inside a new, larger one become part of it: their media keep their vectors under
+    the new library's paths (a file already stored under both is kept once)."""
+    new_id = writer.ensure_root(session, str(library))
+    below = [(rid, Path(p)) for rid, p in session.execute(select(Root.id, Root.path)) if library in Path(p).parents]
+    if not below:
+        return None
+    taken = set(session.scalars(select(Media.relpath).where(Media.root_id == new_id)))
+    twice: list[scan.Known] = []
+    for old_id, old_path in below:
+        prefix = scan.relpath_of(old_path, library)
+        for m in list(session.scalars(select(Media).where(Media.root_id == old_id))):
+            relpath = f"{prefix}/{m.relpath}"
+            if relpath in taken:
+                twice.append(scan.Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status))
+            else:
+                m.root_id, m.relpath = new_id, relpath
+                taken.add(relpath)
+        session.flush()
+    delta = writer.remove_media(session, twice, ctx.spaces)
+    session.execute(delete(Root).where(Root.id.in_([rid for rid, _ in below])))
+    return delta
 
 
 def _apply_bookkeeping(ctx: IndexContext, todo: scan.Plan) -> None:

@@ -60,31 +60,35 @@ class Plan:
 FOLLOW_MODES = ("inside", "all", "none")
 
 
-def walk(root_id: int, root: Path, ignore: Callable[[Path], bool], follow: str = "inside") -> Iterator[Found]:
-    """Every regular file below ``root`` (a resolved path) that no plugin ignores, in a stable
-    order. Symbolic links are followed as ``follow`` says; loops, unreadable folders and links
-    that are not followed come back as skipped, with the reason, instead of stopping the walk."""
+def walk(root_id: int, root: Path, ignore: Callable[[Path], bool], follow: str = "inside",
+         start: Path | None = None) -> Iterator[Found]:
+    """Every regular file below ``start`` (default: the library folder ``root``; both resolved)
+    that no plugin ignores, in a stable order, with paths relative to ``root``. A ``start`` that is
+    not a folder is that one file (a pipe or a device comes back failed: not a regular file).
+    Symbolic links are followed as ``follow`` says; loops, unreadable folders and links that are
+    not followed come back as skipped, with the reason, instead of stopping the walk."""
     if follow not in FOLLOW_MODES:
         raise ConfigError(f"setting 'follow_symlinks' (env MMSEARCH_FOLLOW_SYMLINKS) must be one of "
                           f"{', '.join(FOLLOW_MODES)}, got {follow!r}")
-    if root.is_file():
-        yield _found(root_id, root, root.parent)
+    top = root if start is None else start
+    if not top.is_dir():
+        yield _found(root_id, top, root if top != root else root.parent)
         return
     seen_dirs: set[tuple[int, int]] = set()  # (device, inode) of every folder walked: no loop twice
-    stack: list[Path] = [root]
+    stack: list[Path] = [top]
     while stack:
         folder = stack.pop()
         try:
             st = folder.stat()
             key = (st.st_dev, st.st_ino)
             if key in seen_dirs:
-                yield Found(root_id, folder, _rel(folder, root), skip="folder already walked through another link (a symbolic link loop)")
+                yield Found(root_id, folder, relpath_of(folder, root), skip="folder already walked through another link (a symbolic link loop)")
                 continue
             seen_dirs.add(key)
             with os.scandir(folder) as entries:
                 listing = sorted(entries, key=lambda e: e.name)
         except OSError as exc:
-            yield Found(root_id, folder, _rel(folder, root), skip=f"cannot read folder: {exc.strerror or exc}")
+            yield Found(root_id, folder, relpath_of(folder, root), skip=f"cannot read folder: {exc.strerror or exc}")
             continue
         subdirs: list[Path] = []
         for entry in listing:
@@ -108,7 +112,7 @@ def walk(root_id: int, root: Path, ignore: Callable[[Path], bool], follow: str =
 
 def _follow(root_id: int, link: Path, root: Path, follow: str) -> Found | Path:
     """The target of ``link`` when the walk may follow it, else a Found saying why not."""
-    rel = _rel(link, root)
+    rel = relpath_of(link, root)
     if follow == "none":
         return Found(root_id, link, rel, skip='symbolic link not followed (setting follow_symlinks = "none")')
     try:
@@ -126,12 +130,13 @@ def _follow(root_id: int, link: Path, root: Path, follow: str) -> Found | Path:
     return target
 
 
-def _rel(path: Path, root: Path) -> str:
+def relpath_of(path: Path, root: Path) -> str:
+    """``path`` as stored: relative to its library folder ``root``, POSIX, encoded (paths.py)."""
     return encode_relpath(path.relative_to(root).as_posix()) if path != root else "."
 
 
 def _found(root_id: int, path: Path, root: Path) -> Found:
-    relpath = _rel(path, root)
+    relpath = relpath_of(path, root)
     try:
         st = path.stat()
     except FileNotFoundError:
