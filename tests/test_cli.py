@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,12 @@ def test_search_explain_shows_legs_and_evidence(run, library: Path) -> None:  # 
     assert out[4].startswith('      evidence text chars 0–62 via "how to cook pasta"@keyword/text: score=')
 
 
+def test_status_of_a_missing_index_says_so_and_creates_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("status")  # the fixture's --index points at a folder nothing was indexed into
+    assert result.exit_code == 1 and "there is no index at" in result.stderr and "mmsearch index PATH" in result.stderr
+    assert not (tmp_path / "index" / "index.db").exists()
+
+
 def test_status_lists_counts_failures_and_spaces(run, library: Path) -> None:  # type: ignore[no-untyped-def]
     run("index", str(library))
     lines = run("status").stdout.splitlines()
@@ -129,3 +136,53 @@ def test_models_lists_the_test_embedder(run) -> None:  # type: ignore[no-untyped
     hash_row = next(r for r in rows if r["name"] == "hash")
     assert hash_row == {"name": "hash", "plugin": "mmsearch.testing.plugin", "space": "hash:hash-64", "dim": 64,
                         "kinds": ["image", "text"], "available": True, "weights": "none: word hashing, no trained weights", "detail": ""}
+
+
+@pytest.mark.parametrize("args, message", [
+    (("-k", "99999999999999999999"), "Invalid value for '-k' / '--limit': 99999999999999999999 is not in the range 1<=x<=1000."),
+    (("-k", "1001"), "is not in the range 1<=x<=1000."),
+    (("--offset", "99999999999999999999"), "Invalid value for '--offset': 99999999999999999999 is not in the range 0<=x<=100000."),
+    (("--offset", "9223372036854775808"), "is not in the range 0<=x<=100000."),
+    (("--min-score", "nan"), "Invalid value for '--min-score': 'nan' is not a number; give a score from 0 to 1, e.g. 0.5"),
+    (("--server", "notaurl"), "Invalid value for '--server': 'notaurl' is not a server URL; give it as http://HOST:PORT, e.g. http://127.0.0.1:8765"),
+    (("--server", "http://host:port"), "'http://host:port' is not a URL (Port could not be cast to integer value as 'port')"),
+])
+def test_out_of_range_options_are_usage_errors_not_tracebacks(run, library: Path, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
+    run("index", str(library))
+    result = run("search", *args, "giraffe")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1].startswith("Error: ") and message in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_server_url_from_the_environment_is_named_too(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MMSEARCH_SERVER", "localhost:8765")
+    result = run("search", "giraffe")
+    assert result.exit_code == 2 and "'localhost:8765' is not a server URL; give it as http://HOST:PORT" in result.stderr
+
+
+def test_the_largest_page_and_offset_are_accepted(run, library: Path) -> None:  # type: ignore[no-untyped-def]
+    run("index", str(library))
+    assert len(run("search", "kitten", "-k", "1000").stdout.splitlines()) == 5
+    deep = run("search", "kitten", "--offset", "100000")
+    assert deep.exit_code == 0 and deep.stderr == "No matches.\n"
+
+
+def test_filters_alone_narrow_a_search_by_example(run, library: Path) -> None:  # type: ignore[no-untyped-def]
+    run("index", str(library))
+    result = run("search", "type:image", "--image", str(library / "photos" / "rocket.png"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].endswith(str(library / "photos" / "rocket.png"))
+    assert "docs/" not in result.stdout
+
+
+def test_a_query_starting_with_a_dash_works_as_the_readme_says(run, library: Path) -> None:  # type: ignore[no-untyped-def]
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if "mmsearch search -- " in line)
+    command = shlex.split(re.search(r"`(mmsearch search -- [^`]+)`", line).group(1))  # type: ignore[union-attr]
+    run("index", str(library))
+    result = run(*command[1:])
+    assert result.exit_code == 0, result.output
+    assert re.match(r"  1\. \d\.\d{3}  ", result.stdout)
+    quoted_only = run("search", command[-1])  # what quoting alone gives: click reads it as an option
+    assert quoted_only.exit_code == 2 and "No such option" in quoted_only.stderr

@@ -130,10 +130,11 @@ def test_schema_creation_race(tmp_path: Path, db_url: str | None) -> None:
     lib = text_library(tmp_path, "alpha", 8)
     index = tmp_path / "index"
     procs = [start(index, db_url, "index", str(lib)) for _ in range(2)] + [start(index, db_url, "status") for _ in range(2)]
-    for proc in procs:
+    for i, proc in enumerate(procs):
         code, _, err = finish(proc)
-        assert code == 0, err
         assert "Traceback" not in err
+        # status never creates an index: one that looks before the writers made it says so
+        assert code == 0 or (i >= 2 and code == 1 and "there is no index at" in err), err
     assert_cache_equals_sql(index, db_url, 8)
 
 

@@ -7,7 +7,7 @@ import click
 from ..paths import printable
 from ..plugins import Registry, describe_plugins, make_plugin_manager
 from ..settings import Settings
-from .common import echo_json, human_bytes, open_engine
+from .common import echo_json, human_bytes, open_engine, require_index
 
 
 def register(cli: click.Group) -> None:
@@ -21,6 +21,7 @@ def register(cli: click.Group) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """What the index holds: media per modality, failures with reasons, spaces and sizes."""
+    require_index(ctx)  # opening would create an index where a mistyped --index points
     with open_engine(ctx, announce=False) as engine:
         st = engine.status()
     if as_json:
