@@ -3,6 +3,7 @@ headings, metadata, locators that index the extracted text, and broken files rej
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,4 +75,16 @@ def test_long_documents_are_chunked_with_sections(tmp_path: Path) -> None:
 def test_an_empty_document_fails_with_a_reason(tmp_path: Path) -> None:
     path = write_docx(tmp_path / "empty.docx", [])
     with pytest.raises(ExtractError, match="empty.docx: the document has no text"):
+        list(DocumentModality().segments(source_for(path)))
+
+
+@pytest.mark.parametrize(("name", "member"), [("bad.docx", "[Content_Types].xml"), ("bad.odt", "META-INF/manifest.xml")])
+def test_a_zip_that_is_not_a_document_fails_saying_what_is_missing(tmp_path: Path, name: str, member: str) -> None:
+    import zipfile
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("garbage.bin", b"not a document")
+    kind = name.rsplit(".", 1)[1].upper()
+    with pytest.raises(ExtractError, match=f"{name}: not a readable {kind} document \\(a zip archive without '{re.escape(member)}'"):
         list(DocumentModality().segments(source_for(path)))

@@ -29,7 +29,12 @@ def iter_audio(path: Path | str) -> Iterator[np.ndarray]:
     ffmpeg knows). Raises on a file with no audio or that ffmpeg cannot read."""
     import av
 
-    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+    try:
+        opened: Any = av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.error.FFmpegError as exc:  # empty, truncated or not audio at all
+        # FFmpeg's own words, without its errno and the absolute path (the error names the file).
+        raise ValueError(f"not a readable audio file ({' '.join(str(exc.strerror or exc).split())})") from exc
+    with opened as container:
         if not container.streams.audio:
             raise ValueError("no audio stream")
         stream = container.streams.audio[0]

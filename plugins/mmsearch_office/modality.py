@@ -3,6 +3,7 @@ the shared chunker with character ranges into the extracted text and the section
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,6 +33,12 @@ class DocumentModality(Modality):
         except ImportError as exc:  # the documents extra is optional: say which install reads this file
             raise ValueError(f"reading {source.path.suffix} files needs {_PYPI.get(exc.name or '', exc.name or str(exc))} "
                              "(pip install 'mmsearch[documents]')") from None
+        except KeyError as exc:  # a zip without the document's parts (python-docx, odfpy name the missing member)
+            what = source.path.suffix.lstrip(".").upper()
+            member = re.search(r"named '([^']+)'", str(exc.args[0]) if exc.args else "")
+            missing = f"'{member.group(1)}'" if member else "the parts a document needs"
+            raise ValueError(f"not a readable {what} document (a zip archive without {missing}: "
+                             "the file is damaged or misnamed)") from None
         # Paragraphs joined by blank lines, so the chunker prefers to cut between them.
         starts, parts, offset = [], [], 0
         for para in document.paragraphs:
