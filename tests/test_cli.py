@@ -186,3 +186,10 @@ def test_a_query_starting_with_a_dash_works_as_the_readme_says(run, library: Pat
     assert re.match(r"  1\. \d\.\d{3}  ", result.stdout)
     quoted_only = run("search", command[-1])  # what quoting alone gives: click reads it as an option
     assert quoted_only.exit_code == 2 and "No such option" in quoted_only.stderr
+
+
+def test_a_client_for_a_malformed_url_says_it_cannot_reach_it() -> None:
+    from mmsearch.server.client import Client, ServerUnavailable
+
+    with pytest.raises(ServerUnavailable, match="cannot reach the mmsearch server at notaurl"):
+        Client("notaurl").health()  # a Python caller skips the CLI's check: still an MMSearchError, not urllib's ValueError

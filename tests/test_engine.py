@@ -37,6 +37,17 @@ def test_search_by_example_image(library: Path, open_engine: OpenEngine, tmp_pat
     assert engine.search(image=query)[0].path == "photos/rocket.png"
 
 
+def test_out_of_range_k_or_offset_is_a_query_error_not_an_overflow(library: Path, open_engine: OpenEngine) -> None:
+    from mmsearch.errors import QueryError
+
+    engine = open_engine()
+    engine.index([library])
+    for kwargs in ({"k": 0}, {"k": 10**20}, {"offset": -1}, {"offset": 2**63}):
+        with pytest.raises(QueryError, match="k must be from 1 to 1000 and offset from 0 to 100000"):
+            engine.search("kitten", **kwargs)
+    assert engine.search("kitten", k=1000, offset=100_000) == []  # the deepest page allowed is just empty
+
+
 def test_type_filter_is_applied_before_search_and_fills_k(tmp_path: Path, open_engine: OpenEngine) -> None:
     lib = tmp_path / "many"
     lib.mkdir()

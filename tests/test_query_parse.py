@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mmsearch import QueryError
-from mmsearch.search.parse import parse
+from mmsearch.search.parse import parse, unparse
 from mmsearch.search.query import FILE, Query, QueryPart
 
 
@@ -55,6 +55,9 @@ def test_filters_anywhere() -> None:
     ("cat ./missing.jpg", "no such file", 5),
     ("0:cat", "weight of 0", 1),
     ("cat - type:image dog", "must precede a part", 5),
+    ("2:", "a weight is followed by nothing", 1),
+    ("cat 2:  ", "a weight is followed by nothing", 5),
+    ("1e400:cat", "too large", 1),
 ])
 def test_errors_say_what_and_where(text: str, message: str, column: int) -> None:
     with pytest.raises(QueryError, match=message) as info:
@@ -74,3 +77,21 @@ def test_queries_need_a_positive_part() -> None:
 def test_structured_queries_match_parsed_ones() -> None:
     built = Query.build(text="red car", negative=["night"], types=["image"], after=datetime(2021, 1, 1))
     assert built == parse("red car - night type:image after:2021")
+
+
+@pytest.mark.parametrize("text, weight", [('1e3:"giraffe"', 1000.0), ("5e-1:giraffe", 0.5), ("2.5E+2:giraffe", 250.0), ("1e-05:giraffe", 1e-05)])
+def test_a_weight_may_be_written_in_scientific_notation(text: str, weight: float) -> None:
+    assert parse(text).parts == (QueryPart("text", "giraffe", weight),)
+    assert parse(unparse(parse(text))) == parse(text)  # unparse writes a tiny weight as 1e-05
+
+
+def test_a_colon_after_a_number_inside_words_stays_text() -> None:
+    assert parse("chapter 2: the beginning").parts == (QueryPart("text", "chapter 2: the beginning"),)
+
+
+@pytest.mark.parametrize("text", ["giraffe size:10MB..1KB", "giraffe size:>1KB size:<1KB"])
+def test_a_reversed_size_range_is_an_error_like_a_reversed_date_range(text: str) -> None:
+    with pytest.raises(QueryError, match=r"the size filters ask for at least \d+ B and at most \d+ B; no file can match "
+                                         r"\(write the smaller size first"):
+        parse(text)
+    assert parse("giraffe size:1KB..1KB").filters.min_size == 1024  # one exact size is a range too

@@ -46,6 +46,8 @@ def queries(draw: st.DrawFn) -> Query:
     if after and before and after >= before:
         after = None
     low, high = draw(sizes), draw(sizes)
+    if low is not None and high is not None and low > high:  # a reversed range is an error, as for dates
+        low = None
     filters = Filters(frozenset(draw(st.sets(st.sampled_from(["image", "text", "audio", "video"]), max_size=2))),
                       draw(st.none() | words), after, before, low, high, draw(st.none() | words), draw(st.none() | words))
     return Query(tuple(QueryPart("text", w, -x if neg else x) for w, x, neg in drawn), filters)

@@ -192,3 +192,45 @@ def test_a_cancelled_job_keeps_what_it_committed(open_engine, library: Path) -> 
     assert 2 <= len(kept) < 80
     again = api.post("/api/jobs", json={"path": str(new)}).json()  # picks up where it stopped
     assert api.app.state.mmsearch.jobs.wait(again["id"], 60).summary["added"] == 80 - len(kept)
+
+
+@pytest.mark.parametrize("offset", ["99999999999999999999", "9223372036854775808", "100001"])
+def test_offset_is_bounded_alike_on_get_and_post(api: TestClient, offset: str) -> None:
+    expected = {"error": "invalid request: offset: Input should be less than or equal to 100000"}
+    got = api.get("/api/search", params={"q": "giraffe", "offset": offset})
+    assert (got.status_code, got.json()) == (422, expected)
+    posted = api.post("/api/search", data={"q": "giraffe", "offset": offset}, files=[("files", ("x.txt", b"giraffe", "text/plain"))])
+    assert (posted.status_code, posted.json()) == (422, expected)
+    deepest = api.get("/api/search", params={"q": "giraffe", "offset": 100000})
+    assert deepest.status_code == 200 and deepest.json()["hits"] == []
+
+
+def test_nan_min_score_is_refused(api: TestClient) -> None:
+    refused = api.get("/api/search", params={"q": "cat", "min_score": "nan"})
+    assert refused.status_code == 422 and refused.json()["error"].startswith("invalid request: min_score: ")
+
+
+def test_errors_name_the_http_fields_not_cli_flags(api: TestClient) -> None:
+    nothing = "nothing to search for: give a text query (q), an example file (files), or both"
+    assert api.get("/api/search", params={"q": "\x00"}).json() == {"error": nothing}
+    assert api.get("/api/search", params={"q": "type:image"}).json() == {"error": nothing + "; filters only narrow a search"}
+    assert api.post("/api/search", data={"q": "\x00"}).json() == {"error": nothing}
+    assert api.post("/api/search", data={"k": "3"}).json() == {"error": nothing}
+
+
+@pytest.mark.parametrize("body", [{"json": {"q": "kitten"}}, {"content": b"q=kitten", "headers": {"Content-Type": "text/plain"}},
+                                  {"content": b""}])
+def test_a_search_post_that_is_not_a_form_is_refused(api: TestClient, body: dict) -> None:  # type: ignore[type-arg]
+    refused = api.post("/api/search", **body)
+    assert refused.status_code == 415, refused.text
+    error = refused.json()["error"]
+    assert error.startswith("POST /api/search takes multipart/form-data") and "use GET /api/search?q=" in error
+    assert api.post("/api/search", data={"q": "kitten"}).json()["hits"]  # a form without files still searches
+
+
+def test_filters_alone_narrow_an_uploaded_example(api: TestClient, library: Path) -> None:
+    data = (library / "photos" / "rocket.png").read_bytes()
+    response = api.post("/api/search", data={"q": "type:image"}, files=[("files", ("mine.png", data, "image/png"))])
+    assert response.status_code == 200, response.text
+    hits = response.json()["hits"]
+    assert hits[0]["path"] == "photos/rocket.png" and {h["modality"] for h in hits} == {"image"}

@@ -76,6 +76,28 @@ def test_search_output_is_identical_through_the_server(server, run, library: Pat
     assert json.loads(remote[2].stdout)[0]["legs"]  # JSON with evidence, not a reduced form
 
 
+@pytest.fixture
+def odd_names(library: Path) -> Path:
+    """Names the server must hand back exactly: not UTF-8, a backslash, a newline."""
+    for name in (b"caf\xe9.txt", b"back\\slash.txt", b"new\nline.txt", b"caf\\xe9.txt"):
+        with open(os.path.join(os.fsencode(library / "docs"), name), "wb") as f:
+            f.write(b"a giraffe eats acacia leaves\n")
+    return library
+
+
+def test_odd_names_come_back_through_the_server_unchanged(odd_names, server, run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    queries = [("giraffe acacia",), ("giraffe acacia", "--json")]
+    local = [run("search", *q, "--no-server") for q in queries]
+    _no_engine(monkeypatch)
+    remote = [run("search", *q) for q in queries]
+    for a, b in zip(local, remote):
+        assert a.exit_code == b.exit_code == 0 and b.stdout == a.stdout
+    shown = remote[0].stdout
+    assert f"{odd_names}/docs/back\\slash.txt" in shown and f"{odd_names}/docs/new\\nline.txt" in shown
+    abspaths = {os.fsencode(h["abspath"]) for h in json.loads(remote[1].stdout)}
+    assert os.path.join(os.fsencode(odd_names / "docs"), b"caf\xe9.txt") in abspaths
+
+
 def test_errors_through_the_server_are_the_same_line(server, run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     local = run("search", "cat", "--type", "hologram", "--no-server")
     _no_engine(monkeypatch)

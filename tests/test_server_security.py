@@ -72,6 +72,8 @@ def test_paths_never_leave_the_library(indexed, open_engine, library: Path, tmp_
     dots = api.get(f"/files/{rid}/%2e%2e/outside.txt")  # percent-encoded so no client normalises it away
     assert dots.status_code == 400 and "without '..'" in dots.json()["error"]
     assert api.get(f"/thumbs/{rid}/photos/%2e%2e/%2e%2e/outside.txt").status_code == 400
+    nul = api.get(f"/files/{rid}/photos/cat.png%00.txt")
+    assert nul.status_code == 400 and nul.json()["error"] == "photos/cat.png\\x00.txt: NUL is not allowed in a path"
     absolute = api.get(f"/files/{rid}/{quote(str(outside))}")
     assert absolute.status_code == 400  # "//tmp/…": an absolute path is refused, not joined
     link = api.get(f"/files/{rid}/photos/escape.png")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import warm
 from ..errors import QueryError
 from ..paths import printable
+from ..search.query import MAX_K, MAX_OFFSET
 from ..server import discovery
 from ..types import Hit
 from .common import echo_json, open_engine, require_index, require_media
@@ -22,6 +24,27 @@ if TYPE_CHECKING:
 SNIPPET = 100
 
 
+class Score(click.FloatRange):
+    """A score from 0 to 1. NaN compares false with both bounds, so a plain FloatRange lets it
+    through and the search silently finds nothing; refuse it like any other value out of range."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        score = super().convert(value, param, ctx)
+        if math.isnan(score):
+            self.fail(f"{value!r} is not a number; give a score from 0 to 1, e.g. 0.5", param, ctx)
+        return score
+
+
+def server_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a malformed ``--server`` here, as a usage error, rather than as a traceback from urllib."""
+    from ..server.client import url_problem
+
+    problem = url_problem(value) if value else None
+    if problem:
+        raise click.BadParameter(problem, ctx, param)
+    return value
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(search)
 
@@ -30,16 +53,18 @@ def register(cli: click.Group) -> None:
 @click.argument("words", nargs=-1)
 @click.option("--image", "images", multiple=True, type=click.Path(dir_okay=False),
               help="Search by example: an image (or any indexable file). Repeatable; combines with the query.")
-@click.option("-k", "--limit", "k", default=10, show_default=True, type=click.IntRange(1), help="How many results.")
-@click.option("--offset", default=0, type=click.IntRange(0), help="Skip this many results (paging).")
+@click.option("-k", "--limit", "k", default=10, show_default=True, type=click.IntRange(1, MAX_K),
+              help=f"How many results (at most {MAX_K}).")
+@click.option("--offset", default=0, type=click.IntRange(0, MAX_OFFSET),
+              help=f"Skip this many results (paging; at most {MAX_OFFSET}).")
 @click.option("--type", "types", multiple=True, help="Only these modalities (image, text, pdf, document, audio, video). Repeatable.")
 @click.option("--path", "path_glob", help="Only files whose path (relative to its library) or name matches this glob.")
-@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+@click.option("--min-score", type=Score(0, 1), default=None,
               help="Drop results whose calibrated score is below this (0–1; default: setting search.min_score).")
 @click.option("--fuser", default="weighted", show_default=True, help="How legs combine: weighted or rrf (or a plugin's).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.option("--explain", is_flag=True, help="Show the legs, raw and calibrated scores and evidence of each result.")
-@click.option("--server", "server_url", envvar="MMSEARCH_SERVER",
+@click.option("--server", "server_url", envvar="MMSEARCH_SERVER", callback=server_url,
               help="Ask this `mmsearch serve` URL [env MMSEARCH_SERVER; default: the index's running server, if any].")
 @click.option("--no-server", is_flag=True, help="Search in this process even when a server for the index is running.")
 @click.pass_context
@@ -70,10 +95,11 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
 
 
 def build_query(text: str, images: tuple[str, ...], types: tuple[str, ...], path_glob: str | None) -> Query:
+    from ..search.parse import parse
     from ..search.query import Filters, Query, file_part
 
     extra = [file_part(image) for image in images]
-    query = Query.parse(text).with_parts(extra) if text.strip() else Query.build(files=images)
+    query = parse(text, extra) if text.strip() else Query.build(files=images)
     return query.with_filters(Filters(frozenset(t.strip() for v in types for t in v.split(",") if t.strip()), path_glob))
 
 

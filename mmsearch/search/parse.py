@@ -8,15 +8,19 @@
 
 Unquoted words run together into one text part until an operator, a quote, a file or a weight
 ends the run: ``red car - night sky`` is "red car" minus "night sky". ``2:"golden retriever"``
-weighs a part twice. Filters may appear anywhere: ``type:image,video``, ``path:"2024/*"``,
-``after:2021``, ``before:2022-06-30`` (dates YYYY[-MM[-DD]], local time; ``after`` includes the
-day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``, ``size:1MB..1GB``, and for documents
-``title:"annual report"``, ``author:smith`` (the metadata contains it, ignoring case).
+weighs a part twice (a weight is a number above 0 and at most 1000, written right before its
+part; ``1e3:`` and ``5e-1:`` too). Filters may appear anywhere: ``type:image,video``,
+``path:"2024/*"``, ``after:2021``, ``before:2022-06-30`` (dates YYYY[-MM[-DD]], local time;
+``after`` includes the day, ``before`` excludes it), ``size:>10MB``, ``size:<=500KB``,
+``size:1MB..1GB``, and for documents ``title:"annual report"``, ``author:smith`` (the metadata
+contains it, ignoring case). A range that no file can fall in (``after:2022 before:2021``,
+``size:10MB..1KB``) is an error, not an empty result.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,10 +29,13 @@ from pathlib import Path
 from ..errors import QueryError
 from ..paths import printable
 from ..types import TEXT
-from .query import MAX_WEIGHT, Filters, Query, QueryPart, file_part
+from .query import CLI_INPUTS, MAX_WEIGHT, Filters, Query, QueryPart, file_part, nothing_to_search
 
 FILTER_KEYS = ("type", "path", "after", "before", "size", "title", "author")
-_WEIGHT = re.compile(r"(\d+(?:\.\d+)?):(?=[^\s\d])")  # "12:30" stays text
+#: A weight's number: decimal, or scientific as ``unparse`` writes a small weight (``1e-05``).
+NUMBER = r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_WEIGHT = re.compile(rf"({NUMBER}):(?=[^\s\d])")  # "12:30" stays text
+_DANGLING_WEIGHT = re.compile(rf"{NUMBER}:\s*$")  # "cat 2:": a weight with nothing after it
 _KEY = re.compile(r"([A-Za-z]+):")
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?$", re.IGNORECASE)
@@ -73,7 +80,10 @@ def _words(value: str) -> str:
     return " ".join("".join(" " if ord(c) < 32 or c == "\x7f" else c for c in value).split())
 
 
-def parse(text: str) -> Query:
+def parse(text: str, extra: Sequence[QueryPart] = (), inputs: str = CLI_INPUTS) -> Query:
+    """``text`` in the query language, plus ``extra`` parts given beside it (example files from
+    ``--image`` or an upload), so a query of filters alone still narrows a search by example.
+    ``inputs`` names what a query is made of in the caller's words, for "nothing to search for"."""
     state = _State(text)
     pos, n = 0, len(text)
     while pos < n:
@@ -86,6 +96,9 @@ def parse(text: str) -> Query:
                 state.sign, state.pending_at = -state.sign, pos
             pos += 1
             continue
+        if _DANGLING_WEIGHT.match(text, pos):
+            raise error(text, pos, "a weight is followed by nothing to apply it to; "
+                                   'write it right before a part, e.g. 2:"golden retriever"')
         weight = _WEIGHT.match(text, pos)
         if weight:
             state.flush()
@@ -141,12 +154,21 @@ def parse(text: str) -> Query:
         raise error(text, state.pending_at, "a sign or weight is followed by nothing to apply it to")
     state.flush()
     filters = Filters(frozenset(state.types), **state.filters)  # type: ignore[arg-type]
+    _check_bounds(filters)
+    parts = (*state.parts, *extra)
+    if not parts:
+        raise nothing_to_search(inputs, filters_only=filters.active)
+    return Query(parts, filters)
+
+
+def _check_bounds(filters: Filters) -> None:
+    """A reversed range matches no file; say so rather than answer "No matches"."""
     if filters.after and filters.before and filters.after >= filters.before:
         raise QueryError(f"after:{filters.after.date()} is not before before:{filters.before.date()}; no file can match")
-    if not state.parts:
-        hint = "; filters only narrow a search" if filters.active else ""
-        raise QueryError(f"nothing to search for: give a text query, an example file (--image FILE), or both{hint}")
-    return Query(tuple(state.parts), filters)
+    low, high = filters.min_size, filters.max_size
+    if low is not None and high is not None and low > high:
+        raise QueryError(f"the size filters ask for at least {low} B and at most {high} B; no file can match "
+                         f"(write the smaller size first, e.g. size:1KB..10MB)")
 
 
 _EXAMPLES = {"type": "type:image", "path": 'path:"photos/*"', "after": "after:2021-06", "before": "before:2022",

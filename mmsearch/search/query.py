@@ -19,6 +19,19 @@ FILE = "file"  # a part given as an example file; its modality decides the paylo
 #: Largest weight a part may carry: scores are summed times weights, and a weight that overflows
 #: (``1e400`` is infinity) would turn every score into inf or NaN and silently return nothing.
 MAX_WEIGHT = 1000.0
+#: Most results one page may hold, and the deepest page a search may start at. Each leg fetches
+#: about 5 * (k + offset) candidates, so an unbounded offset would ask the vector stage for
+#: billions of rows (and overflow SQLite's 64-bit integers); nobody pages a million results deep.
+MAX_K = 1000
+MAX_OFFSET = 100_000
+#: How the command line names what a query is made of; the HTTP API names its fields instead.
+CLI_INPUTS = "a text query, an example file (--image FILE), or both"
+
+
+def nothing_to_search(inputs: str = CLI_INPUTS, filters_only: bool = False) -> QueryError:
+    """The error for a query without a part, in the words of the front end that took it."""
+    hint = "; filters only narrow a search" if filters_only else ""
+    return QueryError(f"nothing to search for: give {inputs}{hint}")
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,7 @@ class Query:
 
     def __post_init__(self) -> None:
         if not self.parts:
-            raise QueryError("nothing to search for: give a text query, an example file (--image FILE), or both")
+            raise nothing_to_search()
         if not any(p.weight > 0 for p in self.parts):
             raise QueryError("a query needs at least one positive part; negative parts (-\"night\") only push results down")
         if any(p.weight == 0 for p in self.parts):
@@ -120,7 +133,7 @@ class Query:
         parts.extend(file_part(item) for item in files)
         parts.extend(QueryPart(TEXT, n.strip(), -1.0) for n in negative if n.strip())
         if not parts:
-            raise QueryError("nothing to search for: give a text query, an example file (--image FILE), or both")
+            raise nothing_to_search()
         return cls(tuple(parts), Filters(frozenset(types), path, after, before, min_size, max_size, title, author))
 
     def with_filters(self, filters: Filters) -> Query:

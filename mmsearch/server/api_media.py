@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.convertors import Convertor, register_url_convertor
 
-from ..paths import encode_relpath
+from ..paths import encode_relpath, printable
 from ..store.models import Media
-from .security import inside, safe_relpath
+from .security import inside, safe_relpaths
 from .state import ServerState, get_state
 from .thumbs import thumbnail
 
@@ -20,28 +21,54 @@ router = APIRouter(tags=["media"])
 CACHE = {"Cache-Control": "private, max-age=3600"}
 
 
+class AnyPath(Convertor[str]):
+    """Starlette's ``path`` is ``.*``, which stops at a newline: a file named ``a\nb`` (indexed
+    like any other) would be a 404. This one takes every character; the checks come after."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPath())
+
+
 def locate(state: ServerState, root_id: int, relpath: str) -> tuple[Path, str]:
     """The real path and modality of an indexed file, refusing anything that leaves its root."""
-    rel = safe_relpath(relpath)
+    readings = safe_relpaths(relpath)
     root = state.library_roots().get(root_id)
     if root is None:
         raise HTTPException(404, f"no library with id {root_id}")
+    rel, modality = _indexed(state, root_id, readings)
     real = inside(root, root / rel)
-    with Session(state.engine.db) as session:
-        modality = session.scalar(select(Media.modality).where(Media.root_id == root_id, Media.relpath == encode_relpath(rel.as_posix()),
-                                                               Media.status == "indexed"))
     if modality is None or not real.is_file():
-        raise HTTPException(404, f"{relpath}: not an indexed file of library {root}")
+        raise HTTPException(404, f"{printable(relpath)}: not an indexed file of library {root}")
     return real, modality
 
 
-@router.get("/files/{root_id}/{relpath:path}", summary="The original file (Range requests supported)")
+def _indexed(state: ServerState, root_id: int, readings: list[PurePosixPath]) -> tuple[PurePosixPath, str | None]:
+    """The first reading of the URL's name that is an indexed file, with its modality; else the
+    first reading (whose checks then give the error)."""
+    with Session(state.engine.db) as session:
+        for rel in readings:
+            modality = session.scalar(select(Media.modality).where(
+                Media.root_id == root_id, Media.relpath == encode_relpath(rel.as_posix()), Media.status == "indexed"))
+            if modality is not None:
+                return rel, modality
+    return readings[0], None
+
+
+@router.get("/files/{root_id}/{relpath:anypath}", summary="The original file (Range requests supported)")
 def original(root_id: int, relpath: str, state: ServerState = Depends(get_state)) -> FileResponse:
     real, _ = locate(state, root_id, relpath)
     return FileResponse(real, headers=CACHE, content_disposition_type="inline", filename=encode_relpath(real.name))
 
 
-@router.get("/thumbs/{root_id}/{relpath:path}", summary="A thumbnail: the image, the video frame at t, or an icon")
+@router.get("/thumbs/{root_id}/{relpath:anypath}", summary="A thumbnail: the image, the video frame at t, or an icon")
 def thumb(root_id: int, relpath: str, t: float | None = None, state: ServerState = Depends(get_state)) -> FileResponse:
     real, modality = locate(state, root_id, relpath)
     out = thumbnail(real, modality, t, state.thumbs_dir(), state.config.thumb_px)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
@@ -12,11 +13,12 @@ from pathlib import Path, PurePath
 from typing import Annotated
 from urllib.parse import quote, unquote
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 
 from ..paths import decode_relpath, encode_relpath
 from ..errors import QueryError
-from ..search.query import FILE, Filters, file_part
+from ..search.parse import NUMBER, parse
+from ..search.query import FILE, Filters, QueryPart, file_part
 from ..search.query import Query as SearchQuery
 from ..types import Hit
 from . import wire
@@ -25,7 +27,10 @@ from .state import ServerState, get_state
 
 router = APIRouter(tags=["search"])
 NAMED_FILE = "example files cannot be named in a query sent over HTTP (the server would read its own disk); upload them (POST /api/search, field 'files') or quote the words"
-_PATHLIKE = re.compile(r"^[-+]?(?:\d+(?:\.\d+)?:)?(?:file:|\.{1,2}/|/|~/)")
+_PATHLIKE = re.compile(rf"^[-+]?(?:{NUMBER}:)?(?:file:|\.{{1,2}}/|/|~/)")
+#: What a search is made of, in this API's words (the CLI's errors name --image instead).
+INPUTS = "a text query (q), an example file (files), or both"
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 @router.get("/api/search", response_model=SearchOut, summary="Search in the query language")
@@ -34,8 +39,10 @@ def search_get(params: Annotated[SearchParams, Query()], state: ServerState = De
 
 
 @router.post("/api/search", response_model=SearchOut, summary="Search with uploaded example files (and text)")
-def search_post(params: Annotated[SearchForm, Form()], files: Annotated[list[UploadFile], File()] = [],  # noqa: B006
+def search_post(request: Request, params: Annotated[SearchForm, Form()],
+                files: Annotated[list[UploadFile], File()] = [],  # noqa: B006
                 state: ServerState = Depends(get_state)) -> SearchOut:
+    _require_form(request)
     with tempfile.TemporaryDirectory(prefix="mmsearch-upload-") as tmp:
         uploads = [_save(upload, Path(tmp), n) for n, upload in enumerate(files)]
         if params.query:
@@ -45,21 +52,31 @@ def search_post(params: Annotated[SearchForm, Form()], files: Annotated[list[Upl
                 raise QueryError(f"the 'query' field is not JSON ({exc})") from None
             query = wire.query_from_wire(data, uploads)
         else:
-            parsed = _parse(params.q)
             extra = [file_part(u) for u in uploads]
-            query = parsed.with_parts(extra) if parsed is not None else SearchQuery.build(files=uploads)
+            query = _parse(params.q, extra) if params.q.strip() else (SearchQuery.build(files=uploads) if uploads else None)
         return _run(state, query, params)
 
 
-def _parse(q: str) -> SearchQuery | None:
-    """The query language, minus file names: over HTTP an example file must be an upload."""
+def _require_form(request: Request) -> None:
+    """Form fields are all this endpoint reads: any other body (JSON, say) would be ignored and
+    the search run with defaults, so it is refused instead."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in FORMS:
+        raise HTTPException(415, f"POST /api/search takes multipart/form-data (fields q, k, offset, …; files = example "
+                                 f"files), not {ctype or 'a body without a Content-Type'}; for text alone use GET /api/search?q=…")
+
+
+def _parse(q: str, extra: list[QueryPart] | None = None) -> SearchQuery | None:
+    """The query language, minus file names: over HTTP an example file must be an upload
+    (``extra``: the uploads' parts, which a query of filters alone still narrows)."""
+    extra = extra or []
     if not q.strip():
         return None
     unquoted = re.sub(r'"[^"]*"', " ", q)
     if any(_PATHLIKE.match(token) for token in unquoted.split()):
         raise QueryError(NAMED_FILE)
-    query = SearchQuery.parse(q)
-    if any(part.kind == FILE for part in query.parts):
+    query = parse(q, extra, INPUTS)
+    if any(part.kind == FILE and part not in extra for part in query.parts):
         raise QueryError(NAMED_FILE)
     return query
 
@@ -82,7 +99,7 @@ def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) ->
     from ..cli.search_cmd import check_types
 
     if query is None:
-        raise QueryError("nothing to search for: give a text query (q), an example file (files), or both")
+        raise QueryError(f"nothing to search for: give {INPUTS}")
     after = datetime.combine(params.after, datetime.min.time()) if params.after else None
     before = datetime.combine(params.before, datetime.min.time()) if params.before else None
     types = frozenset(t.strip() for v in params.type for t in v.split(",") if t.strip())
@@ -107,8 +124,17 @@ def hit_out(hit: Hit, roots: dict[str, int], explain: bool) -> HitOut:
         best = hit.best
         at = best.locator.start if best is not None and hit.modality == "video" else None
         thumb_url = f"/thumbs/{rid}/{rel}" + (f"?t={at:g}" if at is not None else "")
+    undecodable = _not_utf8(hit.abspath)
     return HitOut(
-        media_id=hit.media_id, path=hit.path, abspath=encode_relpath(hit.abspath), modality=hit.modality, score=hit.score,
+        media_id=hit.media_id, path=hit.path, abspath=encode_relpath(hit.abspath) if undecodable else hit.abspath,
+        abspath_bytes=quote(os.fsencode(hit.abspath)) if undecodable else None, modality=hit.modality, score=hit.score,
         legs=dict(hit.legs), evidence=[EvidenceOut(**asdict(e)) for e in hit.evidence],
-        link=encode_relpath(hit.link()), file_url=file_url, thumb_url=thumb_url, explain=hit.explain() if explain else None,
+        link=encode_relpath(hit.link()) if undecodable else hit.link(), file_url=file_url, thumb_url=thumb_url,
+        explain=hit.explain() if explain else None,
     )
+
+
+def _not_utf8(path: str) -> bool:
+    """Whether the OS name holds bytes that are not UTF-8 (surrogate escapes), which JSON cannot
+    carry as they are; any other name, backslashes and newlines included, is sent exactly."""
+    return any("\udc80" <= ch <= "\udcff" for ch in path)

@@ -9,7 +9,7 @@ import os
 import secrets
 import urllib.error
 import urllib.request
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,8 +48,8 @@ class Client:
         headers = {**headers, "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url.rstrip("/") + path, data=body, headers=headers, method=method)
         try:
+            request = urllib.request.Request(self.url.rstrip("/") + path, data=body, headers=headers, method=method)
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
@@ -62,6 +62,18 @@ class Client:
             reason = getattr(exc, "reason", exc)
             raise ServerUnavailable(f"cannot reach the mmsearch server at {self.url} ({reason}); start `mmsearch serve` "
                                     "or search without --server") from None
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot name an mmsearch server, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return f"{url!r} is not a URL ({exc}); give the server as http://HOST:PORT, e.g. http://127.0.0.1:8765"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not a server URL; give it as http://HOST:PORT, e.g. http://127.0.0.1:8765"
+    return None
 
 
 def for_index(index: str | None, db: str | None) -> Client | None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..search.query import MAX_K, MAX_OFFSET
+
 
 class ErrorOut(BaseModel):
     error: str = Field(description="One line: what went wrong and what to do (the CLI's message).")
@@ -34,12 +36,15 @@ class EvidenceOut(BaseModel):
 class HitOut(BaseModel):
     media_id: int
     path: str = Field(description="Relative to its library root.")
-    abspath: str
+    abspath: str = Field(description="The file's path on the server, exactly, when it is valid UTF-8; otherwise shown as "
+                                     "`path` is (\\xNN for each undecodable byte, a backslash doubled): use abspath_bytes.")
+    abspath_bytes: str | None = Field(None, description="Only for a path that is not valid UTF-8: its bytes, percent-encoded "
+                                                        "(Python: urllib.parse.unquote_to_bytes).")
     modality: str
     score: float = Field(description="Calibrated: 0.5 means a plausible match in any modality.")
     legs: dict[str, float]
     evidence: list[EvidenceOut]
-    link: str = Field(description="The file path with #t= for the evidence time, as the CLI prints it.")
+    link: str = Field(description="abspath with #t= for the evidence time (or #page=), as the CLI prints it.")
     file_url: str | None = Field(None, description="The original file (HTTP Range supported).")
     thumb_url: str | None = Field(None, description="A thumbnail: the image, the video frame at the evidence, or an icon.")
     explain: str | None = Field(None, description="The CLI's --explain text, when asked for.")
@@ -56,9 +61,9 @@ class SearchParams(BaseModel):
     """A search in the query language, e.g. ``"red car" - night type:image after:2021``."""
 
     q: str = Field("", description="The query language; example files must be uploaded (POST).")
-    k: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
-    min_score: float | None = Field(None, ge=0, le=1, description="Default: the index's search.min_score.")
+    k: int = Field(10, ge=1, le=MAX_K)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Skip this many results (paging).")
+    min_score: float | None = Field(None, ge=0, le=1, allow_inf_nan=False, description="Default: the index's search.min_score.")
     fuser: str = "weighted"
     type: list[str] = Field(default_factory=list, description="Only these modalities.")
     path: str | None = Field(None, description="Glob over the path relative to its library, or the file name.")

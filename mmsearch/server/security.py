@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from pathlib import Path, PurePosixPath
@@ -12,7 +13,7 @@ from urllib.parse import parse_qs
 
 from fastapi import HTTPException
 
-from ..paths import decode_relpath, encode_relpath
+from ..paths import decode_relpath, encode_relpath, printable
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -21,6 +22,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 COOKIE = "mmsearch_token"
+#: Whether a backslash is an ordinary character in a file name here (POSIX), not a separator.
+BACKSLASH_IN_NAMES = os.sep == "/" and os.altsep is None
 
 
 class TokenGate:
@@ -84,20 +87,30 @@ class UploadLimit:
         return f"upload too large: the limit is {self.limit // (1024 * 1024)} MB (serve --max-upload-mb)"
 
 
-def safe_relpath(relpath: str) -> PurePosixPath:
-    """The OS path, relative to a root, of a name as the index stores it; refuses absolute paths,
-    ``..``, NUL and any backslash that is not part of the stored escapes of a name that is not
-    UTF-8 (``\\xNN``, ``\\\\``; see :mod:`mmsearch.paths`), since some systems read it as a separator."""
-    bad = HTTPException(400, f"{relpath!r}: paths must be relative to a library root, without '..'")
-    if not relpath or "\x00" in relpath:
+def safe_relpaths(relpath: str) -> list[PurePosixPath]:
+    """The OS paths, relative to a root, that a name in a URL may stand for, the likelier first:
+    the name as the index stores it (``\\xNN`` for a byte that is not UTF-8, a backslash doubled;
+    see :mod:`mmsearch.paths`), as ``file_url`` spells it, and the name exactly as written, where
+    a backslash is an ordinary character. Refuses NUL, absolute paths and ``..`` in any reading."""
+    if "\x00" in relpath:
+        raise HTTPException(400, f"{printable(relpath)}: NUL is not allowed in a path")
+    readings = _readings(relpath)
+    bad = HTTPException(400, f"{printable(relpath)}: paths must be relative to a library root, without '..'")
+    if not relpath or not readings:
         raise bad
-    os_form = decode_relpath(relpath)
-    if "\\" in relpath and encode_relpath(os_form) != relpath:
+    paths = [PurePosixPath(r) for r in readings]
+    if any(p.is_absolute() or ".." in p.parts for p in paths):
         raise bad
-    pure = PurePosixPath(os_form)
-    if pure.is_absolute() or "\x00" in os_form or any(p == ".." for p in pure.parts):
-        raise bad
-    return pure
+    return paths
+
+
+def _readings(relpath: str) -> list[str]:
+    if "\\" not in relpath:
+        return [relpath]
+    stored = decode_relpath(relpath)
+    readings = [stored] if encode_relpath(stored) == relpath else []
+    # Where a backslash separates folders it could step out of the root; there only the stored form is read.
+    return readings + [relpath] if BACKSLASH_IN_NAMES else readings
 
 
 def inside(root: Path, candidate: Path) -> Path:

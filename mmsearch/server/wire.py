@@ -7,8 +7,10 @@ back with unrounded floats so the client rebuilds the very Hit objects the engin
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from ..errors import QueryError
 from ..search.query import FILE, Filters, Query, QueryPart
@@ -60,8 +62,14 @@ def hit_from_wire(data: dict[str, Any]) -> Hit:
                  float(e["raw_score"]))
         for e in data["evidence"]
     )
-    return Hit(int(data["media_id"]), data["path"], data["abspath"], data["modality"], float(data["score"]), evidence,
+    return Hit(int(data["media_id"]), data["path"], _abspath(data), data["modality"], float(data["score"]), evidence,
                {k: float(v) for k, v in data["legs"].items()})
+
+
+def _abspath(data: dict[str, Any]) -> str:
+    """The OS path as the engine had it: a name that is not UTF-8 travels as percent-encoded bytes."""
+    raw = data.get("abspath_bytes")
+    return os.fsdecode(unquote_to_bytes(raw)) if raw else data["abspath"]
 
 
 def _locator(data: dict[str, Any]) -> Locator:
