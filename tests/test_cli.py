@@ -93,6 +93,25 @@ def test_status_of_a_missing_index_says_so_and_creates_nothing(run, tmp_path: Pa
     assert not (tmp_path / "index" / "index.db").exists()
 
 
+def test_remove_says_when_nothing_matched_and_counts_what_went(run, library: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("index", str(library))
+    result = run("remove", str(tmp_path / "elsewhere"))
+    assert result.exit_code == 0 and result.stdout.startswith(f"Removed nothing: the index holds no file at or below {tmp_path / 'elsewhere'}")
+    result = run("remove", str(library / "docs"))
+    assert result.stdout == "Removed 3 files from the index.\n"  # two documents and the failed binary file
+    assert json.loads(run("status", "--json").stdout)["media"] == {"image": 3}
+
+
+def test_an_example_that_is_not_a_file_is_named_for_what_it_is(run, library: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    run("index", str(library))
+    os.mkfifo(tmp_path / "pipe.png")
+    for target, why in ((tmp_path / "pipe.png", "not a regular file (a pipe, socket or device)"), (tmp_path / "missing.png", "no such file")):
+        result = run("search", "--image", str(target))
+        assert result.exit_code != 0 and f"{target}: {why}; give the file to search by example" in result.stderr, result.stderr
+
+
 def test_status_lists_counts_failures_and_spaces(run, library: Path) -> None:  # type: ignore[no-untyped-def]
     run("index", str(library))
     lines = run("status").stdout.splitlines()

@@ -8,7 +8,7 @@ import click
 
 from ..paths import printable
 from ..types import FileReport, IndexSummary
-from .common import echo_json, open_engine
+from .common import echo_json, open_engine, require_index
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,6 +83,11 @@ def summary_line(s: IndexSummary) -> str:
 @click.pass_context
 def remove(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Forget the media at or below PATHS (the files on disk are not touched)."""
+    require_index(ctx)  # opening would create an empty index just to remove nothing from it
     with open_engine(ctx) as engine:
         count = engine.remove(paths)
+    if count == 0:
+        click.echo(f"Removed nothing: the index holds no file at or below {', '.join(map(printable, paths))} "
+                   "(mmsearch status lists its libraries).")
+        return
     click.echo(f"Removed {count} files from the index.")

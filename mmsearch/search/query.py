@@ -146,9 +146,10 @@ class Query:
 def file_part(item: str | Path, weight: float = 1.0) -> QueryPart:
     try:
         file = Path(item).expanduser()
-        found = file.is_file()
+        found, there = file.is_file(), file.exists()
     except (OSError, ValueError, RuntimeError):  # too long, NUL, an unknown ~user
-        found = False
+        found = there = False
     if not found:
-        raise QueryError(f"{item}: no such file to search by example")
+        why = ("a folder, not a file" if file.is_dir() else "not a regular file (a pipe, socket or device)") if there else "no such file"
+        raise QueryError(f"{item}: {why}; give the file to search by example")
     return QueryPart(FILE, str(file.resolve()), weight)
