@@ -58,6 +58,41 @@ def test_server_writes_and_removes_its_discovery_file(open_engine, library: Path
     assert not (engine.index_dir / discovery.FILE).exists()
 
 
+def test_a_server_stopped_by_sigterm_removes_its_discovery_file(library: Path, tmp_path: Path) -> None:
+    """What a service manager (systemd, docker stop) sends: the file must go as on Ctrl-C."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    env = {**os.environ, "MMSEARCH_PLUGINS": "mmsearch.testing.plugin", "MMSEARCH_EMBEDDERS": "hash"}
+    env.pop("MMSEARCH_INDEX", None)
+    index = tmp_path / "index"
+    base = [sys.executable, "-m", "mmsearch", "--index", str(index)]
+    subprocess.run([*base, "index", str(library)], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen([*base, "serve", "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while (found := discovery.live(index)) is None or not _answers(found.url, urllib.request):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err
+    assert not (index / discovery.FILE).exists()
+
+
+def _answers(url: str, request) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        request.urlopen(url + "/api/health", timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
 def test_search_output_is_identical_through_the_server(server, run, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     queries = [
         ("kitten whiskers",),

@@ -4,8 +4,10 @@ is known before the discovery file is written), and remove that file however the
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +60,7 @@ def serve(engine: Engine, open_engine: Callable[[], Engine], config: ServerConfi
     app = create_app(engine, open_engine, config)
     server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=10))
     discovery.write(index_dir, info)
+    restore = _terminate_by_exception()
     try:
         announce(f"Serving {index_dir} at {url}/ (API docs at {url}/docs); `mmsearch search` on this index now uses it. "
                  "Ctrl-C to stop.")
@@ -66,3 +69,19 @@ def serve(engine: Engine, open_engine: Callable[[], Engine], config: ServerConfi
         server.run(sockets=[sock])
     finally:
         discovery.remove(index_dir, os.getpid())
+        restore()
+
+
+def _terminate_by_exception() -> Callable[[], None]:
+    """Make SIGTERM raise SystemExit while serving. uvicorn shuts down gracefully on SIGTERM and
+    then re-raises the signal to the handler it found; the default one ends the process on the
+    spot, before any ``finally`` (the discovery file stayed behind). Returns what undoes it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signal handlers belong to the main thread (tests serve from others)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def terminated(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    return lambda: signal.signal(signal.SIGTERM, previous)
