@@ -112,6 +112,19 @@ def test_an_example_that_is_not_a_file_is_named_for_what_it_is(run, library: Pat
         assert result.exit_code != 0 and f"{target}: {why}; give the file to search by example" in result.stderr, result.stderr
 
 
+def test_a_byte_name_and_a_name_spelling_its_escape_are_shown_apart(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    lib = tmp_path / "odd"
+    lib.mkdir()
+    (lib / os.fsdecode(b"caf\xe9.txt")).write_text("alpha whales")  # byte 0xe9: not UTF-8
+    (lib / "caf\\xe9.txt").write_text("alpha whales")  # a backslash, an x, an e and a 9
+    run("index", str(lib))
+    lines = run("search", "alpha whales").stdout.splitlines()
+    shown = sorted(line.split("  ")[-1] for line in lines if line.strip()[:1].isdigit())
+    assert shown == [f"{lib}/caf\\\\xe9.txt", f"{lib}/caf\\xe9.txt"]  # as `ls -b` shows them
+
+
 def test_status_lists_counts_failures_and_spaces(run, library: Path) -> None:  # type: ignore[no-untyped-def]
     run("index", str(library))
     lines = run("status").stdout.splitlines()

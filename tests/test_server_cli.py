@@ -128,7 +128,8 @@ def test_odd_names_come_back_through_the_server_unchanged(odd_names, server, run
     for a, b in zip(local, remote):
         assert a.exit_code == b.exit_code == 0 and b.stdout == a.stdout
     shown = remote[0].stdout
-    assert f"{odd_names}/docs/back\\slash.txt" in shown and f"{odd_names}/docs/new\\nline.txt" in shown
+    # shown as `ls -b` shows them: a literal backslash doubled, a newline as \n
+    assert f"{odd_names}/docs/back\\\\slash.txt" in shown and f"{odd_names}/docs/new\\nline.txt" in shown
     abspaths = {os.fsencode(h["abspath"]) for h in json.loads(remote[1].stdout)}
     assert os.path.join(os.fsencode(odd_names / "docs"), b"caf\xe9.txt") in abspaths
 

@@ -168,4 +168,7 @@ def shown(hit: Hit) -> Hit:
     # (a shown "\n" is noise); what is left unprintable is escaped, never sent to the terminal.
     evidence = tuple(replace(e, text=printable(" ".join(e.text.split())) if e.text else e.text) for e in hit.evidence)
     legs = {printable(name): score for name, score in hit.legs.items()}
-    return replace(hit, path=printable(hit.path), abspath=printable(hit.abspath), evidence=evidence, legs=legs)
+    # The path is stored escaped (paths.encode_relpath); the absolute one is the OS's, so its literal
+    # backslashes are doubled here as there: `caf\\xe9` (a backslash) never looks like byte 0xe9.
+    abspath = printable(hit.abspath.replace("\\", "\\\\"))
+    return replace(hit, path=printable(hit.path), abspath=abspath, evidence=evidence, legs=legs)
