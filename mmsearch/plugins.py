@@ -16,7 +16,7 @@ import pluggy
 
 from . import defaults, hookspecs
 from .embedder import Embedder
-from .errors import ExtractError, MMSearchError, PluginError
+from .errors import ConfigError, ExtractError, MMSearchError, PluginError
 from .extras import MissingExtraError
 from .search.fusion import Fuser
 from .modality import Modality, describe_exception
@@ -202,8 +202,8 @@ class Registry:
             args = {"register": register, **kwargs}
             try:
                 impl.function(**{name: args[name] for name in impl.argnames})
-            except PluginConflictError:
-                raise
+            except (PluginConflictError, ConfigError):
+                raise  # a bad setting is the user's to fix (the message names it), not a broken plugin
             except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
                 self._drop(plugin_name)
                 where = "" if isinstance(exc, PluginError) else f"{hook_name} raised "

@@ -124,3 +124,22 @@ def test_ignore_path_that_raises_disables_only_that_plugin(library: Path, open_e
         summary = engine.index([library])
     assert summary.added > 0
     assert not any(h.path.startswith(".hidden/") for h in engine.search("cat", k=50)), "the default rule still answers"
+
+
+def test_a_bad_setting_a_plugin_reads_is_the_users_error_not_a_broken_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MMSEARCH_BATCH_SIZE=abc used to disable the lite plugin, and the next line blamed a missing
+    plugin ("install that plugin"); the setting is what to fix, so its message is what is shown."""
+    from mmsearch.errors import ConfigError
+
+    (tmp_path / "strict_settings.py").write_text(textwrap.dedent("""
+        import mmsearch
+
+        @mmsearch.hookimpl
+        def register_embedders(register, settings):
+            settings.get_int("batch_size")
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "strict_settings")
+    monkeypatch.setenv("MMSEARCH_BATCH_SIZE", "abc")
+    with pytest.raises(ConfigError, match=r"setting 'batch_size' \(env MMSEARCH_BATCH_SIZE\) must be a whole number, got 'abc'"):
+        Registry(make_plugin_manager([fake_plugin()]), Settings())
