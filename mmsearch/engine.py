@@ -245,7 +245,9 @@ class Engine:
             query = Query.build(files=[image] if image is not None else [])
         query = query.with_filters(Filters(frozenset(types), path))
         if min_score is None:
-            min_score = float(self.settings.get("search.min_score", DEFAULT_MIN_SCORE))
+            min_score = self.settings.get_score("search.min_score", DEFAULT_MIN_SCORE)
+        elif not 0.0 <= min_score <= 1.0:  # NaN fails this too, and would silently drop every result
+            raise QueryError(f"min_score must be a number from 0 to 1, got {min_score!r}")
         for space in self.spaces:
             space.indexes.refresh()  # another process may have indexed since we opened
         return self._searcher.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
@@ -274,7 +276,7 @@ class Engine:
         self._check_open()
         labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
         if min_score is None:
-            min_score = float(self.settings.get("search.min_score", DEFAULT_MIN_SCORE))
+            min_score = self.settings.get_score("search.min_score", DEFAULT_MIN_SCORE)
         return evaluate(self, labelled, cut=min_score, k=k, library=library, time_slack=time_slack, progress=progress)
 
     def calibrate(

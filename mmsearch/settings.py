@@ -5,6 +5,7 @@ Keys are dotted (``clip.weights``); the environment spells them ``MMSEARCH_CLIP_
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -158,6 +159,17 @@ class Settings:
             return int(value)
         except (TypeError, ValueError):
             raise invalid(key, value, "a whole number") from None
+
+    def get_score(self, key: str, default: float) -> float:
+        """A calibrated-score setting (``search.min_score``): a number from 0 to 1."""
+        value = self.get(key, default)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not 0.0 <= number <= 1.0:  # NaN fails this too
+            raise invalid(key, value, "a number from 0 to 1")
+        return number
 
     def get_bool(self, key: str, default: bool = False) -> bool:
         return parse_bool(key, self.get(key, default))

@@ -48,6 +48,22 @@ def test_out_of_range_k_or_offset_is_a_query_error_not_an_overflow(library: Path
     assert engine.search("kitten", k=1000, offset=100_000) == []  # the deepest page allowed is just empty
 
 
+def test_a_cut_outside_0_1_is_refused_not_an_empty_answer(library: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsearch.errors import ConfigError, QueryError
+
+    engine = open_engine()
+    engine.index([library])
+    for bad in (float("nan"), 1.5, -0.1):
+        with pytest.raises(QueryError, match="min_score must be a number from 0 to 1"):
+            engine.search("kitten", min_score=bad)
+    for bad in ("nan", "2.5", "high"):  # what the environment or mmsearch.toml may hold
+        monkeypatch.setenv("MMSEARCH_SEARCH_MIN_SCORE", bad)
+        with pytest.raises(ConfigError, match=r"setting 'search.min_score' \(env MMSEARCH_SEARCH_MIN_SCORE\) must be a number from 0 to 1"):
+            engine.search("kitten")
+    monkeypatch.setenv("MMSEARCH_SEARCH_MIN_SCORE", "0")
+    assert engine.search("kitten")[0].path == "photos/cat.png"
+
+
 def test_type_filter_is_applied_before_search_and_fills_k(tmp_path: Path, open_engine: OpenEngine) -> None:
     lib = tmp_path / "many"
     lib.mkdir()

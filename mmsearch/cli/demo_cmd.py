@@ -38,7 +38,7 @@ def demo(ctx: click.Context, folder: str | None, k: int) -> None:
         again = f"mmsearch --index {shlex.quote(str(engine.index_dir))}{db} search"
         from ..search.searcher import DEFAULT_MIN_SCORE  # on use: the CLI starts without SQLAlchemy
 
-        cut = float(engine.settings.get("search.min_score", DEFAULT_MIN_SCORE))
+        cut = engine.settings.get_score("search.min_score", DEFAULT_MIN_SCORE)
         for query in demo_library.QUERIES:
             # Every query, with its weak matches too: what a search shows and what the cut hides.
             click.echo(f"\n{again} {shlex.quote(query)}")
