@@ -80,8 +80,15 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
     """
     query = build_query(join_words(words), images, types, path_glob)
     client = None if no_server else _server_client(ctx, server_url)
+    # With nothing above the cut, a terminal user still sees the closest few, marked as not
+    # confident: the cut can hide a right answer (mmsearch/eval/RESULTS.md), and "No matches." alone
+    # gives no way to tell. Scripts (--json) and pages past the first get the cut's answer only.
+    wants_closest = not as_json and offset == 0 and min_score != 0.0
+    closest: list[Hit] = []
     if client is not None:  # a warm server for this index: no model load here
         hits = client.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+        if not hits and wants_closest:
+            closest = client.search(query, k=CLOSEST, offset=0, min_score=0.0, fuser=fuser)
     else:
         index_dir = discovery.index_dir_for(ctx.find_root().obj["index"])
         warm.start(index_dir)  # the text tower opens in a thread while the engine imports
@@ -90,8 +97,24 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
             check_types(query, set(engine.registry.modalities))
             require_media(engine)
             hits = engine.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+            if not hits and wants_closest:
+                closest = engine.search(query, k=CLOSEST, min_score=0.0, fuser=fuser)
         warm.remember(index_dir)
     print_hits(hits, offset, as_json, explain)
+    if closest:
+        print_closest(closest, min_score)
+
+
+CLOSEST = 3  # below-the-cut results shown when nothing passes it
+
+
+def print_closest(hits: list[Hit], min_score: float | None) -> None:
+    """The best results under the cut, on stderr (stdout stays empty for a pipe: no match)."""
+    cut = "the cut (setting search.min_score)" if min_score is None else f"--min-score {min_score:g}"
+    click.echo(f"Closest results, all under {cut}, so not confident matches:", err=True)
+    for rank, hit in enumerate(hits, start=1):
+        click.echo(format_hit(rank, shown(hit)), err=True)
+    click.echo("Show more with --min-score 0; `mmsearch eval` tells which cut suits your library.", err=True)
 
 
 def build_query(text: str, images: tuple[str, ...], types: tuple[str, ...], path_glob: str | None) -> Query:
