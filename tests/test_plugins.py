@@ -73,7 +73,7 @@ def test_hook_register_fusers(tmp_path: Path, library: Path, open_engine) -> Non
     engine = open_engine(plugins=[fake_plugin(), FuserPlugin()])
     engine.index([library])
     normal = [h.path for h in engine.search("kitten", k=5)]
-    reverse = [h.path for h in engine.search("kitten", k=5, fuser="reverse", min_score=-1.0)]
+    reverse = [h.path for h in engine.search("kitten", k=5, fuser="reverse", min_score=0.0)]
     assert normal[0] == "photos/cat.png" and reverse[-1] == "photos/cat.png"
     assert set(reverse) == set(normal)
 
