@@ -122,3 +122,17 @@ def test_cli_calibrate_fits_only_the_features_asked_for(calibrated: tuple[mmsear
     bad = CliRunner().invoke(cli, ["--index", str(index), "--db", db, "calibrate", labels, "--features", "z,loudness"], env=env)
     assert bad.exit_code == 1 and "unknown calibration feature(s) loudness; choose from raw, hub, z, gap" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_calibrate_fits_the_pairs_it_can_and_names_the_one_it_cannot(calibrated: tuple[mmsearch.Engine, Path], tmp_path: Path) -> None:
+    """Every right answer is an image, so the documents beside them give text->text best hits
+    that are never right: that pair cannot be fitted, and must not stop text->image from being."""
+    engine, library = calibrated
+    for topic in TOPICS[:6]:
+        (library / f"notes-{topic}.txt").write_text(f"a {topic} mentioned in passing among other notes")
+    engine.index([library])
+    fitted = engine.calibrate(write_set(tmp_path, TOPICS, ABSENT), library=library)
+    (calibration,) = fitted
+    assert "text->image" in calibration.curves and "text->text" not in calibration.curves
+    (reason,) = calibration.stats["not_fitted"]
+    assert reason.startswith("hash text->text: too few examples to fit a curve (0 right best hits")

@@ -40,6 +40,10 @@ def calibrate(ctx: click.Context, labelled_set: str, library: str | None, featur
     for calibration in fitted:
         click.echo(f"{calibration.model}:")
         for key, stats in calibration.stats.items():
+            if key == "not_fitted":  # pairs of kinds the set gave too few examples for: they keep their curve
+                for reason in stats:
+                    click.echo(f"  not fitted (keeps the shipped or fallback curve): {reason}")
+                continue
             click.echo(f"  {key}: at cut 0.5 false alarms {stats['false_alarms_absent']}, false abstentions "
                        f"{stats['false_abstentions']} ({stats['right_first']} right first, {stats['absent_queries']} absent) on the fitting set")
     click.echo(f"Saved to {where}")

@@ -169,18 +169,26 @@ def calibrate(engine: Engine, labelled: LabelledSet, library: str | Path | None 
         raise MMSearchError(f"unknown calibration feature(s) {', '.join(unknown)}; choose from {', '.join(FEATURES)}")
     examples = collect(engine, labelled, library)
     out = []
+    unfit: list[str] = []  # "space text->image: why", for pairs of kinds the set cannot fit
     for space, embedder in enumerate(engine.embedders):
         curves, stats = {}, {}
         for (s, query_kind, segment_kind), ex in sorted(examples.items()):
             if s != space:
                 continue
             key = f"{query_kind}->{segment_kind}"
-            curves[key] = fit_decision_curve(ex, use=[name in use for name in FEATURES])
+            try:
+                curves[key] = fit_decision_curve(ex, use=[name in use for name in FEATURES])
+            except MMSearchError as exc:  # e.g. every right answer was found through another kind of segment
+                unfit.append(f"{embedder.name} {key}: {exc}")
+                continue
             stats[key] = figures(curves[key](ex.features), ex)
         if curves:
+            if unfit:
+                stats["not_fitted"] = list(unfit)
             out.append(Calibration(embedder.model, curves, fitted_on=f"mmsearch calibrate {labelled.path} (features {'+'.join(use)})", stats=stats))
     if not out:
-        raise MMSearchError(f"{labelled.path}: no query found anything to fit on; index the library first (--library)")
+        why = "; ".join(unfit) if unfit else "no query found anything to fit on; index the library first (--library)"
+        raise MMSearchError(f"{labelled.path}: nothing could be fitted ({why})")
     return out
 
 
