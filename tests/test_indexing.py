@@ -367,3 +367,35 @@ def test_a_link_loop_or_broken_link_given_by_itself_is_named_for_what_it_is(tmp_
         engine.index([tmp_path / "loop"])
     with pytest.raises(MMSearchError, match="dangling: broken symbolic link"):
         engine.index([tmp_path / "dangling"])
+
+
+def test_files_no_plugin_reads_are_listed_with_the_reason_a_few_per_extension(tmp_path: Path, open_engine: OpenEngine) -> None:
+    from mmsearch.cli.index_cmd import failure_lines
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(5):
+        (lib / f"sidecar{i}.xmp").write_text("<x/>")
+    (lib / "drawing.svg").write_text("<svg/>")
+    (lib / "note.txt").write_text("a note about whales")
+    summary = open_engine().index([lib])
+    assert (summary.added, summary.skipped) == (1, 6)
+    reasons = {f.path: f.error for f in summary.failures}
+    assert reasons["drawing.svg"] == "no installed plugin reads .svg files (`mmsearch plugins` lists what each plugin reads)"
+    assert sum(1 for f in summary.failures if f.path.endswith(".xmp")) == 5  # the API lists every one
+    lines = failure_lines(summary.failures)
+    assert sum(".xmp" in line for line in lines) == 4  # the CLI lists three, then counts the rest
+    assert lines[-1] == "  skipped: 2 more: no installed plugin reads .xmp files (`mmsearch plugins` lists what each plugin reads)"
+
+
+def test_avif_is_read_where_pillow_decodes_it(tmp_path: Path, open_engine: OpenEngine) -> None:
+    import pytest
+    from PIL import Image, features
+
+    if not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF decoder")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    Image.new("RGB", (64, 64), (10, 200, 10)).save(lib / "leaf.avif")
+    summary = open_engine().index([lib])
+    assert (summary.added, summary.skipped, summary.failed) == (1, 0, 0)

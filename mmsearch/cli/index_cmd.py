@@ -50,8 +50,32 @@ def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_faile
         echo_json(summary.to_dict())
     else:
         click.echo(summary_line(summary))
-        for failure in summary.failures:  # failed, or skipped on purpose (a link out of the library, too big)
-            click.echo(f"  {failure.action}: {printable(failure.path)}: {printable(failure.error or '')}")
+        for line in failure_lines(summary.failures):
+            click.echo(line)
+
+
+SHOWN_PER_KIND = 3  # files of one extension no plugin reads, listed before the rest are counted
+
+
+def failure_lines(failures: tuple[FileReport, ...]) -> list[str]:
+    """One line per failed or deliberately skipped file (a link out of the library, too big); files
+    no plugin reads are listed a few per extension, then counted: a photo library's thousands of
+    sidecar files must not bury its real failures."""
+    from ..indexing.run import UNSUPPORTED
+
+    lines: list[str] = []
+    unread: dict[str, int] = {}
+    for failure in failures:
+        reason = failure.error or ""
+        if reason.startswith(UNSUPPORTED):
+            unread[reason] = unread.get(reason, 0) + 1
+            if unread[reason] > SHOWN_PER_KIND:
+                continue
+        lines.append(f"  {failure.action}: {printable(failure.path)}: {printable(reason)}")
+    for reason, count in unread.items():
+        if count > SHOWN_PER_KIND:
+            lines.append(f"  skipped: {count - SHOWN_PER_KIND} more: {printable(reason)}")
+    return lines
 
 
 def _with_progress(console: Console, engine, paths, options: dict) -> IndexSummary:  # type: ignore[no-untyped-def]

@@ -60,8 +60,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         too_big = _over_limit(ctx, item, modality) if modality is not None else None
         if modality is None or too_big is not None:
             counts["skipped"] += 1
-            if too_big is not None:
-                skipped.append(replace(item, skip=too_big))
+            skipped.append(replace(item, skip=too_big or unsupported(item.path)))
             if old is not None:  # its plugin is gone or it outgrew the limit: it can no longer be kept current
                 todo.removed.append(old)
                 counts["removed"] += 1
@@ -166,6 +165,17 @@ def _unavailable(exc: Exception) -> bool:
 def _commit(ctx: IndexContext, batch: list[pipeline.Extracted]) -> writer.VectorDelta:
     with Session(ctx.db) as session, session.begin():
         return writer.write_extracted(session, batch, ctx.spaces)
+
+
+#: The start of the reason a file no plugin reads is skipped (the CLI groups these by extension).
+UNSUPPORTED = "no installed plugin reads"
+_HINTS = {".heic": "pip install pillow-heif", ".heif": "pip install pillow-heif"}
+
+
+def unsupported(path: Path) -> str:
+    suffix = path.suffix.lower()
+    hint = _HINTS.get(suffix, "`mmsearch plugins` lists what each plugin reads")
+    return f"{UNSUPPORTED} {suffix or 'files without an extension'}{' files' if suffix else ''} ({hint})"
 
 
 def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str | None:

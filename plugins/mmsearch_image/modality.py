@@ -21,6 +21,13 @@ try:  # HEIC/HEIF (iPhone photos) when the optional pillow-heif is installed
 except ImportError:  # pragma: no cover - depends on the optional extra
     _HEIF = frozenset()
 
+try:  # Pillow 11.3+ decodes AVIF itself where its wheel was built with libavif
+    from PIL import features as _features
+
+    _AVIF = frozenset({".avif"}) if _features.check("avif") else frozenset()
+except Exception:  # noqa: BLE001 - an older Pillow without the check: no AVIF
+    _AVIF = frozenset()
+
 #: Embedders look at 224-384 px; decoding more than this wastes time and memory. 448 keeps a
 #: short side of at least 336 for 4:3 photos, enough for a 224-336 px centre crop.
 PAYLOAD_SIDE = 448
@@ -35,7 +42,7 @@ _EXIF_IFD = 0x8769
 class ImageModality(Modality):
     name = "image"
     kinds = frozenset({IMAGE})
-    extensions = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}) | _HEIF
+    extensions = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}) | _HEIF | _AVIF
 
     def __init__(self, max_pixels: int = 100_000_000, payload_side: int = PAYLOAD_SIDE) -> None:
         self.max_pixels = max_pixels
