@@ -125,6 +125,13 @@ def test_a_byte_name_and_a_name_spelling_its_escape_are_shown_apart(run, tmp_pat
     assert shown == [f"{lib}/caf\\\\xe9.txt", f"{lib}/caf\\xe9.txt"]  # as `ls -b` shows them
 
 
+def test_an_index_folder_without_its_database_says_to_give_the_database(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "space-1-text.faiss").write_bytes(b"cache of an index kept in PostgreSQL")
+    result = run("status")
+    assert result.exit_code == 1 and "holds vector caches but no index database" in result.stderr and "--db" in result.stderr
+
+
 def test_status_lists_counts_failures_and_spaces(run, library: Path) -> None:  # type: ignore[no-untyped-def]
     run("index", str(library))
     lines = run("status").stdout.splitlines()

@@ -59,6 +59,15 @@ def test_older_schema_is_refused_then_upgraded(tmp_path: Path, db_url: str | Non
     assert again.stdout == f"Already at schema {store_db.head_revision()}; nothing to do.\n"
 
 
+def test_upgrade_of_a_missing_database_creates_nothing(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "space-1-image.faiss").write_bytes(b"left from an index whose database was deleted")
+    result = CliRunner().invoke(cli, ["--index", str(index), "db", "upgrade"])
+    assert result.exit_code == 1 and f"no index database at {index / 'index.db'}; nothing to upgrade" in result.stderr
+    assert not (index / "index.db").exists()
+
+
 def test_newer_schema_is_refused_with_advice_to_upgrade_mmsearch(tmp_path: Path) -> None:
     index = tmp_path / "index"
     with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()]):

@@ -53,6 +53,9 @@ def require_index(ctx: click.Context) -> None:
     """Refuse, before opening (which would create an empty index), to read an index that does not exist."""
     index_dir, exists = index_location(ctx)
     if not exists:
+        if index_dir.is_dir() and any(index_dir.glob("space-*.faiss")):  # caches of an index whose database is elsewhere
+            raise MMSearchError(f"{index_dir} holds vector caches but no index database: for an index kept in PostgreSQL, "
+                                "give its URL with --db (or MMSEARCH_DB, or db = \"...\" in mmsearch.toml there)")
         raise MMSearchError(f"there is no index at {index_dir} yet; index a folder first: mmsearch index PATH")
 
 

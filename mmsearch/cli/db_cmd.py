@@ -25,7 +25,10 @@ def upgrade(ctx: click.Context) -> None:
     from ..store import db as store_db
 
     index_dir, url = _where(ctx)
-    index_dir.mkdir(parents=True, exist_ok=True)
+    path = store_db.sqlite_file(url)
+    if path is not None and not path.exists():  # upgrading nothing would create an empty index
+        raise click.ClickException(f"no index database at {path}; nothing to upgrade (a new index is made by "
+                                   "`mmsearch index PATH`)")
     engine = store_db.create_db_engine(url)
     try:
         before, after = store_db.upgrade(engine)
