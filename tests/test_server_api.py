@@ -234,3 +234,14 @@ def test_filters_alone_narrow_an_uploaded_example(api: TestClient, library: Path
     assert response.status_code == 200, response.text
     hits = response.json()["hits"]
     assert hits[0]["path"] == "photos/rocket.png" and {h["modality"] for h in hits} == {"image"}
+
+
+def test_bad_uploads_are_named_as_the_client_sent_them(api: TestClient) -> None:
+    empty = api.post("/api/search", files=[("files", ("holiday.png", b"", "image/png"))])
+    assert empty.status_code == 400 and empty.json() == {"error": "holiday.png: the uploaded file is empty"}
+    broken = api.post("/api/search", files=[("files", ("holiday.png", b"\x89PNG not really", "image/png"))])
+    assert broken.status_code == 400 and "holiday.png" in broken.json()["error"]
+    assert "mmsearch-upload-" not in broken.json()["error"]  # the server's private copy is not the client's business
+    text_field = api.post("/api/search", data={"files": ""}, files=[("k", (None, "3"))])
+    assert text_field.status_code == 422
+    assert "must be an uploaded file (curl -F files=@photo.jpg)" in text_field.json()["error"]

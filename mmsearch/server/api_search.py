@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 
 from ..paths import decode_relpath, encode_relpath
-from ..errors import QueryError
+from ..errors import MMSearchError, ModelUnavailableError, QueryError
 from ..search.parse import NUMBER, parse
 from ..search.query import FILE, Filters, QueryPart, file_part
 from ..search.query import Query as SearchQuery
@@ -45,16 +45,25 @@ def search_post(request: Request, params: Annotated[SearchForm, Form()],
     _require_form(request)
     with tempfile.TemporaryDirectory(prefix="mmsearch-upload-") as tmp:
         uploads = [_save(upload, Path(tmp), n) for n, upload in enumerate(files)]
-        if params.query:
-            try:
-                data = json.loads(params.query)
-            except ValueError as exc:
-                raise QueryError(f"the 'query' field is not JSON ({exc})") from None
-            query = wire.query_from_wire(data, uploads)
-        else:
-            extra = [file_part(u) for u in uploads]
-            query = _parse(params.q, extra) if params.q.strip() else (SearchQuery.build(files=uploads) if uploads else None)
-        return _run(state, query, params)
+        try:
+            for path in uploads:
+                if Path(path).stat().st_size == 0:
+                    raise QueryError(f"{Path(path).name}: the uploaded file is empty")
+            if params.query:
+                try:
+                    data = json.loads(params.query)
+                except ValueError as exc:
+                    raise QueryError(f"the 'query' field is not JSON ({exc})") from None
+                query = wire.query_from_wire(data, uploads)
+            else:
+                extra = [file_part(u) for u in uploads]
+                query = _parse(params.q, extra) if params.q.strip() else (SearchQuery.build(files=uploads) if uploads else None)
+            return _run(state, query, params)
+        except MMSearchError as exc:
+            if tmp not in str(exc) or isinstance(exc, ModelUnavailableError):
+                raise
+            # The server's private copy means nothing to the client: name the upload as it was sent.
+            raise QueryError(re.sub(re.escape(tmp) + r"/\d+/", "", str(exc))) from exc
 
 
 def _require_form(request: Request) -> None:

@@ -79,7 +79,14 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {_plain(e['msg'])}" for e in exc.errors())
         return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
 
 
+
+
+def _plain(message: str) -> str:
+    """Validation messages in the client's terms rather than the framework's."""
+    if "Expected UploadFile" in message:  # `-F files=` with no @file sends a text field
+        return "must be an uploaded file (curl -F files=@photo.jpg); this field held text"
+    return message
