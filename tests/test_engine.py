@@ -64,6 +64,23 @@ def test_a_cut_outside_0_1_is_refused_not_an_empty_answer(library: Path, open_en
     assert engine.search("kitten")[0].path == "photos/cat.png"
 
 
+def test_an_example_that_is_in_the_library_finds_itself_for_certain(library: Path, open_engine: OpenEngine, tmp_path: Path) -> None:
+    import shutil
+
+    from mmsearch.search.identical import IDENTICAL
+
+    engine = open_engine()
+    engine.index([library])
+    copy = tmp_path / "copy-of-beach.png"  # the same bytes under another name, outside the library
+    shutil.copy(library / "photos" / "beach.png", copy)
+    top = engine.search(image=copy, min_score=0.99)
+    assert [h.path for h in top] == ["photos/beach.png"] and top[0].score == 1.0
+    assert IDENTICAL in {e.kind for e in top[0].evidence}
+    assert engine.search(image=copy, types=["text"], min_score=0.99) == []  # filters still apply
+    other = tagged_png(tmp_path / "retouched.png", "beach sand sea", (231, 210, 150))  # same words, other bytes
+    assert all(IDENTICAL not in {e.kind for e in h.evidence} for h in engine.search(image=other, min_score=0))
+
+
 def test_type_filter_is_applied_before_search_and_fills_k(tmp_path: Path, open_engine: OpenEngine) -> None:
     lib = tmp_path / "many"
     lib.mkdir()

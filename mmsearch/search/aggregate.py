@@ -94,7 +94,7 @@ def build_hits(db: Engine, page: Sequence[tuple[float, int]], legs: Sequence[Leg
 
 def _evidence(hit: SegmentHit, seg: object | None, relpath: str) -> Evidence | None:
     if hit.segment_id == 0:
-        return Evidence(segment_id=0, kind=NAME, locator=Locator(), text=relpath, leg=hit.leg, score=hit.score, raw_score=hit.raw)
+        return Evidence(segment_id=0, kind=hit.kind or NAME, locator=Locator(), text=relpath, leg=hit.leg, score=hit.score, raw_score=hit.raw)
     if seg is None:
         return None
     box = (seg.meta or {}).get("box")  # type: ignore[attr-defined]

@@ -21,8 +21,9 @@ from .calibrate import Background
 from .curves import FALLBACK, Calibration, Curve, for_embedder
 from .filters import allowed_segments, media_condition
 from .fusion import Fuser, LegScores, WeightedSum
+from .identical import IDENTICAL, identical_media
 from .legs import SegmentHit, query_vector, run_leg, spaces_for
-from .query import Query, QueryPart
+from .query import FILE, Query, QueryPart
 
 #: The "no good match" cut on the calibrated score (setting ``search.min_score``). Fitted, not
 #: chosen: each shipped curve's intercept puts the decision "is this best hit right?" at 0.5 with at
@@ -112,6 +113,11 @@ class Searcher:
         for name, hits in found:
             owned = [(owners[h.segment_id], h) for h in hits if h.segment_id in owners]
             out.append(self._collect(name, part, p, owned, evidence))
+        if part.kind == FILE:  # the example itself, if indexed: certain, whatever the model says
+            name = f"{part.label}@identical"
+            same = [m for m in identical_media(self.db, part.value, condition) if only is None or m in only]  # type: ignore[arg-type]
+            if same:
+                out.append(self._collect(name, part, p, [(m, SegmentHit(0, f"{name}/file", 1.0, 1.0, IDENTICAL)) for m in same], evidence))
         if part.kind == TEXT and self.keyword:
             clock = time.perf_counter()
             name = f"{part.label}@keyword"
