@@ -81,7 +81,8 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     (segment,) = ImageModality().segments(source_for(_photo(tmp_path / "phone.jpg", exif=exif)))
     assert segment.payload.size == (300, 400)
     assert segment.payload.getpixel((250, 50))[0] > 200  # red quadrant now top-right
-    assert segment.meta == {"width": 400, "height": 300, "taken": "2021-07-04T18:30:00"}
+    # the size as shown, the frame OCR boxes are measured in (the file stores 400x300 on its side)
+    assert segment.meta == {"width": 300, "height": 400, "taken": "2021-07-04T18:30:00"}
 
 
 def test_large_jpeg_is_decoded_small(tmp_path: Path) -> None:

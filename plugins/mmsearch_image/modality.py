@@ -83,6 +83,8 @@ class ImageModality(Modality):
             if scale < 1:
                 img.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
             taken = _taken_at(img)
+            if img.getexif().get(_EXIF_ORIENTATION) in _EXIF_TURNED:  # stored on its side
+                width, height = height, width  # the size as shown (and as OCR boxes are measured)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 img.load()  # raises on truncated data, which a lazy open would hide
@@ -106,6 +108,10 @@ def flatten(image: Image.Image, background: tuple[int, int, int] = BACKGROUND) -
         canvas = Image.new("RGBA", rgba.size, (*background, 255))
         return Image.alpha_composite(canvas, rgba).convert("RGB")
     return image.convert("RGB")
+
+
+_EXIF_ORIENTATION = 0x0112
+_EXIF_TURNED = frozenset({5, 6, 7, 8})  # orientations that swap width and height
 
 
 def _taken_at(img: Image.Image) -> str | None:
