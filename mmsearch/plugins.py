@@ -74,6 +74,10 @@ def make_plugin_manager(extra: Iterable[object] = ()) -> PluginManager:
             disable(pm, module, f"{EXTRA_ENV} names it but it cannot be imported ({_describe(exc)})")
             continue
         _register(pm, plugin, module)
+        if pm.get_plugin(module) is not None and not pm.get_hookcallers(plugin):
+            # Importable but not a plugin (a typo naming a real module, `os`): say so, once.
+            disable(pm, module, f"{EXTRA_ENV} names it but it implements no mmsearch hook (@mmsearch.hookimpl); "
+                                "check the module name")
     for plugin in extra:
         _register(pm, plugin, None)
     _disable_unknown_hooks(pm)

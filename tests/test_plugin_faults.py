@@ -143,3 +143,10 @@ def test_a_bad_setting_a_plugin_reads_is_the_users_error_not_a_broken_plugin(tmp
     monkeypatch.setenv("MMSEARCH_BATCH_SIZE", "abc")
     with pytest.raises(ConfigError, match=r"setting 'batch_size' \(env MMSEARCH_BATCH_SIZE\) must be a whole number, got 'abc'"):
         Registry(make_plugin_manager([fake_plugin()]), Settings())
+
+
+def test_a_module_that_is_not_a_plugin_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "json")  # importable, but implements no hook
+    with pytest.warns(PluginWarning, match="plugin 'json' disabled: MMSEARCH_PLUGINS names it but it implements no mmsearch hook"):
+        registry = Registry(make_plugin_manager([fake_plugin()]), Settings())
+    assert "json" in registry.failures
