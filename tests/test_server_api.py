@@ -181,11 +181,13 @@ def test_a_cancelled_job_keeps_what_it_committed(open_engine, library: Path) -> 
     new = _many(library / "new", 80)
     api = TestClient(create_app(engine, slow))
     job = api.post("/api/jobs", json={"path": str(new)}).json()
+    assert job["state"] == "running" and job["current"].startswith("looking for files")  # not a bare 0/0
     while api.get(f"/api/jobs/{job['id']}").json()["done"] < 2:
         time.sleep(0.05)
     assert api.post("/api/jobs", json={"path": str(new)}).status_code == 409  # one job at a time
     assert api.post("/api/remove", json={"paths": [str(new)]}).status_code == 409
-    api.delete(f"/api/jobs/{job['id']}")
+    answer = api.delete(f"/api/jobs/{job['id']}").json()
+    assert answer["state"] == "cancelling"  # it stops after the batch in hand, and says so meanwhile
     ended = api.app.state.mmsearch.jobs.wait(job["id"], 30)
     assert ended.state == "cancelled"
     kept = api.get("/api/search", params={"q": "zebra", "path": "zebra-*", "k": 100}).json()["hits"]

@@ -30,7 +30,7 @@ class Cancelled(Exception):
 class JobView:
     id: str
     path: str
-    state: str  # running | done | failed | cancelled
+    state: str  # running | cancelling | done | failed | cancelled
     done: int = 0
     total: int = 0
     current: str = ""
@@ -41,7 +41,7 @@ class JobView:
 
     @property
     def over(self) -> bool:
-        return self.state != "running"
+        return self.state not in ("running", "cancelling")
 
 
 class Jobs:
@@ -58,7 +58,8 @@ class Jobs:
             if running:
                 raise MMSearchError(f"an indexing job ({running[0].id}) is already running on {running[0].path}; "
                                     "wait for it or cancel it first")
-            view = JobView(uuid.uuid4().hex[:12], str(path), "running")
+            # Until the first file is settled (the folder is walked, the models load) say so, not 0/0.
+            view = JobView(uuid.uuid4().hex[:12], str(path), "running", current="looking for files and loading the models")
             self._views[view.id] = view
             self._cancel[view.id] = threading.Event()
         thread = threading.Thread(target=self._run, args=(view.id, path), name=f"mmsearch-job-{view.id}", daemon=True)
@@ -79,10 +80,13 @@ class Jobs:
             return any(not v.over for v in self._views.values())
 
     def cancel(self, job_id: str) -> JobView | None:
+        """Ask a job to stop; it says "cancelling" until the batch in hand is committed."""
         with self._lock:
             event = self._cancel.get(job_id)
-        if event is not None:
-            event.set()
+            view = self._views.get(job_id)
+            if event is not None and view is not None and view.state == "running":
+                event.set()
+                self._views[job_id] = replace(view, state="cancelling")
         return self.get(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobView | None:
