@@ -63,7 +63,7 @@ def register(cli: click.Group) -> None:
               help="Drop results whose calibrated score is below this (0–1; default: setting search.min_score).")
 @click.option("--fuser", default="weighted", show_default=True, help="How legs combine: weighted or rrf (or a plugin's).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
-@click.option("--explain", is_flag=True, help="Show the legs, raw and calibrated scores and evidence of each result.")
+@click.option("--explain", is_flag=True, help="Show the legs, raw and calibrated scores and evidence of each result (--json always carries them).")
 @click.option("--server", "server_url", envvar="MMSEARCH_SERVER", callback=server_url,
               help="Ask this `mmsearch serve` URL [env MMSEARCH_SERVER; default: the index's running server, if any].")
 @click.option("--no-server", is_flag=True, help="Search in this process even when a server for the index is running.")
