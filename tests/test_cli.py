@@ -170,14 +170,19 @@ def test_no_matches_message(run, library: Path) -> None:  # type: ignore[no-unty
     assert result.exit_code == 0 and result.stdout == "" and result.stderr == "No matches.\n"
 
 
-def test_nothing_above_the_cut_shows_the_closest_marked_not_confident(run, library: Path) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_above_the_cut_shows_the_closest_marked_not_confident(run, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from mmsearch.cli import search_cmd
+
     run("index", str(library))
-    result = run("search", "whiskers", "--min-score", "0.9999")  # a strict cut: nothing passes
-    assert result.exit_code == 0 and result.stdout == ""  # a pipe still reads "no match"
+    captured = run("search", "whiskers", "--min-score", "0.9999")  # a strict cut: nothing passes
+    assert captured.exit_code == 0 and captured.stdout == "" and captured.stderr == "No matches.\n"  # a script reads no match
+    monkeypatch.setattr(search_cmd, "interactive", lambda: True)  # a person at a terminal
+    result = run("search", "whiskers", "--min-score", "0.9999")
+    assert result.exit_code == 0 and result.stdout == ""
     lines = result.stderr.splitlines()
     assert lines[0] == "No matches."
     assert lines[1] == "Closest results, all under --min-score 0.9999, so not confident matches:"
-    assert lines[2].startswith("  1. ") and lines[2].endswith("photos/cat.png") and len(lines) <= 6
+    assert lines[2].startswith("  ~ ") and lines[2].endswith("photos/cat.png   (under the cut)") and len(lines) <= 6
     assert lines[-1].startswith("Show more with --min-score 0")
     assert json.loads(run("search", "whiskers", "--min-score", "0.9999", "--json").stdout) == []  # scripts get the cut's answer
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,7 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
     # With nothing above the cut, a terminal user still sees the closest few, marked as not
     # confident: the cut can hide a right answer (mmsearch/eval/RESULTS.md), and "No matches." alone
     # gives no way to tell. Scripts (--json) and pages past the first get the cut's answer only.
-    wants_closest = not as_json and offset == 0 and min_score != 0.0
+    wants_closest = not as_json and offset == 0 and min_score != 0.0 and interactive()
     closest: list[Hit] = []
     if client is not None:  # a warm server for this index: no model load here
         hits = client.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
@@ -108,12 +109,18 @@ def search(ctx: click.Context, words: tuple[str, ...], images: tuple[str, ...], 
 CLOSEST = 3  # below-the-cut results shown when nothing passes it
 
 
+def interactive() -> bool:
+    """A person at a terminal: only they get the closest results under the cut. What a script
+    captures (stdout and stderr alike) stays "no match", so it never reads them as answers."""
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
 def print_closest(hits: list[Hit], min_score: float | None) -> None:
-    """The best results under the cut, on stderr (stdout stays empty for a pipe: no match)."""
+    """The best results under the cut, on stderr, marked "~" instead of a rank."""
     cut = "the cut (setting search.min_score)" if min_score is None else f"--min-score {min_score:g}"
     click.echo(f"Closest results, all under {cut}, so not confident matches:", err=True)
     for rank, hit in enumerate(hits, start=1):
-        click.echo(format_hit(rank, shown(hit)), err=True)
+        click.echo(format_hit(rank, shown(hit)).replace(f"{rank:>3}.", "  ~", 1) + "   (under the cut)", err=True)
     click.echo("Show more with --min-score 0; `mmsearch eval` tells which cut suits your library.", err=True)
 
 
