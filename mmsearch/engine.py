@@ -197,7 +197,7 @@ class Engine:
             with Session(self.db) as session, session.begin():
                 rows = session.execute(select(Media, Root.path).join(Root, Root.id == Media.root_id)).all()
                 doomed = [
-                    Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
+                    Known.of(m)
                     for m, root in rows
                     if any(_is_within(Path(root) / decode_relpath(m.relpath), t) for t in targets)
                 ]

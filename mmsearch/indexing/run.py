@@ -214,7 +214,7 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
             scope = "." if path == library else scan.relpath_of(path, library)
             for m in session.scalars(select(Media).where(Media.root_id == root_id)):
                 if scope == "." or m.relpath == scope or (folder and m.relpath.startswith(scope + "/")):
-                    known[(root_id, m.relpath)] = scan.Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status)
+                    known[(root_id, m.relpath)] = scan.Known.of(m)
         if adopted is not None:  # committed: the FAISS caches follow
             with Session(ctx.db) as session:
                 writer.apply_delta(session, ctx.spaces, adopted)
@@ -255,7 +255,7 @@ def _adopt_libraries_below(ctx: IndexContext, session: Session, library: Path) -
         for m in list(session.scalars(select(Media).where(Media.root_id == old_id))):
             relpath = f"{prefix}/{m.relpath}"
             if relpath in taken:
-                twice.append(scan.Known(m.id, m.root_id, m.relpath, m.size, m.mtime_ns, m.content_hash, m.status))
+                twice.append(scan.Known.of(m))
             else:
                 m.root_id, m.relpath = new_id, relpath
                 taken.add(relpath)

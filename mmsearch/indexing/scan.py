@@ -8,6 +8,7 @@ import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from ..paths import encode_relpath
@@ -43,6 +44,11 @@ class Known:
     mtime_ns: int
     content_hash: str
     status: str
+
+    @classmethod
+    def of(cls, media: Any) -> Known:
+        """From a ``store.models.Media`` row."""
+        return cls(media.id, media.root_id, media.relpath, media.size, media.mtime_ns, media.content_hash, media.status)
 
 
 @dataclass
