@@ -230,12 +230,10 @@ class Engine:
         is below ``min_score`` (default: setting ``search.min_score``) are dropped, so a query with
         no good match returns ``[]``.
         """
-        from .search.query import MAX_K, MAX_OFFSET, Filters, file_part
+        from .search.query import Filters, file_part
         from .search.searcher import DEFAULT_MIN_SCORE
 
         self._check_open()
-        if not 1 <= k <= MAX_K or not 0 <= offset <= MAX_OFFSET:
-            raise QueryError(f"k must be from 1 to {MAX_K} and offset from 0 to {MAX_OFFSET}; got k={k}, offset={offset}")
         extra = [file_part(image)] if image is not None else []
         if isinstance(query, Query):
             query = query.with_parts(extra)

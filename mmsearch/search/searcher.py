@@ -23,7 +23,7 @@ from .filters import allowed_segments, media_condition
 from .fusion import Fuser, LegScores, WeightedSum
 from .identical import IDENTICAL, identical_media
 from .legs import SegmentHit, query_vector, run_leg, spaces_for
-from .query import FILE, Query, QueryPart
+from .query import FILE, MAX_K, MAX_OFFSET, Query, QueryPart
 
 #: The "no good match" cut on the calibrated score (setting ``search.min_score``). Fitted, not
 #: chosen: each shipped curve's intercept puts the decision "is this best hit right?" at 0.5 with at
@@ -50,8 +50,8 @@ class Searcher:
         self.timings: dict[str, float] = {}  # seconds per stage of the last search (for the benchmark)
 
     def search(self, query: Query, k: int = 10, offset: int = 0, min_score: float = DEFAULT_MIN_SCORE, fuser: str = "weighted") -> list[Hit]:
-        if k < 1 or offset < 0:
-            raise QueryError("k must be at least 1 and offset at least 0")
+        if not 1 <= k <= MAX_K or not 0 <= offset <= MAX_OFFSET:  # a huge offset overflowed SQLite
+            raise QueryError(f"k must be from 1 to {MAX_K} and offset from 0 to {MAX_OFFSET}; got k={k}, offset={offset}")
         chosen: Fuser = self._fuser(fuser)
         self.timings = dict.fromkeys(STAGES, 0.0)
         clock = time.perf_counter()
