@@ -98,6 +98,27 @@ def test_image_over_pixel_limit_is_refused_with_the_setting_to_change(tmp_path: 
         list(ImageModality(max_pixels=1_000_000).segments(source_for(path)))
 
 
+def test_every_page_of_a_multipage_tiff_is_a_segment_located_by_page(tmp_path: Path) -> None:
+    """A scanner's or fax's TIFF holds the whole document: page 1 alone would hide the rest."""
+    colours = [(255, 0, 0), (0, 160, 0), (0, 0, 255)]
+    pages = [Image.new("RGB", (300 + 50 * i, 200), colour) for i, colour in enumerate(colours)]
+    path = tmp_path / "scan.tif"
+    pages[0].save(path, save_all=True, append_images=pages[1:], compression="tiff_deflate")
+    segments = list(ImageModality().segments(source_for(path)))
+    assert [s.locator.page for s in segments] == [1, 2, 3]
+    assert [s.payload.getpixel((5, 5)) for s in segments] == colours
+    assert [s.meta["width"] for s in segments] == [300, 350, 400]
+    assert segments[0].meta["pages"] == 3
+    with pytest.raises(ExtractError, match=r"scan.tif: the TIFF has 3 pages, over the limit of 2 \(raise MMSEARCH_IMAGE_MAX_PAGES"):
+        list(ImageModality(max_pages=2).segments(source_for(path)))
+    # One page: no page number, as for any photo. An animation is one picture, not pages.
+    pages[0].save(tmp_path / "single.tif")
+    assert [s.locator.page for s in ImageModality().segments(source_for(tmp_path / "single.tif"))] == [None]
+    pages[0].save(tmp_path / "blink.gif", save_all=True, append_images=pages[1:], duration=200, loop=0)
+    (frame,) = ImageModality().segments(source_for(tmp_path / "blink.gif"))
+    assert frame.locator.page is None and frame.payload.getpixel((5, 5)) == colours[0]
+
+
 def test_non_image_with_image_extension_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "fake.png").write_text("hello")
     with pytest.raises(ExtractError, match="fake.png: not a readable image"):

@@ -136,3 +136,19 @@ def test_title_author_filters_and_ocr_boxes_survive_the_server_wire() -> None:
     wire = json.loads(hit_out(hit, {}, explain=False).model_dump_json())
     assert wire["link"] == "/lib/scan.pdf#page=3"
     assert hit_from_wire(wire).best == evidence
+
+
+@needs_tesseract
+def test_a_multipage_tiff_scan_is_searched_page_by_page(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    from mmsearch.testing.documents import SCANNED_PAGES, page_image
+
+    lib = tmp_path / "faxes"
+    lib.mkdir()
+    pages = [page_image(lines).convert("L") for lines in SCANNED_PAGES]
+    pages[0].save(lib / "letters.tiff", save_all=True, append_images=pages[1:], compression="tiff_deflate")
+    engine = open_engine()
+    summary = engine.index([lib])
+    assert summary.added == 1 and not summary.failures
+    for word, page in (("boiler", 1), ("marathon", 2), ("dentist", 3)):  # each word is on one page only
+        hit = best(engine, word)
+        assert hit.path == "letters.tiff" and hit.best is not None and hit.best.locator.page == page, (word, hit)

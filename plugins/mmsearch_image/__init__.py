@@ -16,4 +16,4 @@ hookimpl = pluggy.HookimplMarker("mmsearch")
 
 @hookimpl(trylast=True)
 def register_modalities(register: Callable[[Modality], None], settings: Settings) -> None:
-    register(ImageModality(max_pixels=settings.get_int("max_image_pixels")))
+    register(ImageModality(max_pixels=settings.get_int("max_image_pixels"), max_pages=settings.get_int("image.max_pages", 2000)))

@@ -1,17 +1,18 @@
 """Image decoding that survives what real photo libraries hold: rotated phone photos, 50 MP
-panoramas, decompression bombs and truncated files."""
+panoramas, decompression bombs, truncated files and multi-page TIFF scans."""
 
 from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 from PIL import Image, ImageOps
 
 from mmsearch.modality import Modality
-from mmsearch.types import IMAGE, Segment, Source
+from mmsearch.types import IMAGE, Locator, Segment, Source
 
 try:  # HEIC/HEIF (iPhone photos) when the optional pillow-heif is installed
     from pillow_heif import register_heif_opener
@@ -37,6 +38,7 @@ PAYLOAD_SIDE = 448
 BACKGROUND = (255, 255, 255)
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
+_T = TypeVar("_T")
 
 
 class ImageModality(Modality):
@@ -44,9 +46,10 @@ class ImageModality(Modality):
     kinds = frozenset({IMAGE})
     extensions = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}) | _HEIF | _AVIF
 
-    def __init__(self, max_pixels: int = 100_000_000, payload_side: int = PAYLOAD_SIDE) -> None:
+    def __init__(self, max_pixels: int = 100_000_000, payload_side: int = PAYLOAD_SIDE, max_pages: int = 2000) -> None:
         self.max_pixels = max_pixels
         self.payload_side = payload_side
+        self.max_pages = max_pages
         # Pillow refuses images over twice its own MAX_IMAGE_PIXELS (179 MP) before we can look
         # at them; a user who raised max_image_pixels past that must get what they asked for.
         if Image.MAX_IMAGE_PIXELS is not None and max_pixels > 2 * Image.MAX_IMAGE_PIXELS:
@@ -60,20 +63,44 @@ class ImageModality(Modality):
         )
 
     def extract(self, source: Source) -> Iterator[Segment]:
+        pages = self._read(source, self._pages)
+        if pages > self.max_pages:
+            raise ValueError(f"the TIFF has {pages} pages, over the limit of {self.max_pages} "
+                             "(raise MMSEARCH_IMAGE_MAX_PAGES to index it)")
+        if pages == 1:
+            image, meta = self._read(source, self.load)
+            yield Segment(kind=IMAGE, payload=image, meta=meta)
+            return
+        # A multi-page TIFF is a scanned document or a fax: every page is searchable, as a PDF's are.
+        for number in range(1, pages + 1):
+            image, meta = self._read(source, lambda s: self.load(s, frame=number - 1))
+            yield Segment(kind=IMAGE, payload=image, locator=Locator(page=number),
+                          meta={**meta, "pages": pages} if number == 1 else meta)
+
+    def _read(self, source: Source, read: Callable[[Source], _T]) -> _T:
         try:
-            image, meta = self.load(source)
+            return read(source)
         except Image.DecompressionBombError as exc:  # Pillow's own refusal at open, before the size is known
             pixels = re.search(r"\((\d+) pixels\)", str(exc))
             raise self._too_big(int(pixels.group(1)) if pixels else 2 * (Image.MAX_IMAGE_PIXELS or 0)) from exc
-        except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except (OSError, SyntaxError, EOFError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             # Pillow says "cannot identify image file '/x/y.jpg'" or "Truncated File Read": name the cause.
             detail = " ".join(str(exc).split()) or type(exc).__name__
             raise ValueError(f"not a readable image ({detail})") from exc
-        yield Segment(kind=IMAGE, payload=image, meta=meta)
 
-    def load(self, source: Source) -> tuple[Image.Image, dict[str, object]]:
-        """The image, upright, RGB (transparency on white), at most twice ``payload_side`` px, and its size and capture date."""
+    @staticmethod
+    def _pages(source: Source) -> int:
+        """Pages of a multi-page TIFF; 1 for anything else (an animated GIF's later frames are
+        motion, not more pictures)."""
         with Image.open(source.path) as img:
+            return int(getattr(img, "n_frames", 1)) if img.format == "TIFF" else 1
+
+    def load(self, source: Source, frame: int = 0) -> tuple[Image.Image, dict[str, object]]:
+        """The image (page ``frame`` of a multi-page file), upright, RGB (transparency on white), at
+        most twice ``payload_side`` px, and its size and capture date."""
+        with Image.open(source.path) as img:
+            if frame:
+                img.seek(frame)
             width, height = img.size
             if width * height > self.max_pixels:
                 raise self._too_big(width * height, (width, height))

@@ -38,24 +38,27 @@ def ocr_segments(source: Source, segment: Segment, config: OcrConfig) -> list[Se
         else:
             # Layout analysis on a small decode (JPEG draft: a fraction of a full decode), so a
             # 12 MP photo without text costs ~0.2 s here, not a full decode and a full OCR (~0.9 s).
-            preview = picture(source, segment.payload, TEST_SIDE)
+            preview = picture(source, segment.payload, TEST_SIDE, segment.locator.page)
             if preview is None or not has_text_lines(preview, config.lang, TEST_SIDE):
                 return []
-    image = picture(source, segment.payload)
+    image = picture(source, segment.payload, page=segment.locator.page)
     if image is None:
         return []
     words = [w for w in read_words(image, config.lang) if w.confidence >= config.min_confidence]
     return to_segments(words, image.size, segment.locator.page)
 
 
-def picture(source: Source, payload: object, side: int | None = None) -> Image.Image | None:
-    """The sharpest picture at hand, at most ``side`` px when given: the file itself when it is a
-    larger image than the payload, else the payload."""
+def picture(source: Source, payload: object, side: int | None = None, page: int | None = None) -> Image.Image | None:
+    """The sharpest picture at hand, at most ``side`` px when given: the file itself (its ``page``
+    when it holds several, as a multi-page TIFF does) when it is a larger image than the payload,
+    else the payload."""
     best = payload if isinstance(payload, Image.Image) else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source.path) as img:
+                if page is not None and page > 1:
+                    img.seek(page - 1)  # EOFError when the file has no such page: the payload will do
                 if img.width * img.height <= MAX_OCR_PIXELS and (best is None or img.width > best.width):
                     if side is not None:
                         # JPEG: decode at 1/2-1/8 scale straight from the DCT. Draft keeps both sides
