@@ -6,7 +6,6 @@ network (sockets are blocked and HF_HUB_OFFLINE=1), and no test reads the user's
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import sys
@@ -24,7 +23,7 @@ try:
 except ImportError:  # not installed yet: run from the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-import open_clip
+import clip_tiny
 import torch
 
 from mmsearch.errors import ConfigError, ModelUnavailableError
@@ -35,20 +34,8 @@ from mmsearch_clip.config import ClipConfig
 from mmsearch_clip.device import available_cores
 
 TINY = "mmsearch-tiny-test"  # a 2-layer CLIP registered with open_clip by these tests
-TINY_CFG = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
 TAG = "testtag"
 REPO = "mmsearch-test/tiny-clip"
-
-
-def _save_random(arch: str, path: Path, seed: int) -> Path:
-    torch.manual_seed(seed)
-    model = open_clip.create_model(arch, pretrained=None)
-    torch.save(model.state_dict(), path)
-    return path
 
 
 def _images(n: int, size: tuple[int, int] = (120, 90)) -> list[Image.Image]:
@@ -68,16 +55,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def tiny_arch(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("clip-configs")
-    (folder / f"{TINY}.json").write_text(json.dumps(TINY_CFG))
-    open_clip.add_model_config(folder)
-    return TINY
+    return clip_tiny.register(TINY, tmp_path_factory.mktemp("clip-configs"))
 
 
 @pytest.fixture(scope="session")
 def tiny_files(tiny_arch: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("clip-tiny")
-    return _save_random(tiny_arch, folder / "a.pt", 0), _save_random(tiny_arch, folder / "b.pt", 1)
+    return clip_tiny.save_random(tiny_arch, folder / "a.pt", 0), clip_tiny.save_random(tiny_arch, folder / "b.pt", 1)
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +74,7 @@ def tiny_embedder(tiny_files: tuple[Path, Path], tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def vitb32_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _save_random("ViT-B-32", tmp_path_factory.mktemp("clip-b32") / "vit-b-32-random.pt", 0)
+    return clip_tiny.save_random("ViT-B-32", tmp_path_factory.mktemp("clip-b32") / "vit-b-32-random.pt", 0)
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ try:
 except ImportError:  # not installed yet: run from the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-import open_clip
-import torch
+import clip_tiny
 from open_clip.transform import PreprocessCfg, image_transform_v2
 
 import mmsearch
@@ -38,22 +37,12 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 TINY = "mmsearch-tiny-imagegraph"  # a 2-layer CLIP registered with open_clip by these tests
-TINY_CFG = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
 
 
 @pytest.fixture(scope="session")
 def tiny_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("imagegraph-config")
-    (folder / f"{TINY}.json").write_text(json.dumps(TINY_CFG))
-    open_clip.add_model_config(folder)
-    torch.manual_seed(1)
-    path = tmp_path_factory.mktemp("imagegraph-weights") / "tiny.pt"
-    torch.save(open_clip.create_model(TINY, pretrained=None).state_dict(), path)
-    return path
+    clip_tiny.register(TINY, tmp_path_factory.mktemp("imagegraph-config"))
+    return clip_tiny.save_random(TINY, tmp_path_factory.mktemp("imagegraph-weights") / "tiny.pt", seed=1)
 
 
 def _images(count: int = 6, seed: int = 0) -> list[Image.Image]:
@@ -177,7 +166,7 @@ def test_cli_index_never_imports_torch(tiny_file: Path, exported: Path, tmp_path
         image.save(library / f"p{i}.png")
     configs = tmp_path / "configs"
     configs.mkdir()
-    (configs / f"{TINY}.json").write_text(json.dumps(TINY_CFG))
+    clip_tiny.register(TINY, configs)
     env = dict(os.environ, HF_HUB_OFFLINE="1", MMSEARCH_CLIP_MODEL=TINY, MMSEARCH_CLIP_WEIGHTS=str(tiny_file),
                MMSEARCH_CLIP_EXPORT_DIR=str(exported), MMSEARCH_OCR="never", MMSEARCH_CLIP_IMAGE_RUNTIME="auto")
     watched = textwrap.dedent(f"""
@@ -211,9 +200,7 @@ def test_cli_index_never_imports_torch(tiny_file: Path, exported: Path, tmp_path
 
 @pytest.mark.slow  # a random ViT-B-32 checkpoint (600 MB) and its image export: about a minute
 def test_vit_b32_image_export_matches_torch(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    weights = tmp_path / "vit-b-32.pt"
-    torch.save(open_clip.create_model("ViT-B-32", pretrained=None).state_dict(), weights)
+    weights = clip_tiny.save_random("ViT-B-32", tmp_path / "vit-b-32.pt", seed=0)
     config = ClipConfig(arch="ViT-B-32", tag="", weights=weights, export_dir=tmp_path / "exports")
     images = _images(6, seed=11)
     first = ClipEmbedder(config)

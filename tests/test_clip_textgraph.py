@@ -24,6 +24,7 @@ try:
 except ImportError:  # not installed yet: run from the source tree
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
+import clip_tiny
 import open_clip
 import torch
 
@@ -39,11 +40,6 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 TINY = "mmsearch-tiny-textgraph"  # a 2-layer CLIP registered with open_clip by these tests
-TINY_CFG = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
 TEXTS = ["a dog", "a red sports car parked in front of an old brick house at night", "Ünïcödé café 日本 🐱",
          "word " * 60, "x"]
 
@@ -62,13 +58,8 @@ def _strings() -> list[str]:
 
 @pytest.fixture(scope="session")
 def tiny_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("textgraph-config")
-    (folder / f"{TINY}.json").write_text(json.dumps(TINY_CFG))
-    open_clip.add_model_config(folder)
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("textgraph-weights") / "tiny.pt"
-    torch.save(open_clip.create_model(TINY, pretrained=None).state_dict(), path)
-    return path
+    clip_tiny.register(TINY, tmp_path_factory.mktemp("textgraph-config"))
+    return clip_tiny.save_random(TINY, tmp_path_factory.mktemp("textgraph-weights") / "tiny.pt", seed=0)
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +106,7 @@ def test_other_tokenizers_are_not_imitated() -> None:
 
 def test_onnx_text_tower_matches_torch(tiny_file: Path, exported: Path) -> None:
     paths = _paths(tiny_file, exported)
-    bpe = for_arch(TINY_CFG["text_cfg"], TINY)
+    bpe = for_arch(clip_tiny.CONFIG["text_cfg"], TINY)
     assert bpe is not None
     tower = textgraph.OnnxTextTower(paths, bpe, threads=1)
     assert tower.trimmed  # the causal tower runs on the query's own length, not on 32 padded tokens
@@ -243,7 +234,7 @@ def test_cli_text_search_never_imports_torch(tiny_file: Path, exported: Path, tm
         engine.index([_library(tmp_path / "lib")])
     configs = tmp_path / "configs"
     configs.mkdir()
-    (configs / f"{TINY}.json").write_text(json.dumps(TINY_CFG))
+    clip_tiny.register(TINY, configs)
     env = dict(os.environ, HF_HUB_OFFLINE="1", MMSEARCH_CLIP_MODEL=TINY, MMSEARCH_CLIP_WEIGHTS=str(tiny_file),
                MMSEARCH_CLIP_EXPORT_DIR=str(exported))
     env.pop("MMSEARCH_CLIP_TEXT_RUNTIME", None)
@@ -269,9 +260,7 @@ def test_cli_text_search_never_imports_torch(tiny_file: Path, exported: Path, tm
 
 @pytest.mark.slow  # a random ViT-B-32 checkpoint (600 MB) and its export: a minute
 def test_vit_b32_export_matches_torch(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    weights = tmp_path / "vit-b-32.pt"
-    torch.save(open_clip.create_model("ViT-B-32", pretrained=None).state_dict(), weights)
+    weights = clip_tiny.save_random("ViT-B-32", tmp_path / "vit-b-32.pt", seed=0)
     first = ClipEmbedder(ClipConfig(arch="ViT-B-32", tag="", weights=weights, export_dir=tmp_path / "exports"))
     want = first.embed("text", _strings()[:60], query=True)
     later = ClipEmbedder(ClipConfig(arch="ViT-B-32", tag="", weights=weights, export_dir=tmp_path / "exports"))
