@@ -10,6 +10,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .embedder import Embedder, ModelInfo  # noqa: E402
 from .errors import (
+    ArgumentError,
     ConfigError,
     EmbedError,
     ExtractError,
@@ -42,7 +43,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ConfigError", "EmbedError", "Embedder", "Engine", "Evidence", "ExtractError", "FileReport", "Filters", "Fuser",
+    "ArgumentError", "ConfigError", "EmbedError", "Embedder", "Engine", "Evidence", "ExtractError", "FileReport", "Filters", "Fuser",
     "Hit", "IndexSummary", "LegScores", "Locator", "MMSearchError", "Modality", "ModelInfo", "ModelUnavailableError",
     "PluginError", "Query", "QueryError", "QueryPart", "SchemaError", "Segment", "Settings", "Source", "Space",
     "SpaceMismatchError", "Status", "hookimpl",

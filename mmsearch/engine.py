@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .embedder import Embedder
-from .errors import ConfigError, MMSearchError, QueryError
+from .errors import ArgumentError, ConfigError, MMSearchError, QueryError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
@@ -147,7 +148,7 @@ class Engine:
 
     # -- indexing ------------------------------------------------------------------------------
 
-    def index(self, paths: Sequence[str | os.PathLike[str]], *, retry_failed: bool = False, progress: ProgressFn | None = None,
+    def index(self, paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], *, retry_failed: bool = False, progress: ProgressFn | None = None,
               executor: str | None = None, ray_address: str | None = None) -> IndexSummary:
         """Bring the index up to date with ``paths`` (folders or files): new and changed files are
         indexed, renamed ones moved, vanished ones removed. A bad file is recorded, never fatal.
@@ -156,6 +157,7 @@ class Engine:
         embedding then run on a Ray cluster (``ray_address``, setting ``ray.address``; a local
         one when unset) while this process plans and writes."""
         self._check_open()
+        paths = path_list(paths, "index")
         runner = self._runner(executor or str(self.settings.get("executor", "local")), ray_address)
         workers = self.settings.get_int("workers") or (os.cpu_count() or 1)
         ctx = IndexContext(
@@ -187,9 +189,10 @@ class Engine:
     def _ignored(self, path: Path) -> bool:
         return bool(first_answer(self.pm, "ignore_path", path=path, settings=self.settings))  # isolates a raising plugin
 
-    def remove(self, paths: Sequence[str | os.PathLike[str]]) -> int:
+    def remove(self, paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str]) -> int:
         """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""
         self._check_open()
+        paths = path_list(paths, "remove")
         # A name that is not UTF-8 is shown (and stored) with \xNN escapes; accept that spelling too,
         # so a path copied from `mmsearch search` output removes the file it names.
         targets = [Path(form).expanduser().resolve() for p in paths for form in {os.fsdecode(p), decode_relpath(os.fsdecode(p))}]
@@ -217,7 +220,7 @@ class Engine:
         image: str | os.PathLike[str] | None = None,
         k: int = 10,
         offset: int = 0,
-        types: Iterable[str] = (),
+        types: Iterable[str] | str = (),
         path: str | None = None,
         min_score: float | None = None,
         fuser: str = "weighted",
@@ -230,10 +233,13 @@ class Engine:
         is below ``min_score`` (default: setting ``search.min_score``) are dropped, so a query with
         no good match returns ``[]``.
         """
-        from .search.query import Filters, file_part
+        from .search.query import Filters, check_types, file_part
         from .search.searcher import DEFAULT_MIN_SCORE
 
         self._check_open()
+        # "image" or "image,video", as type: and --type take them; a bare str is not a list of letters
+        names = tuple(types.split(",")) if isinstance(types, str) else tuple(types) if isinstance(types, Iterable) else None
+        _check_search_args(query, image, k, offset, names, path, min_score)
         extra = [file_part(image)] if image is not None else []
         if isinstance(query, Query):
             query = query.with_parts(extra)
@@ -241,14 +247,15 @@ class Engine:
             query = Query.parse(query).with_parts(extra)
         else:
             query = Query.build(files=[image] if image is not None else [])
-        query = query.with_filters(Filters(frozenset(types), path))
+        query = query.with_filters(Filters(frozenset(t.strip() for t in names or () if t.strip()), path))
+        check_types(query, self.registry.modalities)
         if min_score is None:
             min_score = self.settings.get_score("search.min_score", DEFAULT_MIN_SCORE)
         elif not 0.0 <= min_score <= 1.0:  # NaN fails this too, and would silently drop every result
             raise QueryError(f"min_score must be a number from 0 to 1, got {min_score!r}")
         for space in self.spaces:
             space.indexes.refresh()  # another process may have indexed since we opened
-        return self._searcher.search(query, k=k, offset=offset, min_score=min_score, fuser=fuser)
+        return self._searcher.search(query, k=int(k), offset=int(offset), min_score=float(min_score), fuser=fuser)
 
     def evaluate(
         self,
@@ -337,6 +344,43 @@ class Engine:
             db_bytes=db_bytes,
             vector_bytes=sum(s.indexes.nbytes() for s in self.spaces),
         )
+
+
+def path_list(paths: object, method: str) -> list[str | os.PathLike[str]]:
+    """``paths`` as a list of paths: one path alone is taken as itself. Iterating a string would
+    give its characters, and ``remove("/x/y")`` would then forget everything under ``/``."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
+        raise ArgumentError(f"Engine.{method}() takes a path or a list of paths (str or pathlib.Path), not {type(paths).__name__}")
+    items = list(paths)
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)) or isinstance(item, (bytes, bytearray)):
+            raise ArgumentError(f"Engine.{method}(): {item!r} is not a path (give str or pathlib.Path)")
+    return items
+
+
+def _check_search_args(query: object, image: object, k: object, offset: object, types: object, path: object,
+                       min_score: object) -> None:
+    """Wrong types fail here with the argument named, not deep inside with a bare TypeError."""
+    def whole(value: object) -> bool:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+    problems = []
+    if query is not None and not isinstance(query, (str, Query)):
+        problems.append(f"query must be a str or a Query, not {type(query).__name__}")
+    if image is not None and (not isinstance(image, (str, os.PathLike)) or isinstance(image, (bytes, bytearray))):
+        problems.append(f"image must be a path (str or pathlib.Path), not {type(image).__name__}")
+    if not whole(k) or not whole(offset):
+        problems.append(f"k and offset must be whole numbers, got k={k!r}, offset={offset!r}")
+    if types is None or not all(isinstance(t, str) for t in types):  # type: ignore[attr-defined]
+        problems.append(f"types must be modality names (a str or a list of str), got {types!r}")
+    if path is not None and not isinstance(path, str):
+        problems.append(f"path must be a glob str, not {type(path).__name__}")
+    if min_score is not None and (isinstance(min_score, bool) or not isinstance(min_score, numbers.Real)):
+        problems.append(f"min_score must be a number from 0 to 1, got {min_score!r}")
+    if problems:
+        raise ArgumentError("Engine.search(): " + "; ".join(problems))
 
 
 def _notify(message: str) -> None:

@@ -42,3 +42,7 @@ class EmbedError(MMSearchError):
 
 class QueryError(MMSearchError):
     """A search query could not be understood or run."""
+
+
+class ArgumentError(MMSearchError, TypeError):
+    """An ``Engine`` method was given an argument of the wrong type (a ``TypeError`` too)."""

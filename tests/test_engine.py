@@ -48,6 +48,49 @@ def test_out_of_range_k_or_offset_is_a_query_error_not_an_overflow(library: Path
     assert engine.search("kitten", k=1000, offset=100_000) == []  # the deepest page allowed is just empty
 
 
+def test_one_path_given_alone_means_that_path_not_its_characters(library: Path, open_engine: OpenEngine) -> None:
+    """``remove("/lib/a.txt")`` iterated the string: "/" resolved to the root and the whole index went."""
+    engine = open_engine()
+    assert engine.index(str(library)).added == 5 and engine.status().roots == (str(library),)
+    assert engine.remove(str(library / "docs" / "pasta.txt")) == 1
+    assert engine.remove(library / "photos" / "cat.png") == 1
+    assert sum(engine.status().media.values()) == 3
+    for bad in (b"/tmp", [b"/tmp"], 42, [library, 7]):
+        with pytest.raises(mmsearch.ArgumentError, match=r"Engine.remove\(\)"):
+            engine.remove(bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"Engine.index\(\)"):
+            engine.index(bad)  # type: ignore[arg-type]
+    assert sum(engine.status().media.values()) == 3
+
+
+def test_a_missing_path_among_several_records_no_library(library: Path, tmp_path: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    with pytest.raises(mmsearch.MMSearchError, match="Documnets: no such file or folder"):
+        engine.index([library, tmp_path / "Documnets"])
+    assert engine.status().roots == () and engine.status().media == {}
+
+
+def test_search_arguments_of_the_wrong_type_are_named(library: Path, open_engine: OpenEngine) -> None:
+    engine = open_engine()
+    engine.index([library])
+    assert {h.path for h in engine.search("pasta volcano", types="text", min_score=0)} == {"docs/pasta.txt", "docs/volcano.md"}
+    assert {h.modality for h in engine.search("cat", types="image,text", min_score=0)} == {"image", "text"}
+    assert [h.path for h in engine.search("how to cook pasta", k=np.int64(1), min_score=np.float32(0))] == ["docs/pasta.txt"]
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"k": "5"}, "k and offset must be whole numbers"), ({"k": 1.5}, "k and offset"), ({"offset": None}, "k and offset"),
+        ({"types": None}, "types must be modality names"), ({"types": [1]}, "types must be"),
+        ({"min_score": "0.5"}, "min_score must be a number"), ({"path": 3}, "path must be a glob"),
+        ({"image": b"x.png"}, "image must be a path"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(mmsearch.ArgumentError, match=message):
+            engine.search("pasta", **kwargs)
+    with pytest.raises(mmsearch.ArgumentError, match="query must be a str"):
+        engine.search(b"pasta")  # type: ignore[arg-type]
+    with pytest.raises(mmsearch.QueryError, match="unknown type photo; installed modalities: .*image"):
+        engine.search("pasta", types=["photo"])  # matched nothing, silently, before
+
+
 def test_a_cut_outside_0_1_is_refused_not_an_empty_answer(library: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     from mmsearch.errors import ConfigError, QueryError
 

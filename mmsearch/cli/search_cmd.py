@@ -135,9 +135,9 @@ def build_query(text: str, images: tuple[str, ...], types: tuple[str, ...], path
 
 def check_types(query: Query, known: set[str]) -> None:
     """The same refusal in-process and in a server (which sends it back as the error line)."""
-    unknown = sorted(set(query.filters.types) - known)
-    if unknown:
-        raise QueryError(f"unknown --type {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
+    from ..search.query import check_types as check
+
+    check(query, known, "--type")
 
 
 def _server_client(ctx: click.Context, url: str | None) -> Client | None:

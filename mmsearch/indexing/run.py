@@ -193,11 +193,11 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
     found: list[scan.Found] = []
     known: dict[tuple[int, str], scan.Known] = {}
     follow = str(ctx.registry.settings.get("follow_symlinks", "inside")).strip().lower()
+    for raw in paths:  # every path checked before any library is recorded: a typo in the last changes nothing
+        if not Path(raw).expanduser().exists():
+            raise MMSearchError(f"{os.fsdecode(raw)}: {_missing_reason(Path(raw).expanduser())}; check the path and try again")
     for raw in paths:
-        path = Path(raw).expanduser()
-        if not path.exists():
-            raise MMSearchError(f"{raw}: {_missing_reason(path)}; check the path and try again")
-        path = path.resolve()
+        path = Path(raw).expanduser().resolve()
         folder = path.is_dir()
         adopted = None
         with Session(ctx.db) as session, session.begin():

@@ -153,3 +153,11 @@ def file_part(item: str | Path, weight: float = 1.0) -> QueryPart:
         why = ("a folder, not a file" if file.is_dir() else "not a regular file (a pipe, socket or device)") if there else "no such file"
         raise QueryError(f"{item}: {why}; give the file to search by example")
     return QueryPart(FILE, str(file.resolve()), weight)
+
+
+def check_types(query: Query, known: Iterable[str], what: str = "type") -> None:
+    """Refuse a type filter naming no installed modality: it would silently match nothing."""
+    known = set(known)
+    unknown = sorted(set(query.filters.types) - known)
+    if unknown:
+        raise QueryError(f"unknown {what} {', '.join(unknown)}; installed modalities: {', '.join(sorted(known))}")
