@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -120,6 +122,15 @@ def test_queries_cannot_name_server_files(indexed, open_engine, library: Path) -
         assert response.status_code == 400, q
         assert response.json()["error"].startswith("example files cannot be named in a query sent over HTTP")
     assert api.get("/api/search", params={"q": '"./quoted words"'}).status_code == 200
+    # The wire form of a query: a part of any kind other than text or an upload must not reach the disk.
+    secret = library / "docs" / "pasta.txt"
+    for kind in ("File", "image", "FILE", "", "text "):
+        part = {"kind": kind, "value": str(secret), "weight": 1}
+        response = api.post("/api/search", data={"query": json.dumps({"parts": [part]}), "min_score": "0"})
+        assert response.status_code == 400, (kind, response.text)
+        assert "must be 'text' or 'file'" in response.json()["error"]
+    missing = {"kind": "Text", "value": "/root/nothing.txt", "weight": 1}  # no 500 that tells what exists
+    assert api.post("/api/search", data={"query": json.dumps({"parts": [missing]})}).status_code == 400
 
 
 def test_no_cors_unless_configured(indexed, open_engine) -> None:  # type: ignore[no-untyped-def]

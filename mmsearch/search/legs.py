@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from ..embedder import Embedder, l2_normalize
-from ..errors import QueryError
+from ..errors import EmbedError, MMSearchError, QueryError
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
 from .calibrate import Background, leg_features
-from .query import QueryPart
+from .query import FILE, QueryPart
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,23 @@ def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.
 
     An example file goes through its modality, like an indexed file; its segments' vectors (embedded
     as a query: an asymmetric embedder may place them unlike indexed segments) are averaged (early
-    fusion inside one space).
+    fusion inside one space). A plugin's failure here is an :class:`EmbedError` naming it.
     """
+    try:
+        return _query_vector(part, embedder, registry)
+    except MMSearchError:
+        raise
+    except OSError as exc:
+        raise QueryError(f"{part.label}: cannot read the example file ({exc.strerror or exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug: name it instead of a traceback
+        raise EmbedError(f"embedder {embedder.name!r} failed on the query {part.label}: {type(exc).__name__}: {exc}") from exc
+
+
+def _query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.ndarray | None:
     if part.kind == TEXT:
         return embedder.embed(TEXT, [part.value], query=True)[0] if embedder.accepts(TEXT) else None
+    if part.kind != FILE:  # QueryPart refuses other kinds; a hand-made object must not reach the disk either
+        raise QueryError(f"query part kind {part.kind!r}: must be {TEXT!r} or {FILE!r}")
     path = Path(part.value)
     modality = registry.modality_for(path)
     if modality is None:

@@ -40,6 +40,11 @@ class QueryPart:
     value: str  # the text, or the file's absolute path
     weight: float = 1.0  # negative: push media like this down
 
+    def __post_init__(self) -> None:
+        # Anything but "text" is read as a path: an unknown kind must not reach a file by a side door.
+        if self.kind not in (TEXT, FILE):
+            raise QueryError(f"query part kind {self.kind!r}: must be {TEXT!r} or {FILE!r}")
+
     @property
     def label(self) -> str:
         shown = f'"{self.value}"' if self.kind == TEXT else Path(self.value).name
