@@ -174,12 +174,20 @@ class Embedder(ABC):
         out = out.astype(np.float32, copy=False)
         if not np.isfinite(out).all():
             raise EmbedError(f"embedder {self.name!r} returned NaN or infinite values for a {kind} batch")
+        if len(out) and not out.any(axis=1).all():
+            raise EmbedError(f"embedder {self.name!r} returned an all-zero vector for a {kind} payload "
+                             "(a vector with no direction matches nothing)")
         return l2_normalize(out)
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    """Unit rows, float32. Each row is first divided by its largest magnitude, so that values near
+    float32's limits neither overflow (1e30² is inf) nor vanish under the zero guard (1e-30)."""
+    rows = np.asarray(vectors, dtype=np.float64)
+    scale = np.abs(rows).max(axis=1, keepdims=True) if rows.size else np.ones((len(rows), 1))
+    rows = rows / np.where(scale > 0, scale, 1.0)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

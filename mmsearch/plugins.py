@@ -243,18 +243,29 @@ class Registry:
         return bool(self.pm.hook.extra_segments.get_hookimpls())
 
     def extra_segments(self, source: Source, modality: str, segment: Segment) -> list[Segment]:
-        """The segments plugins derive from ``segment`` (the ``extra_segments`` hook), checked."""
-        try:
-            results = self.pm.hook.extra_segments(source=source, modality=modality, segment=segment, settings=self.settings)
-        except MMSearchError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a plugin failing on one file fails that file only
-            raise ExtractError(source.relpath, f"extra segments failed: {describe_exception(exc)}") from exc
+        """The segments plugins derive from ``segment`` (the ``extra_segments`` hook), checked.
+        Called plugin by plugin (pluggy's order), so that a failure names its plugin and fails
+        that file only."""
+        kwargs = {"source": source, "modality": modality, "segment": segment, "settings": self.settings}
         out: list[Segment] = []
-        for result in results:
-            for extra in result or ():
+        for impl in self.pm.hook.extra_segments.get_hookimpls()[::-1]:
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            try:
+                result = impl.function(**{name: kwargs[name] for name in impl.argnames})
+                if result is None:
+                    continue
+                if isinstance(result, (Segment, str, bytes)) or not isinstance(result, Iterable):
+                    raise ExtractError(source.relpath, f"plugin {_label(impl)!r}: extra_segments returned "
+                                                       f"{type(result).__name__}, not a list of Segments")
+                result = list(result)  # a generator runs here
+            except MMSearchError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a plugin failing on one file fails that file only
+                raise ExtractError(source.relpath, f"extra segments of plugin {_label(impl)!r} failed: {describe_exception(exc)}") from exc
+            for extra in result:
                 if not isinstance(extra, Segment):
-                    raise PluginError(f"an extra_segments plugin returned {type(extra).__name__}, not a Segment")
+                    raise ExtractError(source.relpath, f"plugin {_label(impl)!r}: extra_segments returned a {type(extra).__name__}, not a Segment")
                 out.append(extra)
         return out
 
@@ -263,6 +274,15 @@ class Registry:
             if entry.obj.accepts(path):
                 return entry.obj
         return None
+
+
+def _label(impl: Any) -> str:
+    """A plugin's name as a person knows it: an object registered without a name (pluggy names it
+    by its id) goes by its module's or class's name."""
+    name = str(impl.plugin_name)
+    if not name.isdigit():
+        return name
+    return str(getattr(impl.plugin, "__name__", None) or type(impl.plugin).__name__)
 
 
 def first_answer(pm: PluginManager, hook_name: str, **kwargs: Any) -> Any:

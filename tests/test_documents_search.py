@@ -94,7 +94,7 @@ def test_hook_extra_segments(tmp_path: Path, open_engine, monkeypatch: pytest.Mo
     write_docx(lib / "note.docx", ["Note", "nothing about captions"])
     engine = open_engine(plugins=[fake_plugin(), CaptionPlugin()])
     summary = engine.index([lib])
-    assert [(f.path, f.error) for f in summary.failures] == [("bad.png", "extra segments failed: RuntimeError: caption service down")]
+    assert [(f.path, f.error) for f in summary.failures] == [("bad.png", "extra segments of plugin 'CaptionPlugin' failed: RuntimeError: caption service down")]
     hits = engine.search("zebracaption", k=5, min_score=0)
     assert hits[0].path == "red.png" and hits[0].legs.get('"zebracaption"@keyword')  # the added text is searchable
     assert dict(engine.status().media) == {"image": 1, "document": 1}  # added to the image's own media, not a new one

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..embedder import Embedder
-from ..errors import ExtractError, MMSearchError
+from ..errors import EmbedError, ExtractError, MMSearchError, PluginError
 from ..modality import Modality, describe_exception
 from ..paths import storable
 from ..types import Segment, Source
@@ -123,6 +123,8 @@ def _failing_the_file(item: Extracted) -> Iterator[None]:
         item.error = f"cannot read file: {exc.strerror or exc}"
     except _PrepareError as exc:
         item.error = str(exc)
+    except (PluginError, EmbedError) as exc:  # a plugin broke the contract on this file: it fails alone
+        item.error = str(exc)
     except MMSearchError:
         raise
     except Exception as exc:  # noqa: BLE001 - a streamed chunk that breaks the model fails its file only
@@ -154,14 +156,24 @@ def embed(batch: list[Extracted], embedders: Sequence[Embedder]) -> None:
     ok = [item for item in batch if item.error is None]
     try:
         _embed_together(ok, embedders)
-    except MMSearchError:
-        raise
+    except MMSearchError as exc:
+        if not isinstance(exc, EmbedError):  # a model that cannot load, a store that is down: stop
+            raise
+        _embed_one_by_one(ok, embedders)
     except Exception:  # noqa: BLE001 - find the file at fault instead of failing the batch
-        for item in ok:
-            try:
-                _embed_together([item], embedders)
-            except Exception as exc:  # noqa: BLE001
-                item.error = f"embedding failed: {describe_exception(exc)}"
+        _embed_one_by_one(ok, embedders)
+
+
+def _embed_one_by_one(items: list[Extracted], embedders: Sequence[Embedder]) -> None:
+    for item in items:
+        try:
+            _embed_together([item], embedders)
+        except EmbedError as exc:  # NaN, a wrong shape: what the embedder returned for this file
+            item.error = storable(str(exc))
+        except MMSearchError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            item.error = f"embedding failed: {describe_exception(exc)}"
 
 
 def _embed_together(items: list[Extracted], embedders: Sequence[Embedder]) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from ..errors import SpaceMismatchError
 from ..store.models import Media, Root, SpaceRow, Vector
 from ..store.models import Segment as SegmentRow
 from ..vectors.cache import SpaceIndexes
@@ -157,6 +158,10 @@ def _insert_segments(session: Session, media_id: int, item: Extracted, spaces: S
     vector_rows = []
     for e, space in enumerate(spaces):
         for i, vector in item.vectors[e].items():
+            if vector.shape != (space.indexes.dim,):  # an embedder whose dim changed after the space was made
+                raise SpaceMismatchError(
+                    f"the embedder of space {space.row_id} now returns {vector.shape[-1] if vector.ndim else 0}-d vectors, but this "
+                    f"index holds {space.indexes.dim}-d ones; nothing was written. Set the model back, or build a new index with another --index")
             vector_rows.append({"segment_id": ids[i], "space_id": space.row_id, "vector": vector.tobytes()})
             seg_ids, vectors = delta.added.setdefault((e, item.segments[i].kind), ([], []))
             seg_ids.append(ids[i])

@@ -1,0 +1,138 @@
+"""A plugin that returns the wrong thing for one file (a NaN vector, a str instead of a Segment, an
+all-zero vector) fails that file alone with a reason naming the plugin; an embedder whose width
+changes after the index was made stops the run before anything is written; an embedder failing on
+a query is an ``EmbedError``, not a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mmsearch
+from mmsearch import hookimpl
+from mmsearch.embedder import Embedder, l2_normalize
+from mmsearch.modality import Modality
+from mmsearch.testing import HashEmbedder, fake_plugin
+from mmsearch.types import TEXT, Segment, Source
+from conftest import OpenEngine
+
+
+class Moody(HashEmbedder):
+    """The hash embedder, except for texts holding a trigger word: NaN, zeros or extreme scales."""
+
+    name = "moody"
+
+    def __init__(self) -> None:
+        super().__init__(dim=16)
+        self.grow_to: int | None = None  # set: a "model" that turns out wider once loaded
+        self.fail_queries = False
+
+    def embed_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        if self.grow_to is not None:
+            self.dim = self.grow_to
+            return np.ones((len(payloads), self.dim), dtype=np.float32)
+        rows = super().embed_batch(kind, payloads)
+        for i, payload in enumerate(payloads):
+            text = str(payload)
+            if "poison" in text:
+                rows[i] = np.nan
+            elif "blank" in text:
+                rows[i] = 0.0
+            elif "huge" in text:
+                rows[i] *= 1e30
+            elif "tiny" in text:
+                rows[i] *= 1e-30
+        return rows
+
+    def embed_query_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
+        if self.fail_queries:
+            raise RuntimeError("inference server unreachable")
+        return super().embed_query_batch(kind, payloads)
+
+
+class Sloppy(Modality):
+    """Reads .note files; for one named ``sloppy`` it yields a str, as a careless plugin might."""
+
+    name = "note"
+    kinds = frozenset({TEXT})
+    extensions = frozenset({".note"})
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        text = source.path.read_text()
+        yield text if source.path.stem == "sloppy" else Segment(kind=TEXT, payload=text, text=text)  # type: ignore[misc]
+
+
+class Plugin:
+    def __init__(self, embedder: Moody) -> None:
+        self.embedder = embedder
+
+    @hookimpl
+    def register_embedders(self, register: Callable[[Embedder], None]) -> None:
+        register(self.embedder)
+
+    @hookimpl
+    def register_modalities(self, register: Callable[[Modality], None]) -> None:
+        register(Sloppy())
+
+
+def _library(root: Path, names: dict[str, str]) -> Path:
+    root.mkdir()
+    for name, text in names.items():
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.fixture
+def moody() -> Moody:
+    return Moody()
+
+
+@pytest.fixture
+def engine(open_engine: OpenEngine, moody: Moody) -> mmsearch.Engine:
+    return open_engine(embedders=["moody"], plugins=[fake_plugin(), Plugin(moody)])
+
+
+def test_a_bad_output_for_one_file_fails_that_file_and_the_run_goes_on(engine: mmsearch.Engine, tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib", {
+        "a.txt": "apples and pears", "b.txt": "poison ivy in the garden", "c.txt": "a blank page",
+        "d.txt": "huge waves at sea", "e.txt": "tiny ants", "f.note": "a note on oranges", "sloppy.note": "oops",
+    })
+    summary = engine.index([lib])
+    reasons = {f.path: f.error for f in summary.failures}
+    assert set(reasons) == {"b.txt", "c.txt", "sloppy.note"}, reasons
+    assert "'moody' returned NaN" in reasons["b.txt"]
+    assert "'moody' returned an all-zero vector" in reasons["c.txt"]
+    assert "modality 'note' yielded str, not a Segment" in reasons["sloppy.note"]
+    assert summary.added == 4
+    # Extreme but finite scales are normalised, not overflowed to zeros: their files are found.
+    assert engine.search("huge waves at sea", k=1, min_score=0)[0].path == "d.txt"
+    assert engine.search("tiny ants", k=1, min_score=0)[0].path == "e.txt"
+
+
+def test_l2_normalize_survives_float32_extremes() -> None:
+    rows = np.array([[3e30, 4e30], [3e-30, 4e-30], [3.0, 4.0]], dtype=np.float32)
+    assert np.allclose(l2_normalize(rows), [[0.6, 0.8]] * 3)
+
+
+def test_an_embedder_that_widens_after_the_index_was_made_writes_nothing(engine: mmsearch.Engine, moody: Moody,
+                                                                         tmp_path: Path) -> None:
+    lib = _library(tmp_path / "lib", {"a.txt": "apples", "b.txt": "pears"})
+    assert engine.index([lib]).added == 2
+    (lib / "c.txt").write_text("cherries")
+    moody.grow_to = 24
+    with pytest.raises(mmsearch.SpaceMismatchError, match="now returns 24-d vectors, but this index holds 16-d ones; nothing was written"):
+        engine.index([lib])
+    moody.grow_to, moody.dim = None, 16
+    assert sum(engine.status().media.values()) == 2  # the index is as it was, and still opens and searches
+    assert engine.search("apples", k=1, min_score=0)[0].path == "a.txt"
+
+
+def test_an_embedder_failing_on_a_query_is_an_embed_error(engine: mmsearch.Engine, moody: Moody, tmp_path: Path) -> None:
+    engine.index([_library(tmp_path / "lib", {"a.txt": "apples"})])
+    moody.fail_queries = True
+    with pytest.raises(mmsearch.EmbedError, match="embedder 'moody' failed on the query \"apples\": RuntimeError: inference server unreachable"):
+        engine.search("apples")
