@@ -98,6 +98,18 @@ def test_image_over_pixel_limit_is_refused_with_the_setting_to_change(tmp_path: 
         list(ImageModality(max_pixels=1_000_000).segments(source_for(path)))
 
 
+@pytest.mark.parametrize(("name", "mode"), [("scan.png", "I;16"), ("scan.tif", "I;16"), ("scan.tif", "F")])
+def test_16_bit_and_float_grey_images_keep_their_tones(tmp_path: Path, name: str, mode: str) -> None:
+    """Pillow's convert clips them at 255: a 16-bit scan reached the embedder as a white square."""
+    ramp = np.linspace(0, 1, 256)[None, :].repeat(32, axis=0)
+    data = (ramp * 65535).astype(np.uint16) if mode == "I;16" else ramp.astype(np.float32)
+    Image.fromarray(data).save(tmp_path / name)
+    assert Image.open(tmp_path / name).mode == mode
+    (segment,) = ImageModality().segments(source_for(tmp_path / name))
+    grey = np.asarray(segment.payload)[..., 0].astype(int)
+    assert grey[0, 0] == 0 and grey[0, -1] == 255 and abs(grey[0, 128] - 128) <= 1
+
+
 def test_every_page_of_a_multipage_tiff_is_a_segment_located_by_page(tmp_path: Path) -> None:
     """A scanner's or fax's TIFF holds the whole document: page 1 alone would hide the rest."""
     colours = [(255, 0, 0), (0, 160, 0), (0, 0, 255)]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from mmsearch.modality import Modality
@@ -134,7 +135,28 @@ def flatten(image: Image.Image, background: tuple[int, int, int] = BACKGROUND) -
         rgba = image.convert("RGBA")
         canvas = Image.new("RGBA", rgba.size, (*background, 255))
         return Image.alpha_composite(canvas, rgba).convert("RGB")
-    return image.convert("RGB")
+    return eight_bit(image).convert("RGB")
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit or float single-channel image (scanners, microscopes, astronomy) as 8-bit grey.
+
+    Pillow's ``convert`` clips such values at 255, so a 16-bit scan came out as a white square.
+    16-bit data is scaled by 257 (65535 -> 255); floats in 0..1 by 255; anything else (negative or
+    larger values) is stretched from its own range."""
+    if image.mode not in ("I", "F") and not image.mode.startswith("I;"):
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if low >= 0 and high <= 1 and image.mode == "F":
+        values = values * 255.0
+    elif low >= 0 and high <= 255:
+        pass
+    elif low >= 0 and high <= 65535:
+        values = values / 257.0
+    else:
+        values = (values - low) * (255.0 / max(high - low, 1e-12))
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
 
 
 _EXIF_ORIENTATION = 0x0112

@@ -9,6 +9,7 @@ from PIL import Image, ImageOps
 
 from mmsearch.chunking import chunk_text
 from mmsearch.types import TEXT, Locator, Segment, Source
+from mmsearch_image.modality import flatten
 
 from .config import OcrConfig
 from .tesseract import Word, has_text_lines, read_words, tesseract_ready
@@ -66,7 +67,7 @@ def picture(source: Source, payload: object, side: int | None = None, page: int 
                         # (side, side) would decode a 4:3 12 MP photo at 2000 px, four times the pixels.
                         scale = side / max(img.size)
                         img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
-                    best = ImageOps.exif_transpose(img).convert("RGB")
+                    best = flatten(ImageOps.exif_transpose(img))  # 16-bit scans scaled, not clipped white
     except Exception:  # noqa: BLE001 - not an image file (a PDF) or unreadable: the payload will do
         pass
     if best is not None and side is not None and max(best.size) > side:
