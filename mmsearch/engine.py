@@ -94,8 +94,15 @@ class Engine:
         override ``mmsearch.toml`` and ``MMSEARCH_*``; ``plugins`` are extra plugin objects.
         """
         env = Settings()
+        if index is not None and (not isinstance(index, (str, os.PathLike)) or isinstance(index, (bytes, bytearray))):
+            raise ArgumentError(f"Engine.open(): index must be a folder path (str or pathlib.Path), not {type(index).__name__}")
         index_dir = Path(index or env.get("index") or default_index_dir()).expanduser().resolve()
-        index_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # under a file, /dev/null, /proc, a read-only disk
+            reason = "not a folder" if index_dir.exists() else exc.strerror or str(exc)
+            raise MMSearchError(f"{index_dir}: cannot hold an index ({reason}); "
+                                "give --index (or MMSEARCH_INDEX) a folder you can write") from None
         layered = Settings.load(index_dir, {**(settings or {}), "index_dir": str(index_dir)})
         db_url = db or layered.get("db") or store_db.default_url(index_dir)
         if embedders is None and layered.get("embedders"):

@@ -147,6 +147,15 @@ def test_status_lists_counts_failures_and_spaces(run, library: Path) -> None:  #
     assert data["media"] == {"image": 3, "text": 2} and len(data["failures"]) == 2
 
 
+def test_an_index_path_that_cannot_be_a_folder_is_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    (tmp_path / "lib").mkdir()
+    for index, reason in ((tmp_path / "notes.txt" / "sub", "Not a directory"), (Path("/dev/null"), "not a folder")):
+        result = run("--index", str(index), "index", str(tmp_path / "lib"))
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert f"{index}: cannot hold an index ({reason}); give --index" in result.output
+
+
 def test_errors_are_one_line_without_traceback(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = run("index", str(tmp_path / "missing"))
     assert result.exit_code == 1

@@ -229,6 +229,10 @@ def test_read_only_index_can_be_searched_and_refuses_writes(tmp_path: Path) -> N
         refused = run("index", str(lib))
         assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1, refused.stderr
         assert refused.stderr.startswith("Error: ") and "read-only" in refused.stderr
+        for command in (("db", "compact"), ("db", "upgrade")):  # their writer lock failed with a traceback
+            refused = run(*command)
+            assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1, (command, refused.stderr)
+            assert refused.stderr.startswith("Error: ") and "read-only" in refused.stderr
         assert sorted((p.name, p.stat().st_mtime_ns) for p in index.iterdir()) == before, "a read-only index was written"
     finally:
         for path in base.rglob("*"):

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from .errors import IndexLockedError
+from .errors import IndexLockedError, ReadOnlyIndexError
 
 #: Advisory lock key (two int4s): "mmsr" and 1, the writer lock of the database's index.
 PG_KEY = (0x6D6D7372, 1)
@@ -105,6 +105,9 @@ def _file_lock(path: Path, where: str, timeout: float, notify: Notify | None, pu
             lock.acquire(timeout=max(timeout, 0.0), poll_interval=POLL_S)
         except Timeout:
             raise _timed_out(where, _read_note(note), timeout, purpose) from None
+    except OSError as exc:  # the lock file cannot be made: a read-only disk or folder; nothing can be written
+        raise ReadOnlyIndexError(f"cannot {purpose} the index at {where}: its folder is read-only ({exc.strerror or exc}); "
+                                 "searching works, changing it needs write access") from None
     try:
         note.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": _now().isoformat()}))
         yield
