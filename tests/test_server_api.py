@@ -84,7 +84,20 @@ def test_status_plugins_models(api: TestClient) -> None:
     assert "image" in status["modalities"]
     assert any("image" in p["modalities"] for p in api.get("/api/plugins").json())
     assert any(m["name"] == "hash" and m["available"] for m in api.get("/api/models").json())
-    assert api.get("/docs").status_code == 200 and "/api/search" in api.get("/openapi.json").json()["paths"]
+    assert "/api/search" in api.get("/openapi.json").json()["paths"]
+
+
+def test_api_docs_page_loads_everything_from_this_server(api: TestClient) -> None:
+    """FastAPI's own /docs pulls Swagger UI from a CDN: a blank page offline."""
+    import re
+
+    page = api.get("/docs")
+    assert page.status_code == 200 and "/openapi.json" in page.text
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']|url: ?["']([^"']+)["']""", page.text)
+    urls = [a or b for a, b in assets]
+    assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+    for url in urls:
+        assert api.get(url).status_code == 200, url
 
 
 def test_remove_forgets_media(api: TestClient, library: Path) -> None:

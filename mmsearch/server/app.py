@@ -41,12 +41,16 @@ def create_app(engine: Engine, open_engine: OpenEngine, config: ServerConfig | N
         yield
         state.jobs.shutdown()
 
+    docs = _docs_assets()
     app = FastAPI(title="mmsearch", summary="Search a library of photos, documents, recordings and videos.",
-                  lifespan=lifespan, responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}})
+                  lifespan=lifespan, responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+                  docs_url=None if docs else "/docs", redoc_url=None)
     app.state.mmsearch = state
     for module in (api_search, api_info, api_jobs, api_media):
         app.include_router(module.router)
     _errors(app)
+    if docs:
+        _offline_docs(app, docs)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -64,6 +68,31 @@ def create_app(engine: Engine, open_engine: OpenEngine, config: ServerConfig | N
     if config.token:
         app.add_middleware(TokenGate, token=config.token)  # type: ignore[arg-type]
     return app
+
+
+def _docs_assets() -> Path | None:
+    """Swagger UI's files from the ``swagger-ui-bundle`` package (the ``server`` extra), so /docs
+    works offline; FastAPI's own /docs loads them from a CDN. None when it is not installed."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    folder = Path(swagger_ui_path)
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
+
+
+def _offline_docs(app: FastAPI, assets: Path) -> None:
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="mmsearch API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
 def _errors(app: FastAPI) -> None:
