@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -155,9 +156,18 @@ class Hit:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready. A name whose bytes are not UTF-8 cannot travel in JSON as it is: ``abspath``
+        then spells them ``\\xNN`` (as ``path`` does) and ``abspath_bytes`` holds the exact bytes,
+        percent-encoded (``urllib.parse.unquote_to_bytes`` gives them back), as over HTTP."""
+        from urllib.parse import quote
+
+        from .paths import encode_relpath
+
+        undecodable = any("\udc80" <= ch <= "\udcff" for ch in self.abspath)
         return {
             "path": self.path,
-            "abspath": self.abspath,
+            "abspath": encode_relpath(self.abspath) if undecodable else self.abspath,
+            **({"abspath_bytes": quote(os.fsencode(self.abspath))} if undecodable else {}),
             "modality": self.modality,
             "score": round(self.score, 6),
             "legs": {k: round(v, 6) for k, v in self.legs.items()},

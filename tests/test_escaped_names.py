@@ -131,3 +131,24 @@ def test_abspath_is_the_real_path_or_says_it_is_not_utf8(hostile_api) -> None:  
     assert all(h["link"] == h["abspath"] for h in by_name.values())
     odd = next(h for h in hits if h["abspath_bytes"])
     assert odd["abspath"] == f"{lib}/{_shown()}" and odd["path"] == _shown()  # shown as `path` is: for display only
+
+
+def test_search_json_gives_the_bytes_of_a_name_that_is_not_utf8(odd_library: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lone surrogate in --json became U+FFFD in jq: the file could not be opened from it."""
+    import json
+    from urllib.parse import unquote_to_bytes
+
+    from click.testing import CliRunner
+
+    from mmsearch.cli import cli
+
+    monkeypatch.setenv("MMSEARCH_PLUGINS", "mmsearch.testing.plugin")
+    run = lambda *a: CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "--embedder", "hash", *a])  # noqa: E731
+    assert run("index", str(odd_library)).exit_code == 0
+    out = run("search", "volcano lava pasta water", "--min-score", "0", "--json").output
+    hits = {h["path"]: h for h in json.loads(out)}
+    odd, plain = hits[_shown()], hits["plain.txt"]
+    assert unquote_to_bytes(odd["abspath_bytes"]) == os.fsencode(odd_library) + b"/" + RAW_NAME
+    assert odd["abspath"] == f"{odd_library}/{_shown()}" and "\\udce9" not in out  # no lone surrogate in the JSON
+    assert "abspath_bytes" not in plain and plain["abspath"] == str(odd_library / "plain.txt")
