@@ -136,3 +136,34 @@ def test_an_embedder_failing_on_a_query_is_an_embed_error(engine: mmsearch.Engin
     moody.fail_queries = True
     with pytest.raises(mmsearch.EmbedError, match="embedder 'moody' failed on the query \"apples\": RuntimeError: inference server unreachable"):
         engine.search("apples")
+
+
+class NulNotes(Modality):
+    """Text with NUL bytes, as decoders of old office files and PDFs sometimes give."""
+
+    name = "nul"
+    kinds = frozenset({TEXT})
+    extensions = frozenset({".nul"})
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        text = source.path.read_text()
+        yield Segment(kind=TEXT, payload=text, text=text, meta={"title": "Night\x00 notes", "section": "a\x00b"})
+
+
+class NulPlugin:
+    @hookimpl
+    def register_modalities(self, register: Callable[[Modality], None]) -> None:
+        register(NulNotes())
+
+
+def test_text_with_nul_is_stored_on_sqlite_and_postgresql(open_engine: OpenEngine, db_url: str | None, tmp_path: Path) -> None:
+    """PostgreSQL refuses NUL in text: the file failed there with a raw SQL error."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "old.nul").write_text("owls\x00 hunt at night")
+    engine = open_engine(db=db_url, plugins=[fake_plugin(), NulPlugin()])
+    summary = engine.index([lib])
+    assert summary.added == 1 and not summary.failures, summary.failures
+    (hit,) = engine.search('"owls hunt"', k=1, min_score=0)
+    assert hit.path == "old.nul" and hit.best is not None and hit.best.text == "owls hunt at night"
+    assert [h.path for h in engine.search('title:"night notes" owls', min_score=0)] == ["old.nul"]

@@ -125,14 +125,19 @@ def media_meta(segments: Sequence[Segment]) -> dict[str, object]:
                 pass
         for key, limit in MEDIA_META.items():
             value = seg.meta.get(key)
-            if found[key] is None and isinstance(value, str) and value.strip():
-                found[key] = " ".join(value.split())[:limit]
+            if found[key] is None and isinstance(value, str) and _no_nul(value).strip():
+                found[key] = " ".join(_no_nul(value).split())[:limit]
     return found
+
+
+def _no_nul(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL (SQLite can): a plugin's text with one failed its file there."""
+    return text.replace("\x00", "") if text else text
 
 
 def _segment_meta(seg: Segment) -> dict[str, object] | None:
     # The locator's box has no column of its own: it travels in meta, read back by aggregate.py.
-    meta = dict(seg.meta)
+    meta = {k: _no_nul(v) if isinstance(v, str) else v for k, v in seg.meta.items()}
     if seg.locator.box is not None:
         meta["box"] = list(seg.locator.box)
     return meta or None
@@ -149,7 +154,7 @@ def _insert_segments(session: Session, media_id: int, item: Extracted, spaces: S
             "char_start": seg.locator.char_start,
             "char_end": seg.locator.char_end,
             "page": seg.locator.page,
-            "text": seg.text,
+            "text": _no_nul(seg.text),
             "meta": _segment_meta(seg),
         }
         for i, seg in enumerate(item.segments)
