@@ -198,6 +198,9 @@ class IndexSummary:
     seconds: float = 0.0  # the whole run, model loading included
     failures: tuple[FileReport, ...] = ()
     load_seconds: float = 0.0  # of ``seconds``, spent loading models (0 when none was needed)
+    #: of ``unchanged``, files that failed in an earlier run and were not tried again (unchanged
+    #: since; ``retry_failed`` tries them): ``failed == 0`` alone does not mean all is indexed
+    still_failing: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -45,8 +45,14 @@ def test_index_json_and_reindex_after_delete(run, library: Path) -> None:  # typ
     (library / "docs" / "volcano.md").unlink()
     result = run("index", str(library), "--json")
     data = json.loads(result.stdout)
-    assert {k: data[k] for k in ("added", "updated", "unchanged", "removed", "failed")} == {
-        "added": 0, "updated": 0, "unchanged": 6, "removed": 1, "failed": 0}
+    assert {k: data[k] for k in ("added", "updated", "unchanged", "removed", "failed", "still_failing")} == {
+        "added": 0, "updated": 0, "unchanged": 6, "removed": 1, "failed": 0, "still_failing": 2}
+    # The two broken files were not tried again: a script reading "0 failed" alone would think all is indexed.
+    line = run("index", str(library)).output.strip().splitlines()[-1]
+    assert line.endswith("0 failed, 0 skipped (0 new segments); 2 of the unchanged failed before and were not tried again "
+                         "(--retry-failed tries them, mmsearch status lists them)"), line
+    retried = json.loads(run("index", str(library), "--retry-failed", "--json").stdout)
+    assert (retried["failed"], retried["still_failing"]) == (2, 0)
 
 
 def test_search_prints_ranked_paths(run, library: Path) -> None:  # type: ignore[no-untyped-def]

@@ -96,9 +96,11 @@ def summary_line(s: IndexSummary) -> str:
     files = s.added + s.updated + s.unchanged + s.renamed + s.failed
     # Model loading is reported apart: it is a start-up cost, not indexing speed.
     took = f"{s.seconds:.1f} s" + (f" ({s.load_seconds:.1f} s loading models)" if s.load_seconds >= 0.05 else "")
+    still = (f"; {s.still_failing} of the unchanged failed before and were not tried again "
+             "(--retry-failed tries them, mmsearch status lists them)") if s.still_failing else ""
     return (
         f"Indexed {files} files in {took}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
-        f"{s.renamed} renamed, {s.removed} removed, {s.failed} failed, {s.skipped} skipped ({s.segments} new segments)"
+        f"{s.renamed} renamed, {s.removed} removed, {s.failed} failed, {s.skipped} skipped ({s.segments} new segments){still}"
     )
 
 

@@ -51,7 +51,9 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     skipped = [item for item in found if item.skip is not None]
     todo = scan.plan([item for item in found if item.skip is None], known, retry_failed)
     counts = {"added": 0, "updated": 0, "unchanged": len(todo.unchanged), "removed": len(todo.removed),
-              "renamed": len(todo.renamed), "failed": 0, "skipped": len(skipped), "segments": 0}
+              "renamed": len(todo.renamed), "failed": 0, "skipped": len(skipped), "segments": 0,
+              "still_failing": sum(1 for f in todo.unchanged if (k := known.get((f.root_id, f.relpath))) is not None
+                                   and k.status == "failed")}
     failures: list[FileReport] = []
     jobs: list[pipeline.Job] = []
     derive = ctx.registry.extra_segments if ctx.registry.adds_segments else None
