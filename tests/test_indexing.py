@@ -399,3 +399,28 @@ def test_avif_is_read_where_pillow_decodes_it(tmp_path: Path, open_engine: OpenE
     Image.new("RGB", (64, 64), (10, 200, 10)).save(lib / "leaf.avif")
     summary = open_engine().index([lib])
     assert (summary.added, summary.skipped, summary.failed) == (1, 0, 0)
+
+
+def test_files_that_vanish_mid_run_are_gone_not_failed(library: Path, open_engine: OpenEngine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A folder moved away while a run read it gave a "failed" line per file, and each failure
+    replaced the file's good entry; they are simply gone (a move is found as new next run)."""
+    from mmsearch.indexing import run as run_module
+
+    engine = open_engine()
+    engine.index([library])
+    pasta, fresh = library / "docs" / "pasta.txt", library / "docs" / "fresh.txt"
+    pasta.write_text("How to cook pasta, now with more garlic.\n")  # changed: to be read again
+    fresh.write_text("a new note about tea\n")
+    real_plan = run_module.scan.plan
+
+    def plan_then_vanish(*args, **kwargs):  # type: ignore[no-untyped-def]
+        todo = real_plan(*args, **kwargs)
+        pasta.unlink()
+        fresh.unlink()
+        return todo
+
+    monkeypatch.setattr(run_module.scan, "plan", plan_then_vanish)
+    summary = engine.index([library])
+    assert summary.failures == () and (summary.failed, summary.removed, summary.added) == (0, 1, 0)
+    assert "docs/pasta.txt" not in {h.path for h in engine.search("pasta spaghetti garlic", k=10, min_score=0)}
+    assert engine.status().media == {"image": 3, "text": 1}  # volcano.md is left of the texts; failed files are not counted

@@ -7,6 +7,7 @@ While the models load (``preload``), the first batch is decoded but not yet prep
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -50,6 +51,8 @@ class Extracted:
     # per embedder: segment index -> vector
     vectors: list[dict[int, np.ndarray]] = field(default_factory=list)
     error: str | None = None
+    #: the file was deleted or moved away between the scan and its reading: it is gone, not broken
+    vanished: bool = False
     warnings: list[str] = field(default_factory=list)  # what decoders warned about this file
     # segments with their payloads, extracted before the models had loaded (see finish())
     unprepared: list[Segment] = field(default_factory=list)
@@ -121,6 +124,7 @@ def _failing_the_file(item: Extracted) -> Iterator[None]:
         item.error = exc.reason
     except OSError as exc:
         item.error = f"cannot read file: {exc.strerror or exc}"
+        item.vanished = isinstance(exc, FileNotFoundError) and not os.path.lexists(item.job.found.path)
     except _PrepareError as exc:
         item.error = str(exc)
     except (PluginError, EmbedError) as exc:  # a plugin broke the contract on this file: it fails alone

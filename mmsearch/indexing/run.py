@@ -105,6 +105,10 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     def write(batch: list[pipeline.Extracted]) -> None:
         _write_isolated(ctx, batch)
         for item in batch:
+            if item.vanished:  # gone between the scan and its reading: not a failure, nothing to keep
+                counts["removed"] += item.job.old is not None
+                report(FileReport(item.job.found.relpath, "removed" if item.job.old else "vanished"))
+                continue
             action = "failed" if item.error else ("updated" if item.job.old else "added")
             counts[action] += 1
             counts["segments"] += 0 if item.error else len(item.segments)

@@ -74,6 +74,10 @@ def write_extracted(session: Session, batch: list[Extracted], spaces: Sequence[A
     old_ids = [item.job.old.media_id for item in batch if item.job.old is not None]
     delta.removed = _delete_segments_of(session, old_ids)
     for item in batch:
+        if item.vanished:  # deleted or moved away mid-run: forget it (a move is found as new next run)
+            if item.job.old is not None:
+                session.execute(delete(Media).where(Media.id == item.job.old.media_id))
+            continue
         media_id = _upsert_media(session, item, stamp)
         if item.error is None and item.segments:
             _insert_segments(session, media_id, item, spaces, delta)
