@@ -168,7 +168,8 @@ class Registered:
 
 
 class PluginConflictError(PluginError):
-    """Two plugins registered the same name: the user must choose, so this one is raised."""
+    """Two plugins registered the same name. The one that loses (a third-party plugin against a
+    built-in one, else the second to register) is disabled with this reason, naming both."""
 
 
 class Registry:
@@ -206,7 +207,7 @@ class Registry:
             args = {"register": register, **kwargs}
             try:
                 impl.function(**{name: args[name] for name in impl.argnames})
-            except (PluginConflictError, ConfigError):
+            except ConfigError:
                 raise  # a bad setting is the user's to fix (the message names it), not a broken plugin
             except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
                 self._drop(plugin_name)
@@ -218,9 +219,8 @@ class Registry:
             for name in [n for n, r in table.items() if r.plugin == plugin_name]:
                 del table[name]
 
-    @staticmethod
     def _register_into(
-        found: dict[str, Registered], base: type, plugin_name: str, hook_name: str
+        self, found: dict[str, Registered], base: type, plugin_name: str, hook_name: str
     ) -> Callable[[Any], None]:
         def register(obj: Any) -> None:
             if not isinstance(obj, base):
@@ -229,13 +229,22 @@ class Registry:
             if not isinstance(name, str) or not name:
                 raise PluginError(f"{hook_name} registered a {base.__name__} without a name (set the class attribute `name`)")
             if name in found:
-                raise PluginConflictError(
-                    f"{base.__name__.lower()} {name!r} is registered by both {found[name].plugin!r} and "
-                    f"{plugin_name!r}; uninstall one or restrict plugins with {LOAD_ENV}"
-                )
+                # One of the two gives way, so that every command (`mmsearch plugins` first) still runs.
+                other = found[name].plugin
+                why = (f"its {base.__name__.lower()} {name!r} is also registered by {{}}; uninstall one, rename it, "
+                       f"or restrict plugins with {LOAD_ENV}")
+                if self._built_in(plugin_name) and not self._built_in(other):
+                    self._drop(other)
+                    disable(self.pm, other, why.format(f"the built-in plugin {plugin_name!r}"))
+                else:
+                    raise PluginConflictError(why.format(f"plugin {other!r}"))
             found[name] = Registered(name, plugin_name, obj)
 
         return register
+
+    def _built_in(self, plugin_name: str) -> bool:
+        """Registered from mmsearch's own distribution (or its core defaults)."""
+        return plugin_name == "mmsearch.defaults" or self.pm.versions.get(plugin_name, "").split(" ")[0] == PROJECT
 
     @property
     def adds_segments(self) -> bool:

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 import mmsearch
 from mmsearch import hookimpl
-from mmsearch.errors import PluginError
 from mmsearch.plugins import PluginWarning, Registry, make_plugin_manager
 from mmsearch.search.fusion import Fuser, LegScores
 from mmsearch.settings import Settings
@@ -114,9 +113,37 @@ def test_hook_ignore_path(library: Path, open_engine) -> None:  # type: ignore[n
     assert not any(p.startswith("docs/") for p in paths)
 
 
-def test_duplicate_names_are_refused_naming_both_plugins() -> None:
-    with pytest.raises(PluginError, match=r"'hash' is registered by both .* and .*MMSEARCH_LOAD_PLUGINS"):
-        Registry(make_plugin_manager([fake_plugin(), fake_plugin()]), Settings())
+def test_a_duplicate_name_disables_one_plugin_naming_both_and_the_rest_runs() -> None:
+    first, second = fake_plugin(), fake_plugin()
+    with pytest.warns(PluginWarning, match=r"disabled: its embedder 'hash' is also registered by plugin .*MMSEARCH_LOAD_PLUGINS"):
+        registry = Registry(make_plugin_manager([first, second]), Settings())
+    assert list(registry.failures) == [registry.pm.get_name(first) or str(id(first))]  # pluggy calls the later one first
+    assert "hash" in registry.embedders and "text" in registry.modalities
+
+
+def test_a_third_party_name_taken_by_a_built_in_gives_way_to_it() -> None:
+    """Before, every command (`mmsearch plugins` too) stopped on the clash, and "uninstall one" could
+    not be done when one side was built in."""
+    from mmsearch.modality import Modality
+
+    class MyText(Modality):
+        name = "text"
+        kinds = frozenset({"text"})
+        extensions = frozenset({".mytxt"})
+
+        def extract(self, source):  # type: ignore[no-untyped-def]
+            return iter(())
+
+    class Rival:
+        @hookimpl
+        def register_modalities(self, register) -> None:  # type: ignore[no-untyped-def]
+            register(MyText())
+
+    rival = Rival()
+    with pytest.warns(PluginWarning, match=r"its modality 'text' is also registered by the built-in plugin 'text'"):
+        registry = Registry(make_plugin_manager([rival]), Settings())
+    assert ".txt" in registry.modalities["text"].obj.extensions  # the built-in one
+    assert registry.pm.get_plugin("text") is not None and len(registry.failures) == 1
 
 
 def test_misspelt_hook_disables_the_plugin_loudly() -> None:
