@@ -264,3 +264,15 @@ def test_a_client_for_a_malformed_url_says_it_cannot_reach_it() -> None:
 
     with pytest.raises(ServerUnavailable, match="cannot reach the mmsearch server at notaurl"):
         Client("notaurl").health()  # a Python caller skips the CLI's check: still an MMSearchError, not urllib's ValueError
+
+
+def test_ctrl_c_exits_130_saying_what_is_kept(run, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from mmsearch.engine import Engine
+
+    def interrupted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Engine, "index", interrupted)
+    result = run("index", str(library))
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    assert result.output.strip().endswith("a file cut off while being read is read again on the next run.")

@@ -27,7 +27,10 @@ class Group(click.Group):
             click.echo(f"Error: {printable(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
-            click.echo("Interrupted; everything written before this point is kept.", err=True)
+            # True of every command: an index run commits file by file, so what finished is kept and
+            # a file cut off in the middle (a long PDF, a film) is read again next time.
+            click.echo("Interrupted. Files finished before this point are kept; a file cut off while being read "
+                       "is read again on the next run.", err=True)
             ctx.exit(130)
 
 
