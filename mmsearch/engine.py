@@ -55,6 +55,9 @@ class Engine:
         self.registry = Registry(self.pm, settings)
         # A read-only index (directory or SQLite file) is searched without writing anything.
         self.read_only = store_db.is_read_only(index_dir, db_url)
+        #: Told, in one line, when a write waits for another process's writer lock (default: stderr);
+        #: the HTTP server's jobs show it as what the job is doing.
+        self.on_wait: Callable[[str], None] = _notify
         self.db = store_db.create_db_engine(db_url, read_only=self.read_only)
         self._closed = False
         try:
@@ -142,7 +145,7 @@ class Engine:
                 f"searching works, indexing needs write access"
             )
         timeout = parse_float("lock_timeout", self.settings.get("lock_timeout", DEFAULT_TIMEOUT_S), low=0)
-        with writer_lock(self.db, self.index_dir, self._where(), timeout, _notify, purpose):
+        with writer_lock(self.db, self.index_dir, self._where(), timeout, self.on_wait, purpose):
             yield
 
     @contextmanager

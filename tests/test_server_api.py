@@ -185,6 +185,29 @@ def test_job_progress_streams_as_server_sent_events(open_engine, library: Path) 
     assert api.get("/api/search", params={"q": "zebra", "path": "zebra-*", "k": 50}).json()["hits"].__len__() == 12
 
 
+def test_a_job_waiting_for_another_writer_says_so(open_engine, library: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """It said "looking for files" for up to lock_timeout while the lock holder's name went to the
+    server's stderr only."""
+    from mmsearch.store.lock import writer_lock
+
+    engine = open_engine()
+    engine.index([library])
+    new = _many(library / "new", 2)
+    api = TestClient(create_app(engine, open_engine))
+    with writer_lock(engine.db, engine.index_dir, "test"):
+        job = api.post("/api/jobs", json={"path": str(new)}).json()
+        deadline = time.monotonic() + 20
+        while not (view := api.get(f"/api/jobs/{job['id']}").json())["current"].startswith("Waiting for"):
+            assert time.monotonic() < deadline, view
+            time.sleep(0.05)
+        assert view["state"] == "running" and "writing to the index" in view["current"]
+    deadline = time.monotonic() + 30
+    while (view := api.get(f"/api/jobs/{job['id']}").json())["state"] == "running":
+        assert time.monotonic() < deadline, view
+        time.sleep(0.05)
+    assert view["state"] == "done" and view["summary"]["added"] == 2
+
+
 def test_a_cancelled_job_keeps_what_it_committed(open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
     def slow():  # type: ignore[no-untyped-def]
         return open_engine(plugins=[fake_plugin(SlowHash())], settings={"batch_size": 1, "workers": 1})

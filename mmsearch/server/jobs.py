@@ -118,6 +118,7 @@ class Jobs:
             if cancel.is_set():
                 raise Cancelled
             with self._open() as engine:
+                engine.on_wait = lambda message: self._update(job_id, current=message)  # "Waiting for pid …"
                 summary = engine.index([path], progress=progress)
             self._update(job_id, state="done", summary=summary.to_dict(), finished=time.time())
         except Cancelled:
