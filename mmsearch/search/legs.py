@@ -13,7 +13,7 @@ from ..errors import EmbedError, MMSearchError, QueryError
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
-from .calibrate import Background, leg_features
+from .calibrate import ROBUST_PAIRS, Background, leg_features
 from .query import FILE, QueryPart
 
 
@@ -26,12 +26,15 @@ class SegmentHit:
     kind: str = ""  # the segment kind ("" where the segment row says)
 
 
-def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.ndarray | None:
-    """The part's vector in this embedder's space, or None if the space cannot take it.
+def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> tuple[np.ndarray, str] | None:
+    """The part's vector in this embedder's space and the kind of payload it was made from (which
+    picks the score curve: an example photo is an ``image`` query, an example recording's
+    transcript a ``text`` one), or None if the space cannot take it.
 
     An example file goes through its modality, like an indexed file; its segments' vectors (embedded
     as a query: an asymmetric embedder may place them unlike indexed segments) are averaged (early
-    fusion inside one space). A plugin's failure here is an :class:`EmbedError` naming it.
+    fusion inside one space); the kind is its segments' most frequent. A plugin's failure here is an
+    :class:`EmbedError` naming it.
     """
     try:
         return _query_vector(part, embedder, registry)
@@ -43,9 +46,9 @@ def query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.
         raise EmbedError(f"embedder {embedder.name!r} failed on the query {part.label}: {type(exc).__name__}: {exc}") from exc
 
 
-def _query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np.ndarray | None:
+def _query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> tuple[np.ndarray, str] | None:
     if part.kind == TEXT:
-        return embedder.embed(TEXT, [part.value], query=True)[0] if embedder.accepts(TEXT) else None
+        return (embedder.embed(TEXT, [part.value], query=True)[0], TEXT) if embedder.accepts(TEXT) else None
     if part.kind != FILE:  # QueryPart refuses other kinds; a hand-made object must not reach the disk either
         raise QueryError(f"query part kind {part.kind!r}: must be {TEXT!r} or {FILE!r}")
     path = Path(part.value)
@@ -57,7 +60,8 @@ def _query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> np
     if not segments:
         return None
     vectors = np.concatenate([embedder.embed(s.kind, [s.payload], query=True) for s in segments])
-    return l2_normalize(vectors.mean(axis=0, keepdims=True))[0]
+    kinds = [s.kind for s in segments]
+    return l2_normalize(vectors.mean(axis=0, keepdims=True))[0], max(dict.fromkeys(kinds), key=kinds.count)
 
 
 def run_leg(
@@ -68,12 +72,14 @@ def run_leg(
     k: int,
     allowed: np.ndarray | None,
     curve_for: Callable[[str], Callable[[np.ndarray], np.ndarray]],
+    query_kind: str = TEXT,
 ) -> list[SegmentHit]:
     """Top-k segments of every kind in ``space``, each with its raw and calibrated score.
 
     ``calibration`` is the library background and, when the query kind has one, the generic
     query bank (spread prior and hubness) and the gibberish bank (null margin). ``curve_for``
-    gives the P(relevant) curve for a segment kind (see ``curves.py``).
+    gives the P(relevant) curve for a segment kind (see ``curves.py``); ``query_kind`` is the
+    part's kind ("text", or "file" for an example), which picks the baseline (ROBUST_PAIRS).
     """
     background, bank, null = calibration
     hits: list[SegmentHit] = []
@@ -89,7 +95,8 @@ def run_leg(
         sample = background.sample(key, space.generation, index)
         prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
         hit_vectors = index.vectors(ids_kept) if (null is not None or bank is not None) else None
-        calibrated = curve_for(kind)(leg_features(query, raw, hit_vectors, sample, prior, bank, null))
+        robust = (query_kind, kind) in ROBUST_PAIRS
+        calibrated = curve_for(kind)(leg_features(query, raw, hit_vectors, sample, prior, bank, null, robust=robust))
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c), kind) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits
 

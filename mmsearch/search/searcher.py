@@ -96,17 +96,19 @@ class Searcher:
         """The vector legs (one per space that takes the part) and, for text, the keyword leg."""
         clock = time.perf_counter()
         serving = spaces_for(part, self.embedders)
-        vectors = [(i, v) for i in serving if (v := query_vector(part, self.embedders[i], self.registry)) is not None]
+        vectors = [(i, *made) for i in serving if (made := query_vector(part, self.embedders[i], self.registry)) is not None]
         self._tick("encode", clock)
         if not vectors:
             raise QueryError(f"no embedding space of this index can take {part.label}")
         clock = time.perf_counter()
         found: list[tuple[str, list[SegmentHit]]] = []
-        for i, vector in vectors:
+        for i, vector, query_kind in vectors:
             name = f"{part.label}@{self.embedders[i].name}"
             space_id, embedder = self.spaces[i].space_id, self.embedders[i]
-            calibration = (self.background, self.bank.vectors(space_id, embedder, part.kind), self.bank.null(space_id, embedder, part.kind))
-            found.append((name, run_leg(name, vector, self.spaces[i], calibration, k, allowed, self._curves(i, part.kind))))
+            calibration = (self.background, self.bank.vectors(space_id, embedder, query_kind), self.bank.null(space_id, embedder, query_kind))
+            # An example's curve is that of its payload's kind ("image->image"); keyed by the part's
+            # kind ("file->image") no curve was ever found and examples fell back to z alone.
+            found.append((name, run_leg(name, vector, self.spaces[i], calibration, k, allowed, self._curves(i, query_kind), query_kind)))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
         out = []
@@ -142,9 +144,10 @@ class Searcher:
         part = QueryPart(kind=TEXT, value=text)
         out: list[tuple[int, str, list[int], np.ndarray]] = []
         for i in spaces_for(part, self.embedders):
-            vector = query_vector(part, self.embedders[i], self.registry)
-            if vector is None:
+            made = query_vector(part, self.embedders[i], self.registry)
+            if made is None:
                 continue
+            vector = made[0]
             space_id, embedder = self.spaces[i].space_id, self.embedders[i]
             recorded: dict[str, np.ndarray] = {}
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from mmsearch.search.bank import bank_texts, null_texts
-from mmsearch.search.calibrate import leg_features
+from mmsearch.search.calibrate import ROBUST_PAIRS, leg_features
 from mmsearch.eval.fit import CUT, Examples, figures, fit_decision_curve, separation
 from mmsearch.search.curves import CANDIDATES, FEATURES, FITTED, Calibration, Curve, read_file
 
@@ -75,7 +75,7 @@ def ambiguous(query_name: str, hit_name: str) -> bool:
 
 def simulate(segments: np.ndarray, segment_names: list[str], queries: np.ndarray, query_names: list[str],
              gibberish: np.ndarray, bank: np.ndarray | None, null: np.ndarray | None, seed: int, sizes: tuple[int, ...],
-             noisy: Callable[[str, str], bool] | None = None) -> Examples:
+             noisy: Callable[[str, str], bool] | None = None, robust: bool = False) -> Examples:
     rng = np.random.default_rng(seed)
     rows, labels, top1, kinds = [], [], [], []
     names = np.array(segment_names)
@@ -95,7 +95,7 @@ def simulate(segments: np.ndarray, segment_names: list[str], queries: np.ndarray
             order = np.argsort(-sims)[:TOP]
             if noisy is not None and kind != "gibberish" and noisy(qname, str(names[library][order[0]])):
                 continue  # neither a clean negative nor a clean positive: left out of the fit
-            feats = leg_features(vector, sims[order], sample[order], sample, prior, bank, null, CANDIDATES)
+            feats = leg_features(vector, sims[order], sample[order], sample, prior, bank, null, CANDIDATES, robust=robust)
             rows.append(feats)
             labels.append(names[library][order] == qname)
             top1.append(np.arange(len(order)) == 0)
@@ -176,7 +176,8 @@ def build_examples(embedder: LiteEmbedder) -> tuple[dict[str, dict[str, Examples
         names = [name_of(it.caption) for it in chosen]
         unique = list(dict.fromkeys(names))
         queries = as_text(unit(features.text_vectors(unique, cache)))
-        examples.setdefault("text->image", {})[split] = simulate(images, names, queries, unique, gibberish, bank, null, 11 if split == "train" else 12, LIBRARY_SIZES, ambiguous)
+        examples.setdefault("text->image", {})[split] = simulate(images, names, queries, unique, gibberish, bank, null, 11 if split == "train" else 12, LIBRARY_SIZES, ambiguous,
+                                                                     robust=("text", "image") in ROBUST_PAIRS)
         pairs = descriptions(items, split)
         docs = as_text(unit(features.text_vectors([d for _, d in pairs], cache)))
         titles = [t for t, _ in pairs]

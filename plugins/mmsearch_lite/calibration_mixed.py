@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from mmsearch.search.bank import bank_texts, null_texts
-from mmsearch.search.calibrate import leg_features
+from mmsearch.search.calibrate import ROBUST_PAIRS, leg_features
 from mmsearch.search.curves import FEATURES, Calibration, Curve, read_file
 
 from . import blend, data, features, towers
@@ -81,15 +81,16 @@ def simulate(images: np.ndarray, image_names: np.ndarray, queries: np.ndarray, q
         lib_i = np.sort(rng.choice(len(images), min(IMAGE_SIZES[round_ % len(IMAGE_SIZES)], len(images) - 20), replace=False))
         lib_d = np.sort(rng.choice(len(docs), min(DOCUMENT_SIZES[round_ % len(DOCUMENT_SIZES)], len(docs) - 5), replace=False))
         legs = []
-        for sample, curve, top in ((images[lib_i], to_image, IMAGE_TOP), (docs[lib_d], to_text, DOCUMENT_TOP)):
-            legs.append((sample, float((bank @ sample.T).var(axis=1).mean()), curve, top))
+        for sample, curve, top, kind in ((images[lib_i], to_image, IMAGE_TOP, "image"), (docs[lib_d], to_text, DOCUMENT_TOP, "text")):
+            legs.append((sample, float((bank @ sample.T).var(axis=1).mean()), curve, top, ("text", kind) in ROBUST_PAIRS))
 
         def scored(vector: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
             out = []
-            for sample, prior, curve, top in legs:
+            for sample, prior, curve, top, robust in legs:
                 sims = sample @ vector
                 order = np.argsort(-sims)[:top]
-                out.append((order, _logit(curve, leg_features(vector, sims[order], sample[order], sample, prior, bank, null, FEATURES))))
+                out.append((order, _logit(curve, leg_features(vector, sims[order], sample[order], sample, prior, bank, null, FEATURES,
+                                                              robust=robust))))
             return out
 
         inside = set(image_names[lib_i].tolist())
