@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 import pytest
 from click.testing import CliRunner, Result
@@ -61,7 +62,9 @@ def test_json_output_carries_a_non_utf8_name_losslessly(run, tmp_path: Path) -> 
     assert run("index", str(lib)).exit_code == 0
     result = run("search", "espresso croissant", "--json")
     hit = json.loads(result.stdout)[0]
-    assert hit["path"] == "caf\\xe9.png" and hit["abspath"] == str(lib / name)
+    # JSON cannot hold the byte 0xe9 as it is: shown escaped, and exactly in abspath_bytes (as over HTTP)
+    assert hit["path"] == "caf\\xe9.png" and hit["abspath"] == f"{lib}/caf\\xe9.png"
+    assert unquote_to_bytes(hit["abspath_bytes"]) == os.fsencode(lib / name)
     assert "  1. " in run("search", "espresso croissant").stdout.splitlines()[0]
     assert run("search", "espresso croissant").stdout.split()[2] == f"{lib}/caf\\xe9.png"
 
