@@ -76,3 +76,26 @@ def test_package_sets_build_quickly_and_completely(tmp_path: Path, name: str):
     if name == "mixed":
         assert len(list((tmp_path / "library" / "documents").iterdir())) == 20
         assert sum(x.get("near_document", False) for x in answered) >= 20
+
+
+def test_example_sets_are_altered_copies_of_their_right_answers(tmp_path: Path):
+    """Each example is a changed copy (not the file itself: the identical-file leg would answer it)
+    of its right answer, and the query reads as an example file."""
+    pytest.importorskip("skimage")
+    from PIL import Image
+
+    from mmsearch.eval.sets import examples
+    from mmsearch.search.query import FILE, Query
+
+    BUILDERS["photos"][0](tmp_path / "photos")
+    out = examples.build(tmp_path, "photos")
+    lines = [json.loads(line) for line in (out / "labels.jsonl").read_text().splitlines()]
+    assert len(lines) == len({x["relevant"][0] for x in lines}) >= 15
+    library = tmp_path / "photos" / "library"
+    for line in lines:
+        example, original = Path(line["query"]), library / line["relevant"][0]
+        assert Query.parse(line["query"]).parts[0].kind == FILE
+        assert example.read_bytes() != original.read_bytes()
+        with Image.open(example) as copy, Image.open(original) as source:
+            assert copy.format == "JPEG" and copy.size == (int(source.width * 0.8), int(source.height * 0.8)), line
+    assert examples.build(tmp_path, "photos").joinpath("labels.jsonl").read_text() == (out / "labels.jsonl").read_text()
