@@ -46,6 +46,8 @@ class Moody(HashEmbedder):
                 rows[i] *= 1e30
             elif "tiny" in text:
                 rows[i] *= 1e-30
+            elif "crash" in text:
+                raise RuntimeError("model server dropped the connection")
         return rows
 
     def embed_query_batch(self, kind: str, payloads: Sequence[Any]) -> np.ndarray:
@@ -100,10 +102,12 @@ def test_a_bad_output_for_one_file_fails_that_file_and_the_run_goes_on(engine: m
     lib = _library(tmp_path / "lib", {
         "a.txt": "apples and pears", "b.txt": "poison ivy in the garden", "c.txt": "a blank page",
         "d.txt": "huge waves at sea", "e.txt": "tiny ants", "f.note": "a note on oranges", "sloppy.note": "oops",
+        "g.txt": "crash course in baking",
     })
     summary = engine.index([lib])
     reasons = {f.path: f.error for f in summary.failures}
-    assert set(reasons) == {"b.txt", "c.txt", "sloppy.note"}, reasons
+    assert set(reasons) == {"b.txt", "c.txt", "sloppy.note", "g.txt"}, reasons
+    assert reasons["g.txt"] == "embedder 'moody' failed: RuntimeError: model server dropped the connection"
     assert "'moody' returned NaN" in reasons["b.txt"]
     assert "'moody' returned an all-zero vector" in reasons["c.txt"]
     assert "modality 'note' yielded str, not a Segment" in reasons["sloppy.note"]

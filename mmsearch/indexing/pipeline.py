@@ -131,8 +131,10 @@ def _failing_the_file(item: Extracted) -> Iterator[None]:
         item.error = str(exc)
     except MMSearchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a streamed chunk that breaks the model fails its file only
-        item.error = f"embedding failed: {describe_exception(exc)}"
+    except _EmbedderFailed as exc:  # a streamed chunk that breaks the model fails its file only
+        item.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any other bug while reading this file fails it alone
+        item.error = f"reading failed: {describe_exception(exc)}"
     finally:
         quiet.end()
     if item.error is not None:
@@ -141,6 +143,10 @@ def _failing_the_file(item: Extracted) -> Iterator[None]:
 
 
 class _PrepareError(Exception):
+    pass
+
+
+class _EmbedderFailed(Exception):
     pass
 
 
@@ -176,6 +182,8 @@ def _embed_one_by_one(items: list[Extracted], embedders: Sequence[Embedder]) -> 
             item.error = storable(str(exc))
         except MMSearchError:
             raise
+        except _EmbedderFailed as exc:
+            item.error = storable(str(exc))
         except Exception as exc:  # noqa: BLE001
             item.error = f"embedding failed: {describe_exception(exc)}"
 
@@ -188,7 +196,12 @@ def _embed_together(items: list[Extracted], embedders: Sequence[Embedder]) -> No
                 if payload is not None:
                     groups.setdefault(item.segments[i].kind, []).append((item, i))
         for kind, refs in groups.items():
-            vectors = embedder.embed(kind, [item.prepared[e][i] for item, i in refs], prepared=True)
+            try:
+                vectors = embedder.embed(kind, [item.prepared[e][i] for item, i in refs], prepared=True)
+            except MMSearchError:
+                raise
+            except Exception as exc:  # the file's error names the embedder that broke on it
+                raise _EmbedderFailed(f"embedder {embedder.name!r} failed: {describe_exception(exc)}") from exc
             for (item, i), vector in zip(refs, vectors):
                 item.vectors[e][i] = vector
                 item.prepared[e][i] = None  # embedded: free the tensor, and never embed it twice
