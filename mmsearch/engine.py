@@ -197,7 +197,7 @@ class Engine:
         raise ConfigError(f"unknown executor {executor!r}; use 'local' or 'ray'")
 
     def _ignored(self, path: Path) -> bool:
-        return bool(first_answer(self.pm, "ignore_path", path=path, settings=self.settings))  # isolates a raising plugin
+        return bool(first_answer(self.pm, "ignore_path", bool, path=path, settings=self.settings))  # isolates a raising plugin
 
     def remove(self, paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str]) -> int:
         """Forget the media at or below ``paths`` (files stay on disk). Returns how many."""

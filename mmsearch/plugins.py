@@ -294,9 +294,11 @@ def _label(impl: Any) -> str:
     return str(getattr(impl.plugin, "__name__", None) or type(impl.plugin).__name__)
 
 
-def first_answer(pm: PluginManager, hook_name: str, **kwargs: Any) -> Any:
+def first_answer(pm: PluginManager, hook_name: str, answer_type: type | None = None, **kwargs: Any) -> Any:
     """A ``firstresult`` hook (``ignore_path``) called implementation by implementation, in
-    pluggy's order: one that raises is disabled with a warning and the next one answers."""
+    pluggy's order: one that raises, or answers with something other than ``answer_type`` or
+    None (``"no"`` is truthy: it would skip files), is disabled with a warning and the next one
+    answers."""
     for impl in getattr(pm.hook, hook_name).get_hookimpls()[::-1]:
         if impl.hookwrapper or impl.wrapper:
             continue
@@ -304,6 +306,10 @@ def first_answer(pm: PluginManager, hook_name: str, **kwargs: Any) -> Any:
             answer = impl.function(**{name: kwargs[name] for name in impl.argnames})
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the walk
             disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin), f"{hook_name} raised {_describe(exc)}")
+            continue
+        if answer is not None and answer_type is not None and not isinstance(answer, answer_type):
+            disable(pm, pm.get_name(impl.plugin) or repr(impl.plugin),
+                    f"{hook_name} returned {answer!r}; it must return {answer_type.__name__} or None")
             continue
         if answer is not None:
             return answer

@@ -126,6 +126,20 @@ def test_ignore_path_that_raises_disables_only_that_plugin(library: Path, open_e
     assert not any(h.path.startswith(".hidden/") for h in engine.search("cat", k=50)), "the default rule still answers"
 
 
+def test_ignore_path_answering_a_non_bool_is_disabled_not_obeyed(library: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """"no" is truthy: the plugin that meant "keep it" skipped every file, and the run said only
+    "N removed"."""
+    class Wordy:
+        @hookimpl(tryfirst=True)
+        def ignore_path(self, path: Path) -> str:
+            return "no"
+
+    engine = open_engine(plugins=[fake_plugin(), Wordy()])
+    with pytest.warns(PluginWarning, match=r"ignore_path returned 'no'; it must return bool or None"):
+        summary = engine.index([library])
+    assert summary.added == 5 and not any(h.path.startswith(".hidden/") for h in engine.search("cat", k=50))
+
+
 def test_a_bad_setting_a_plugin_reads_is_the_users_error_not_a_broken_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """MMSEARCH_BATCH_SIZE=abc used to disable the lite plugin, and the next line blamed a missing
     plugin ("install that plugin"); the setting is what to fix, so its message is what is shown."""
