@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
-import numpy as np
 from PIL import Image, ImageOps
 
+from mmsearch.imaging import flatten
 from mmsearch.modality import Modality
 from mmsearch.types import IMAGE, Locator, Segment, Source
 
@@ -33,10 +33,6 @@ except Exception:  # noqa: BLE001 - an older Pillow without the check: no AVIF
 #: Embedders look at 224-384 px; decoding more than this wastes time and memory. 448 keeps a
 #: short side of at least 336 for 4:3 photos, enough for a 224-336 px centre crop.
 PAYLOAD_SIDE = 448
-#: Where transparent pixels land. White, as people see icons on a page and as the lite towers and
-#: the CLIP preprocessing flatten them (the lite projection was trained on clip art on white);
-#: measured against mid-grey in plugins/mmsearch_lite/RESULTS.md.
-BACKGROUND = (255, 255, 255)
 _EXIF_DATETIME_ORIGINAL = 0x9003
 _EXIF_IFD = 0x8769
 _T = TypeVar("_T")
@@ -122,41 +118,6 @@ class ImageModality(Modality):
             if max(img.size) > 2 * self.payload_side:
                 img.thumbnail((self.payload_side, self.payload_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
         return img, {"width": width, "height": height, **({"taken": taken} if taken else {})}
-
-
-def flatten(image: Image.Image, background: tuple[int, int, int] = BACKGROUND) -> Image.Image:
-    """RGB with any transparency composited onto ``background``.
-
-    A plain ``convert("RGB")`` drops the alpha channel and keeps the hidden colour under it,
-    usually black: line icons (black strokes on transparency) would all reach the embedder as the
-    same black square, and clip art on a background no model was shown.
-    """
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (*background, 255))
-        return Image.alpha_composite(canvas, rgba).convert("RGB")
-    return eight_bit(image).convert("RGB")
-
-
-def eight_bit(image: Image.Image) -> Image.Image:
-    """A 16-bit or float single-channel image (scanners, microscopes, astronomy) as 8-bit grey.
-
-    Pillow's ``convert`` clips such values at 255, so a 16-bit scan came out as a white square.
-    16-bit data is scaled by 257 (65535 -> 255); floats in 0..1 by 255; anything else (negative or
-    larger values) is stretched from its own range."""
-    if image.mode not in ("I", "F") and not image.mode.startswith("I;"):
-        return image
-    values = np.asarray(image, dtype=np.float64)
-    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
-    if low >= 0 and high <= 1 and image.mode == "F":
-        values = values * 255.0
-    elif low >= 0 and high <= 255:
-        pass
-    elif low >= 0 and high <= 65535:
-        values = values / 257.0
-    else:
-        values = (values - low) * (255.0 / max(high - low, 1e-12))
-    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
 
 
 _EXIF_ORIENTATION = 0x0112

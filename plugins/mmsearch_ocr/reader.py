@@ -9,7 +9,7 @@ from PIL import Image, ImageOps
 
 from mmsearch.chunking import chunk_text
 from mmsearch.types import TEXT, Locator, Segment, Source
-from mmsearch_image.modality import flatten
+from mmsearch.imaging import flatten
 
 from .config import OcrConfig
 from .tesseract import Word, has_text_lines, read_words, tesseract_ready

@@ -27,7 +27,7 @@ ABSENT = 40
 
 
 def altered(source: Path, target: Path, rng: random.Random) -> None:
-    from mmsearch_image.modality import flatten
+    from mmsearch.imaging import flatten
 
     with Image.open(source) as img:
         image = flatten(img)
