@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .embedder import Embedder
+from .arguments import check_search_args, path_list
 from .errors import ArgumentError, ConfigError, MMSearchError, QueryError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
@@ -249,7 +249,7 @@ class Engine:
         self._check_open()
         # "image" or "image,video", as type: and --type take them; a bare str is not a list of letters
         names = tuple(types.split(",")) if isinstance(types, str) else tuple(types) if isinstance(types, Iterable) else None
-        _check_search_args(query, image, k, offset, names, path, min_score)
+        check_search_args(query, image, k, offset, names, path, min_score)
         extra = [file_part(image)] if image is not None else []
         if isinstance(query, Query):
             query = query.with_parts(extra)
@@ -354,43 +354,6 @@ class Engine:
             db_bytes=db_bytes,
             vector_bytes=sum(s.indexes.nbytes() for s in self.spaces),
         )
-
-
-def path_list(paths: object, method: str) -> list[str | os.PathLike[str]]:
-    """``paths`` as a list of paths: one path alone is taken as itself. Iterating a string would
-    give its characters, and ``remove("/x/y")`` would then forget everything under ``/``."""
-    if isinstance(paths, (str, os.PathLike)):
-        return [paths]
-    if isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
-        raise ArgumentError(f"Engine.{method}() takes a path or a list of paths (str or pathlib.Path), not {type(paths).__name__}")
-    items = list(paths)
-    for item in items:
-        if not isinstance(item, (str, os.PathLike)) or isinstance(item, (bytes, bytearray)):
-            raise ArgumentError(f"Engine.{method}(): {item!r} is not a path (give str or pathlib.Path)")
-    return items
-
-
-def _check_search_args(query: object, image: object, k: object, offset: object, types: object, path: object,
-                       min_score: object) -> None:
-    """Wrong types fail here with the argument named, not deep inside with a bare TypeError."""
-    def whole(value: object) -> bool:
-        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-    problems = []
-    if query is not None and not isinstance(query, (str, Query)):
-        problems.append(f"query must be a str or a Query, not {type(query).__name__}")
-    if image is not None and (not isinstance(image, (str, os.PathLike)) or isinstance(image, (bytes, bytearray))):
-        problems.append(f"image must be a path (str or pathlib.Path), not {type(image).__name__}")
-    if not whole(k) or not whole(offset):
-        problems.append(f"k and offset must be whole numbers, got k={k!r}, offset={offset!r}")
-    if types is None or not all(isinstance(t, str) for t in types):  # type: ignore[attr-defined]
-        problems.append(f"types must be modality names (a str or a list of str), got {types!r}")
-    if path is not None and not isinstance(path, str):
-        problems.append(f"path must be a glob str, not {type(path).__name__}")
-    if min_score is not None and (isinstance(min_score, bool) or not isinstance(min_score, numbers.Real)):
-        problems.append(f"min_score must be a number from 0 to 1, got {min_score!r}")
-    if problems:
-        raise ArgumentError("Engine.search(): " + "; ".join(problems))
 
 
 def _notify(message: str) -> None:
