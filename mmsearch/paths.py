@@ -72,3 +72,9 @@ def _escape_char(ch: str) -> str:
     if unicodedata.category(ch) == "Zs":  # other spaces are harmless
         return ch
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def not_utf8(path: str) -> bool:
+    """Whether an OS name holds bytes that are not UTF-8 (surrogate escapes), which JSON cannot
+    carry as they are; any other name, backslashes and newlines included, travels exactly."""
+    return any("\udc80" <= ch <= "\udcff" for ch in path)

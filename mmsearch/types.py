@@ -161,9 +161,9 @@ class Hit:
         percent-encoded (``urllib.parse.unquote_to_bytes`` gives them back), as over HTTP."""
         from urllib.parse import quote
 
-        from .paths import encode_relpath
+        from .paths import encode_relpath, not_utf8
 
-        undecodable = any("\udc80" <= ch <= "\udcff" for ch in self.abspath)
+        undecodable = not_utf8(self.abspath)
         return {
             "path": self.path,
             "abspath": encode_relpath(self.abspath) if undecodable else self.abspath,

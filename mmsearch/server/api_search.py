@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 
-from ..paths import decode_relpath, encode_relpath
+from ..paths import decode_relpath, encode_relpath, not_utf8
 from ..errors import MMSearchError, ModelUnavailableError, QueryError
 from ..search.parse import NUMBER, parse
 from ..search.query import FILE, Filters, QueryPart, file_part
@@ -133,7 +133,7 @@ def hit_out(hit: Hit, roots: dict[str, int], explain: bool) -> HitOut:
         best = hit.best
         at = best.locator.start if best is not None and hit.modality == "video" else None
         thumb_url = f"/thumbs/{rid}/{rel}" + (f"?t={at:g}" if at is not None else "")
-    undecodable = _not_utf8(hit.abspath)
+    undecodable = not_utf8(hit.abspath)
     return HitOut(
         media_id=hit.media_id, path=hit.path, abspath=encode_relpath(hit.abspath) if undecodable else hit.abspath,
         abspath_bytes=quote(os.fsencode(hit.abspath)) if undecodable else None, modality=hit.modality, score=hit.score,
@@ -143,7 +143,3 @@ def hit_out(hit: Hit, roots: dict[str, int], explain: bool) -> HitOut:
     )
 
 
-def _not_utf8(path: str) -> bool:
-    """Whether the OS name holds bytes that are not UTF-8 (surrogate escapes), which JSON cannot
-    carry as they are; any other name, backslashes and newlines included, is sent exactly."""
-    return any("\udc80" <= ch <= "\udcff" for ch in path)
