@@ -141,5 +141,3 @@ def hit_out(hit: Hit, roots: dict[str, int], explain: bool) -> HitOut:
         link=encode_relpath(hit.link()) if undecodable else hit.link(), file_url=file_url, thumb_url=thumb_url,
         explain=hit.explain() if explain else None,
     )
-
-
