@@ -44,6 +44,14 @@ def test_filters_anywhere() -> None:
     assert (parse("x size:<=500KB").filters.max_size, parse("x size:1MB..2MB").filters.min_size) == (500 * 1024, 1024**2)
 
 
+def test_a_word_ending_in_a_colon_is_text_not_a_filter() -> None:
+    """A subject line or a note ("Re: meeting minutes", "TODO: call plumber") is what people
+    paste; it was refused as an unknown filter 'Re'."""
+    assert parse("Re: meeting minutes").parts == (QueryPart("text", "Re: meeting minutes"),)
+    assert parse("TODO: call plumber type:text").parts == (QueryPart("text", "TODO: call plumber"),)
+    assert parse("TODO: call plumber type:text").filters.types == {"text"}
+
+
 @pytest.mark.parametrize("text, message, column", [
     ("red tpye:image", "unknown filter 'tpye'", 5),
     ('cat "unclosed', "never closed", 5),

@@ -136,7 +136,9 @@ def parse(text: str, extra: Sequence[QueryPart] = (), inputs: str = CLI_INPUTS) 
                 _filter(state, name, value, value_at)
             pos = end
             continue
-        if key and not token[key.end():].startswith("/"):
+        # "Re: meeting", "TODO: call" (nothing after the colon) and URLs are words; "tpye:image" is
+        # a mistyped filter, and searching it as text would hide the typo.
+        if key and key.end() < len(token) and not token[key.end():].startswith("/"):
             raise error(text, pos, f"unknown filter {key.group(1)!r} (filters: {', '.join(FILTER_KEYS)}); "
                                    f"put the words in quotes to search them as text")
         if _looks_like_file(token):
