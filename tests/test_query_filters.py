@@ -62,6 +62,22 @@ def test_date_and_size_filters(tmp_path: Path, open_engine) -> None:  # type: ig
     assert "big.txt" not in names("red size:<1KB")
 
 
+def test_a_path_without_wildcards_names_a_folder_too(tmp_path: Path, db_url: str | None, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """``path:photos`` means the photos folder, wherever it sits; it matched nothing before."""
+    lib = tmp_path / "lib"
+    for rel in ("photos/a.txt", "2024/photos/b.txt", "photos.txt", "other/photoshop.txt", "2024/trips/c.txt"):
+        (lib / rel).parent.mkdir(parents=True, exist_ok=True)
+        (lib / rel).write_text("red things\n")
+    engine = open_engine(db=db_url)
+    engine.index(lib)
+    names = lambda q: sorted(h.path for h in engine.search(q, k=10, min_score=0))  # noqa: E731
+    assert names("red path:photos") == ["2024/photos/b.txt", "photos/a.txt"]
+    assert names("red path:photos/") == names("red path:photos")
+    assert names("red path:2024/trips") == ["2024/trips/c.txt"]
+    assert names("red path:photos.txt") == ["photos.txt"]  # a file's name, as before
+    assert names('red path:"photo*"') == ["other/photoshop.txt", "photos.txt", "photos/a.txt"]  # a glob is a glob
+
+
 def test_keyword_leg_finds_a_rare_word_and_a_file_name(tmp_path: Path, db_url: str | None, open_engine) -> None:  # type: ignore[no-untyped-def]
     lib = tmp_path / "lib"
     lib.mkdir()

@@ -59,7 +59,7 @@ def register(cli: click.Group) -> None:
 @click.option("--offset", default=0, type=click.IntRange(0, MAX_OFFSET),
               help=f"Skip this many results (paging; at most {MAX_OFFSET}).")
 @click.option("--type", "types", multiple=True, help="Only these modalities (image, text, pdf, document, audio, video). Repeatable.")
-@click.option("--path", "path_glob", help="Only files whose path (relative to its library) or name matches this glob.")
+@click.option("--path", "path_glob", help="Only files whose path (relative to its library) or name matches this glob; without a wildcard, also files in a folder of that name.")
 @click.option("--min-score", type=Score(0, 1), default=None,
               help="Drop results whose calibrated score is below this (0–1; default: setting search.min_score).")
 @click.option("--fuser", default="weighted", show_default=True, help="How legs combine: weighted or rrf (or a plugin's).")

@@ -22,7 +22,7 @@ def media_condition(filters: Filters, dialect: str) -> ColumnElement[bool]:
     if filters.types:
         conds.append(Media.modality.in_(sorted(filters.types)))
     if filters.path:
-        conds.append(glob_condition(filters.path, dialect))
+        conds.append(path_condition(filters.path, dialect))
     if filters.after is not None:
         conds.append(_date_bound(filters.after, lower=True))
     if filters.before is not None:
@@ -65,6 +65,18 @@ def _date_bound(when: datetime, lower: bool) -> ColumnElement[bool]:
     taken = Media.taken_at >= when if lower else Media.taken_at < when
     mtime = Media.mtime_ns >= ns if lower else Media.mtime_ns < ns
     return or_(and_(Media.taken_at.is_not(None), taken), and_(Media.taken_at.is_(None), mtime))
+
+
+def path_condition(pattern: str, dialect: str) -> ColumnElement[bool]:
+    """``path:`` as a glob; a pattern without wildcards (``path:photos``, ``path:2024/trips/``) also
+    names a folder anywhere in the path, as people mean it: as an exact glob it matched only a file
+    of that very name, and a folder filter silently returned nothing."""
+    if any(c in pattern for c in "*?["):
+        return glob_condition(pattern, dialect)
+    folder = pattern.strip("/")
+    if not folder:
+        return glob_condition(pattern, dialect)
+    return or_(*(glob_condition(g, dialect) for g in (pattern, f"{folder}/*", f"*/{folder}/*")))
 
 
 def glob_condition(pattern: str, dialect: str) -> ColumnElement[bool]:
