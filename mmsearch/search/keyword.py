@@ -19,7 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, bindparam, Connection, Engine, column, exists, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, cast, column, exists, func, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ..store.models import Media
 from ..store.models import Segment as SegmentRow
@@ -64,13 +65,15 @@ def supported(db: Engine) -> bool:
 
 def search(db: Engine, query: str, condition: ColumnElement[bool], limit: int) -> list[KeywordHit]:
     """Top ``limit`` segments and top ``limit`` file names for ``query`` among allowed media."""
-    words = terms(query)
-    if not words or not supported(db):
+    if not terms(query) or not supported(db):
         return []
     backend = _Sqlite() if db.dialect.name == "sqlite" else _Postgres()
     hits: list[KeywordHit] = []
     with db.connect() as conn:
         for kind in ("text", NAME):
+            words = backend.terms(conn, kind, query)
+            if not words:
+                continue
             rows = backend.top(conn, kind, words, condition, limit)  # (row id, media id, rank)
             if not rows:
                 continue
@@ -117,6 +120,9 @@ def _has_segments() -> ColumnElement[bool]:
 class _Sqlite:
     TABLES = {"text": "segments_fts", NAME: "media_fts"}
 
+    def terms(self, conn: Connection, kind: str, query: str) -> list[str]:
+        return terms(query)  # \w+ words are what the unicode61 tokenizer makes of text and names
+
     def _match(self, words: list[str]) -> str:
         return " OR ".join(f'"{w}"' for w in words)  # \w+ words: no quote can break out
 
@@ -144,25 +150,41 @@ class _Sqlite:
 
 
 class _Postgres:
+    """Terms are the lexemes PostgreSQL's own parser makes of the query, as it did of the text: it
+    keeps an e-mail, a decimal or a version as one lexeme and reads "ORD-77091" as ``ord``,
+    ``-77091``, so \\w+ words ("77091") matched nothing it had indexed; and the ``english``
+    configuration drops its stop words ("does", "not"), which then counted as missing words."""
+
     TSV = {"text": PG_SEGMENT_TSV, NAME: PG_MEDIA_TSV}
+    # A lexeme is already normalised: cast it, quoted, to a tsquery instead of parsing it again.
+    MATCH = "CAST(:q AS tsquery)"
+
+    def terms(self, conn: Connection, kind: str, query: str) -> list[str]:
+        source = "translate(:q, '/._-', '    ')" if kind == NAME else ":q"  # as PG_MEDIA_TSV reads names
+        sql = text(f"SELECT lexeme FROM unnest(to_tsvector('english', {source})) ORDER BY positions[1]")
+        return list(dict.fromkeys(conn.scalars(sql, {"q": query})))[:MAX_TERMS]
 
     def top(self, conn: Connection, kind: str, words: list[str], condition: ColumnElement[bool], limit: int) -> list[tuple[int, int, float]]:
         tsv = self.TSV[kind]
-        tsquery = "websearch_to_tsquery('english', :q)"
-        rank = func.ts_rank(literal_column(tsv), func.websearch_to_tsquery(literal_column("'english'"), bindparam("q"))).label("r")
+        rank = func.ts_rank(literal_column(tsv), cast(bindparam("q"), TSQUERY)).label("r")
         if kind == "text":
             query = select(SegmentRow.id, SegmentRow.media_id, rank).join(Media, Media.id == SegmentRow.media_id)
         else:
             query = select(Media.id, Media.id, rank).where(_has_segments())
-        query = query.where(text(f"{tsv} @@ {tsquery}")).where(condition).order_by(literal_column("r").desc()).limit(limit)
-        return [tuple(r) for r in conn.execute(query, {"q": " or ".join(words)})]
+        query = query.where(text(f"{tsv} @@ {self.MATCH}")).where(condition).order_by(literal_column("r").desc()).limit(limit)
+        return [tuple(r) for r in conn.execute(query, {"q": " | ".join(map(_quoted, words))})]
 
     def frequencies(self, conn: Connection, kind: str, words: list[str]) -> tuple[int, dict[str, int]]:
         table = "segments" if kind == "text" else "media"
-        sql = text(f"SELECT count(*) FROM {table} WHERE {self.TSV[kind]} @@ websearch_to_tsquery('english', :q)")
-        return _collection_size(conn, kind), {w: int(conn.scalar(sql, {"q": w}) or 0) for w in words}
+        sql = text(f"SELECT count(*) FROM {table} WHERE {self.TSV[kind]} @@ {self.MATCH}")
+        return _collection_size(conn, kind), {w: int(conn.scalar(sql, {"q": _quoted(w)}) or 0) for w in words}
 
     def contains(self, conn: Connection, kind: str, words: list[str], ids: list[int]) -> dict[str, set[int]]:
         table = "segments" if kind == "text" else "media"
-        sql = text(f"SELECT id FROM {table} WHERE id = ANY(:ids) AND {self.TSV[kind]} @@ websearch_to_tsquery('english', :q)")
-        return {w: set(conn.scalars(sql, {"q": w, "ids": ids})) for w in words}
+        sql = text(f"SELECT id FROM {table} WHERE id = ANY(:ids) AND {self.TSV[kind]} @@ {self.MATCH}")
+        return {w: set(conn.scalars(sql, {"q": _quoted(w), "ids": ids})) for w in words}
+
+
+def _quoted(lexeme: str) -> str:
+    """A lexeme as a tsquery operand: quoted, so no operator or weight inside it is read as one."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
