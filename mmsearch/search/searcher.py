@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ..errors import QueryError
 from ..plugins import Registry
 from ..types import TEXT, Hit
 from ..vectors.cache import SpaceIndexes
-from . import keyword
+from . import keyword, literals
 from .aggregate import build_hits, per_media, segment_owners, segments_of
 from .bank import QueryBank
 from .calibrate import Background
@@ -98,9 +99,12 @@ class Searcher:
         serving = spaces_for(part, self.embedders)
         vectors = [(i, *made) for i in serving if (made := query_vector(part, self.embedders[i], self.registry)) is not None]
         self._tick("encode", clock)
-        if not vectors:
+        if not vectors and not (part.kind == TEXT and self.keyword and any(e.accepts(TEXT) for e in self.embedders)):
             raise QueryError(f"no embedding space of this index can take {part.label}")
+        # A text part in a script no model here reads is searched by its words alone (legs.readable).
         clock = time.perf_counter()
+        held = literals.evidence(self.db, part.value) if part.kind == TEXT and self.keyword else None
+        extra = self._holders_segments(held, allowed) if held is not None and only is None else None
         found: list[tuple[str, list[SegmentHit]]] = []
         for i, vector, query_kind in vectors:
             name = f"{part.label}@{self.embedders[i].name}"
@@ -108,12 +112,21 @@ class Searcher:
             calibration = (self.background, self.bank.vectors(space_id, embedder, query_kind), self.bank.null(space_id, embedder, query_kind))
             # An example's curve is that of its payload's kind ("image->image"); keyed by the part's
             # kind ("file->image") no curve was ever found and examples fell back to z alone.
-            found.append((name, run_leg(name, vector, self.spaces[i], calibration, k, allowed, self._curves(i, query_kind), query_kind)))
+            hits = run_leg(name, vector, self.spaces[i], calibration, k, allowed, self._curves(i, query_kind), query_kind)
+            if extra is not None and len(extra):
+                # The files holding a typed identifier are scored even when the model ranks them
+                # past the leg's top k (in a large library of near-identical records it may).
+                seen = {h.segment_id for h in hits}
+                more = run_leg(name, vector, self.spaces[i], calibration, len(extra), extra, self._curves(i, query_kind), query_kind)
+                hits += [h for h in more if h.segment_id not in seen]
+            found.append((name, hits))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
         out = []
         for name, hits in found:
             owned = [(owners[h.segment_id], h) for h in hits if h.segment_id in owners]
+            if held is not None:
+                owned = [(m, replace(h, score=held.weigh(m, h.score)) if h.kind == TEXT else h) for m, h in owned]
             out.append(self._collect(name, part, p, owned, evidence))
         if part.kind == FILE:  # the example itself, if indexed: certain, whatever the model says
             name = f"{part.label}@identical"
@@ -124,11 +137,20 @@ class Searcher:
             clock = time.perf_counter()
             name = f"{part.label}@keyword"
             kw = keyword.search(self.db, part.value, condition, k if only is None else max(k, len(only)))  # type: ignore[arg-type]
-            owned = [(h.media_id, SegmentHit(0 if h.kind == keyword.NAME else h.row_id, f"{name}/{h.kind}", h.raw, h.score, h.kind))
+            owned = [(h.media_id, SegmentHit(0 if h.kind == keyword.NAME else h.row_id, f"{name}/{h.kind}", h.raw,
+                                             h.score if held is None or h.kind == keyword.NAME else held.weigh(h.media_id, h.score, boost=False), h.kind))
                      for h in kw if only is None or h.media_id in only]
             out.append(self._collect(name, part, p, owned, evidence))
             self._tick("keyword", clock)
         return out
+
+    def _holders_segments(self, held: literals.LiteralEvidence, allowed: np.ndarray | None) -> np.ndarray | None:
+        """The segments of the media holding a literal of the query, if few enough to score all."""
+        media = set().union(*held.holders.values())
+        if not media or len(media) > literals.MAX_HOLDERS:
+            return None
+        ids = np.asarray(segments_of(self.db, media), dtype=np.int64)
+        return np.intersect1d(ids, allowed) if allowed is not None else ids
 
     @staticmethod
     def _collect(name: str, part: QueryPart, p: int, owned: list[tuple[int, SegmentHit]],

@@ -9,6 +9,7 @@ Each builder writes ``DIR/library/`` (the files to index) and ``DIR/labels.jsonl
 * ``photos``: the scikit-image sample photos with hand-written captions.
 * ``speech``: espeak-ng sentences in recordings with silences; paraphrases, right answers with times.
 * ``mixed``: held-out clip art beside 20 documents on neighbouring topics.
+* ``records``: near-identical text records (invoices, tickets, …) told apart by identifiers.
 
 Every set also holds 40 absent-concept queries (plausible things with no word in that library)
 and 40 gibberish queries, chosen with a fixed seed so the sets are the same on every machine.
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import clipart, mixed, photos, speech
+from . import clipart, mixed, photos, records, speech
 
 #: name -> (build(out), why the sources are missing or None)
 BUILDERS: dict[str, tuple[Callable[[Path], None], Callable[[], str | None]]] = {
@@ -31,4 +32,5 @@ BUILDERS: dict[str, tuple[Callable[[Path], None], Callable[[], str | None]]] = {
     "photos": (photos.build, photos.missing_sources),
     "speech": (speech.build, speech.missing_sources),
     "mixed": (mixed.build, clipart.missing_sources),
+    "records": (records.build, records.missing_sources),
 }
