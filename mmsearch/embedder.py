@@ -57,6 +57,12 @@ class Embedder(ABC):
         weights are available offline, the one covering the most kinds wins, then the highest
         priority (built in: ``clip`` 100, ``lite`` 0), then the name. So a newly installed
         text-only embedder never silently becomes the default over an image–text one.
+    ``scripts`` (instance or class, default ``None``: any)
+        The Unicode scripts its text side was trained on, as the first word of a character's
+        Unicode name (``{"LATIN"}`` for an English model; ``CJK``, ``CYRILLIC``, ``HIRAGANA``…). A
+        text query written mostly in other letters skips this space: an English model maps any
+        Chinese sentence near any other (a query about New York's weather scored a Beijing note
+        0.96), so its vector is no evidence; the keyword leg still searches the words.
     ``max_input`` (instance or class, default ``None``: unlimited)
         A :class:`MaxInput` per kind: how much of one payload the model reads (MiniLM 256 word
         pieces, CLIP 77 tokens). Modalities should chunk below it; the conformance kit flags
@@ -78,6 +84,8 @@ class Embedder(ABC):
     batch_size: int = 32
     #: Tie-breaker for a new index's default embedder, after the number of kinds covered.
     priority: ClassVar[int] = 0
+    #: The scripts the text side understands (``None``: any); see the class docstring.
+    scripts: frozenset[str] | None = None
     #: The longest payload the model reads, per kind (``None``: no limit or unknown).
     max_input: Mapping[str, MaxInput] | None = None
 

@@ -13,13 +13,15 @@ finds tree.png.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Engine, bindparam, cast, column, exists, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Connection, Engine, bindparam, case, cast, column, exists, func, literal_column, or_, select, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ..store.models import Media
@@ -59,6 +61,30 @@ def terms(query: str) -> list[str]:
     return list(dict.fromkeys(words))[:MAX_TERMS]
 
 
+#: Scripts written without spaces between words: both full-text indexes take a whole run of them
+#: ("今天我们去北京开会") as one token, so a word inside it ("北京") never matched.
+UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
+
+
+def _is_unspaced(char: str) -> bool:
+    return unicodedata.name(char, "?").split(" ", 1)[0] in UNSPACED
+
+
+def unspaced(query: str) -> bool:
+    return any(_is_unspaced(c) for c in query)
+
+
+def substring_terms(query: str) -> list[str]:
+    """Character bigrams of each unspaced run (the usual indexing unit for Chinese and Japanese;
+    a lone character stays one term), and the other words as they are."""
+    out: list[str] = []
+    for word in terms(query):
+        for is_unspaced, chars in itertools.groupby(word, key=_is_unspaced):
+            run = "".join(chars)
+            out += [run[i : i + 2] for i in range(len(run) - 1)] if is_unspaced and len(run) > 1 else [run]
+    return list(dict.fromkeys(out))[:MAX_TERMS]
+
+
 def supported(db: Engine) -> bool:
     return db.dialect.name in ("sqlite", "postgresql")
 
@@ -67,7 +93,9 @@ def search(db: Engine, query: str, condition: ColumnElement[bool], limit: int) -
     """Top ``limit`` segments and top ``limit`` file names for ``query`` among allowed media."""
     if not terms(query) or not supported(db):
         return []
-    backend = _Sqlite() if db.dialect.name == "sqlite" else _Postgres()
+    backend: _Sqlite | _Postgres | _Substring = _Sqlite() if db.dialect.name == "sqlite" else _Postgres()
+    if unspaced(query):
+        backend = _Substring()
     hits: list[KeywordHit] = []
     with db.connect() as conn:
         for kind in ("text", NAME):
@@ -183,6 +211,40 @@ class _Postgres:
         table = "segments" if kind == "text" else "media"
         sql = text(f"SELECT id FROM {table} WHERE id = ANY(:ids) AND {self.TSV[kind]} @@ {self.MATCH}")
         return {w: set(conn.scalars(sql, {"q": _quoted(w), "ids": ids})) for w in words}
+
+
+class _Substring:
+    """For queries in scripts written without spaces, on either database: a term matches where
+    the text (or the file's path) contains it, ignoring case. A scan, not an index lookup; only
+    such queries pay for it."""
+
+    def _column(self, kind: str) -> ColumnElement[str]:
+        return func.lower(SegmentRow.text if kind == "text" else Media.relpath)
+
+    def terms(self, conn: Connection, kind: str, query: str) -> list[str]:
+        return substring_terms(query)
+
+    def top(self, conn: Connection, kind: str, words: list[str], condition: ColumnElement[bool], limit: int) -> list[tuple[int, int, float]]:
+        column = self._column(kind)
+        held = [column.contains(w, autoescape=True) for w in words]
+        rank = sum((case((h, 1.0), else_=0.0) for h in held), literal_column("0.0")).label("r")
+        if kind == "text":
+            query = select(SegmentRow.id, SegmentRow.media_id, rank).join(Media, Media.id == SegmentRow.media_id)
+        else:
+            query = select(Media.id, Media.id, rank).where(_has_segments())
+        query = query.where(or_(*held)).where(condition).order_by(literal_column("r").desc()).limit(limit)
+        return [tuple(r) for r in conn.execute(query)]
+
+    def frequencies(self, conn: Connection, kind: str, words: list[str]) -> tuple[int, dict[str, int]]:
+        table = SegmentRow if kind == "text" else Media
+        column = self._column(kind)
+        return _collection_size(conn, kind), {w: int(conn.scalar(select(func.count()).select_from(table).where(column.contains(w, autoescape=True))) or 0)
+                                              for w in words}
+
+    def contains(self, conn: Connection, kind: str, words: list[str], ids: list[int]) -> dict[str, set[int]]:
+        key = SegmentRow.id if kind == "text" else Media.id
+        column = self._column(kind)
+        return {w: set(conn.scalars(select(key).where(key.in_(ids)).where(column.contains(w, autoescape=True)))) for w in words}
 
 
 def _quoted(lexeme: str) -> str:

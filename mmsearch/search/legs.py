@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,5 +104,15 @@ def run_leg(
 
 def spaces_for(part: QueryPart, embedders: Sequence[Embedder]) -> list[int]:
     if part.kind == TEXT:
-        return [i for i, e in enumerate(embedders) if e.accepts(TEXT)]
+        return [i for i, e in enumerate(embedders) if e.accepts(TEXT) and readable(part.value, e.scripts)]
     return list(range(len(embedders)))
+
+
+def readable(text: str, scripts: frozenset[str] | None) -> bool:
+    """Whether at least half the letters of ``text`` are in ``scripts`` (None: any script). Text
+    without letters (digits, an identifier) is readable by any model."""
+    if scripts is None:
+        return True
+    letters = [c for c in text if c.isalpha()]
+    known = sum(1 for c in letters if unicodedata.name(c, "?").split(" ", 1)[0] in scripts)
+    return 2 * known >= len(letters)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -55,6 +56,8 @@ class ClipEmbedder(Embedder):
         except ConfigError as exc:
             self.dim, self._problem = 0, exc
         self.model = f"{self.config.arch}/random-init" if random_init else weights.identity(self.config)
+        # OpenCLIP's multilingual towers are XLM-RoBERTa / mT5 ones; the others learnt English.
+        self.scripts = None if re.search(r"xlm|mt5|multilingual", self.config.arch, re.IGNORECASE) else frozenset({"LATIN"})
         self.weights: weights.Weights | None = None
         self.device: Any = None  # torch.device once torch is loaded
         self.precision = ""

@@ -44,6 +44,8 @@ class LiteEmbedder(Embedder):
     dim = 384
     # all-MiniLM-L6-v2 reads 256 word pieces and drops the rest (about 1,000 English characters).
     max_input = {TEXT: MaxInput(256, "tokens", chars_hint=1000)}
+    # all-MiniLM-L6-v2 and the projection learnt English only.
+    scripts = frozenset({"LATIN"})
 
     def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32,
                  runtime: str = "auto") -> None:

@@ -1,0 +1,51 @@
+"""Queries in scripts the model never learnt: an English model's vector for any Chinese sentence
+lies near any other, so that space is skipped for them; and words inside Chinese or Japanese
+text, which both full-text indexes keep as one token per run, are found by substring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmsearch.search.keyword import substring_terms
+from mmsearch.search.legs import readable
+
+lite = pytest.importorskip("mmsearch_lite")
+needs_lite = pytest.mark.skipif(bool(lite.towers.missing_packages()), reason="lite embedder packages not installed")
+
+
+def test_which_queries_a_latin_only_model_reads() -> None:
+    latin = frozenset({"LATIN"})
+    assert readable("Crème brûlée für Großmutter", latin) and readable("invoice 48245", latin) and readable("48245", latin)
+    assert not readable("纽约的天气", latin) and not readable("東京の天気", latin) and not readable("Москва", latin)
+    assert readable("北京 meeting notes", latin)  # mostly English: the model reads most of it
+    assert readable("纽约的天气", None)
+
+
+def test_unspaced_runs_become_bigrams_and_other_words_stay() -> None:
+    assert substring_terms("纽约的天气") == ["纽约", "约的", "的天", "天气"]
+    assert substring_terms("北京 meeting notes") == ["北京", "meeting", "notes"]
+    assert substring_terms("report 北京2024") == ["report", "北京", "2024"]
+    assert substring_terms("猫") == ["猫"]
+
+
+@needs_lite
+def test_chinese_and_japanese_notes_with_the_english_lite_space(tmp_path: Path, db_url: str | None, open_engine,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: "纽约的天气" (New York's weather, in no note) showed the Beijing note at 0.96 and
+    the Tokyo memo at 0.88; "北京" put the Japanese memo, which does not hold it, first."""
+    monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)  # the shipped cut
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "chinese-notes.txt").write_text("今天我们去北京开会。会议讨论了新产品的发布计划。明天下午三点在上海见面。\n")
+    (lib / "japanese-memo.txt").write_text("東京の天気は晴れです。来週の会議は大阪で行います。\n")
+    (lib / "chores.txt").write_text("The dishwasher does not drain; call the plumber on Monday.\n")
+    (lib / "cake.txt").write_text("Recipe: apple cake with cinnamon and sugar.\n")
+    engine = open_engine(db=db_url, embedders=["lite"], plugins=[])
+    engine.index(lib)
+    shown = lambda q: [h.path for h in engine.search(q, k=4)]  # noqa: E731
+    assert shown("纽约的天气") == [] and shown("巴黎") == []
+    assert shown("北京") == ["chinese-notes.txt"] and shown("上海") == ["chinese-notes.txt"]
+    assert shown("大阪") == ["japanese-memo.txt"] and shown("東京の天気") == ["japanese-memo.txt"]
+    assert shown("plumber") == ["chores.txt"]  # English queries keep their vector legs
