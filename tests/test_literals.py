@@ -88,3 +88,28 @@ def test_records_told_apart_by_their_identifiers_with_the_real_lite_space(tmp_pa
             if shown:
                 wrong.append(f"{label['query']!r} (no such record): shown {shown}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_word_naming_the_kind_of_file_that_no_text_holds_is_not_a_missing_word(tmp_path: Path, db_url: str | None,  # type: ignore[no-untyped-def]
+                                                                                 open_engine) -> None:
+    """"notes from Kowalczyk": no file says "notes", and as the rarest word it outweighed the
+    surname (keyword evidence 0.016 for the one file holding it). A kind word that some text does
+    hold still counts where it is missing."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(20):
+        (lib / f"budget{i:02d}.txt").write_text(f"Quarterly budget review number {i} with the finance team.\n")
+    (lib / "meeting.txt").write_text("Meeting with Alice Thornbury and Bob Kowalczyk about the budget.\n")
+    (lib / "printer.txt").write_text("The printer jams on every blank sheet.\n")
+    (lib / "manual.txt").write_text("See the page about toner cartridges.\n")
+    engine = open_engine(db=db_url)
+    engine.index(lib)
+    full = 1.0 / (1.0 + pow(2.718281828459045, -(CURVES["text"][0] + CURVES["text"][2])))
+
+    def keyword_score(query: str, path: str) -> float:
+        hit = next(h for h in engine.search(query, k=30, min_score=0) if h.path == path)
+        return max((ev.score for ev in hit.evidence if ev.leg.endswith("@keyword/text")), default=0.0)
+
+    for query in ("notes from Kowalczyk", "email from Kowalczyk", "Kowalczyk"):
+        assert keyword_score(query, "meeting.txt") == pytest.approx(full, abs=1e-3), query
+    assert keyword_score("blank page", "printer.txt") < full / 2  # "page" is in the manual: content here

@@ -43,6 +43,15 @@ STOPWORDS = frozenset(
     "were what when where which who why will with you your about into over than then there these those".split()
 )
 
+# Words that name the kind of file rather than what is in it.
+CONTAINER_WORDS = frozenset(
+    "note notes file files document documents doc docs email emails mail mails letter letters message messages memo "
+    "memos pdf pdfs photo photos picture pictures pic pics image images video videos recording recordings audio scan "
+    "scans screenshot screenshots page pages "
+    # their stems, as PostgreSQL's english configuration gives them
+    "messag pictur imag record".split()
+)
+
 PG_SEGMENT_TSV = "to_tsvector('english', coalesce(segments.text, ''))"  # as indexed by migration 0003
 PG_MEDIA_TSV = "to_tsvector('english', translate(media.relpath, '/._-', '    '))"
 
@@ -106,6 +115,11 @@ def search(db: Engine, query: str, condition: ColumnElement[bool], limit: int) -
             if not rows:
                 continue
             total, df = backend.frequencies(conn, kind, words)
+            if kind == "text":
+                # A word naming the kind of file ("notes from Kowalczyk", "email from the bank")
+                # that no text holds describes the file, not its content; as the rarest word it
+                # weighed most and buried the one file holding the surname.
+                words = [w for w in words if df.get(w, 0) or w not in CONTAINER_WORDS] or words
             contains = backend.contains(conn, kind, words, [r[0] for r in rows])
             hits.extend(_calibrate(kind, rows, words, total, df, contains))
     return hits
@@ -116,8 +130,8 @@ def features(rows: Sequence[tuple[int, int, float]], words: list[str], total: in
     """Per row: ``coverage`` (the IDF-weighted share of the query's terms the row contains) and
     ``share`` (the backend's rank over the best row's), both in [0, 1]."""
     idf = {w: math.log(1.0 + (total - df.get(w, 0) + 0.5) / (df.get(w, 0) + 0.5)) for w in words}
-    whole = sum(idf.values()) or 1.0
     best = max(r[2] for r in rows) or 1.0
+    whole = sum(idf.values()) or 1.0
     return [(sum(idf[w] for w in words if row_id in contains.get(w, ())) / whole, max(0.0, rank) / best if best > 0 else 1.0)
             for row_id, _, rank in rows]
 
