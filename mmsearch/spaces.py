@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,7 +38,7 @@ def select_spaces(db: SqlEngine, registry: Registry, requested: Sequence[str] | 
             row_id = session.scalar(
                 insert(SpaceRow)
                 .values(key=space.key, embedder=space.embedder, model=space.model, dim=space.dim,
-                        kinds=",".join(sorted(space.kinds)), created_at=now(), generation=0)
+                        kinds=",".join(sorted(space.kinds)), created_at=now(), generation=0, uid=uuid.uuid4().hex)
                 .returning(SpaceRow.id)
             )
             chosen.append(Chosen(int(row_id), embedder))

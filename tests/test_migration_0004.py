@@ -35,6 +35,8 @@ def test_0004_keeps_data_and_keyword_search_both_ways(tmp_path: Path, db_url: st
     columns = {c["name"] for c in sa.inspect(store_db.create_db_engine(url)).get_columns("media")}
     assert "title" not in columns and "taken_at" in columns
     _migrate(url, "0004")
+    assert {"title", "author"} <= {c["name"] for c in sa.inspect(store_db.create_db_engine(url)).get_columns("media")}
+    _migrate(url, store_db.SCHEMA_HEAD)  # what this mmsearch opens
     write_pdf(lib / "new.pdf", ["A wombat digs a burrow."], title="Marsupials", author="Kim Lee")
     with open_() as engine:
         engine.index([lib])  # rows written before and after the upgrade, the keyword index fed by 0003's triggers

@@ -277,6 +277,6 @@ def _apply_bookkeeping(ctx: IndexContext, todo: scan.Plan) -> None:
         delta = writer.remove_media(session, todo.removed, ctx.spaces)
         writer.move_media(session, todo.renamed)
         for item, old in todo.touched:
-            session.execute(update(Media).where(Media.id == old.media_id).values(mtime_ns=item.mtime_ns))
+            session.execute(update(Media).where(Media.id == old.media_id).values(mtime_ns=item.mtime_ns, ctime_ns=item.ctime_ns))
     with Session(ctx.db) as session:
         writer.apply_delta(session, ctx.spaces, delta)

@@ -31,6 +31,7 @@ class Found:
     mtime_ns: int = 0
     error: str | None = None
     skip: str | None = None
+    ctime_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,12 @@ class Known:
     mtime_ns: int
     content_hash: str
     status: str
+    ctime_ns: int | None = None
 
     @classmethod
     def of(cls, media: Any) -> Known:
         """From a ``store.models.Media`` row."""
-        return cls(media.id, media.root_id, media.relpath, media.size, media.mtime_ns, media.content_hash, media.status)
+        return cls(media.id, media.root_id, media.relpath, media.size, media.mtime_ns, media.content_hash, media.status, media.ctime_ns)
 
 
 @dataclass
@@ -151,7 +153,12 @@ def _found(root_id: int, path: Path, root: Path) -> Found:
         return Found(root_id, path, relpath, error=f"cannot read file metadata: {exc.strerror or exc}")
     if not stat.S_ISREG(st.st_mode):
         return Found(root_id, path, relpath, error="not a regular file")
-    return Found(root_id, path, relpath, st.st_size, st.st_mtime_ns)
+    # Clamped to what a 64-bit column holds: a file dated after 2262 crashed every run.
+    return Found(root_id, path, relpath, st.st_size, _int64(st.st_mtime_ns), ctime_ns=_int64(st.st_ctime_ns))
+
+
+def _int64(ns: int) -> int:
+    return max(-(1 << 63), min(ns, (1 << 63) - 1))
 
 
 def file_hash(path: Path) -> str:
@@ -172,7 +179,7 @@ def plan(found: list[Found], known: Mapping[tuple[int, str], Known], retry_faile
         old = known.get(key)
         if old is None:
             result.new.append(item)
-        elif item.error is None and (item.size, item.mtime_ns) == (old.size, old.mtime_ns):
+        elif item.error is None and (item.size, item.mtime_ns) == (old.size, old.mtime_ns) and old.ctime_ns in (None, item.ctime_ns):
             if old.status == "failed" and retry_failed:
                 result.changed.append((item, old))
             else:

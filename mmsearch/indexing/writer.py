@@ -91,6 +91,7 @@ def _upsert_media(session: Session, item: Extracted, stamp: datetime) -> int:
     values = {
         "size": found.size,
         "mtime_ns": found.mtime_ns,
+        "ctime_ns": found.ctime_ns,
         "content_hash": item.content_hash,
         "mime": mimetypes.guess_type(found.path.name)[0],
         "modality": item.job.modality.name,
@@ -226,5 +227,5 @@ def move_media(session: Session, moves: Sequence[tuple[Found, Known]]) -> None:
         session.execute(
             update(Media)
             .where(Media.id == old.media_id)
-            .values(root_id=found.root_id, relpath=found.relpath, size=found.size, mtime_ns=found.mtime_ns)
+            .values(root_id=found.root_id, relpath=found.relpath, size=found.size, mtime_ns=found.mtime_ns, ctime_ns=found.ctime_ns)
         )

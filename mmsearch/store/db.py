@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 #: The newest migration in alembic/versions. Every open compares the database with it; reading it
 #: from Alembic's script directory would import Alembic (0.1 s of a 2.5 s cold search) on every
 #: command, so it is written here and tests/test_store.py checks it against the scripts.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 DB_FILE = "index.db"
 #: Page size of new SQLite files: large enough that vector rows share pages (see _sqlite_pragmas).

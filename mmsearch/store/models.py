@@ -40,6 +40,9 @@ class Media(Base):
     relpath: Mapped[str] = mapped_column(String(4096))
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    # Status-change time when indexed (NULL: written before migration 0005): an edit that keeps the
+    # size and restores the mtime still moves it.
+    ctime_ns: Mapped[int | None] = mapped_column(BigInteger)
     content_hash: Mapped[str] = mapped_column(String(64))
     mime: Mapped[str | None] = mapped_column(String(255))
     modality: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -82,6 +85,8 @@ class SpaceRow(Base):
     created_at: Mapped[datetime]
     # Bumped in every transaction that adds or removes vectors: the FAISS cache is stamped with it.
     generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A random id: the vector cache is stamped with it, so another database's cache never passes.
+    uid: Mapped[str | None] = mapped_column(String(32))
 
 
 class Vector(Base):

