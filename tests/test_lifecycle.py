@@ -69,3 +69,80 @@ def test_a_file_dated_after_2262_is_indexed_and_the_run_goes_on(tmp_path: Path, 
     assert (summary.added, summary.failed) == (2, 0), summary.failures
     assert engine.index(lib).unchanged == 2
     assert [h.path for h in engine.search("rockets", k=1)] == ["b.txt"]
+
+
+def test_an_emptied_library_folder_keeps_its_files_and_says_why(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """An unmounted drive leaves an empty mount point: every file was removed without a word, and
+    re-embedded (hours of Whisper) when the drive came back."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(3):
+        (lib / f"n{i}.txt").write_text(f"note {i} on sailing knots\n")
+    engine = open_engine()
+    engine.index(lib)
+    lib.rename(tmp_path / "lib.offline")
+    lib.mkdir()
+    summary = engine.index(lib)
+    assert summary.removed == 0 and summary.skipped == 1, summary
+    assert "empty" in summary.failures[0].error and "mmsearch remove" in summary.failures[0].error
+    assert len(engine.search("sailing knots", k=5, min_score=0)) == 3
+    lib.rmdir()
+    (tmp_path / "lib.offline").rename(lib)  # the drive is back: nothing to re-embed
+    summary = engine.index(lib)
+    assert (summary.unchanged, summary.added, summary.removed) == (3, 0, 0), summary
+    engine.remove(lib)  # deleting them on purpose still works
+    assert engine.search("sailing knots", k=5, min_score=0) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
+def test_what_is_stored_below_an_unreadable_folder_is_kept(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    (lib / "private").mkdir(parents=True)
+    (lib / "open.txt").write_text("a walk by the river\n")
+    (lib / "private" / "d.txt").write_text("an alpine lake at dawn\n")
+    engine = open_engine()
+    engine.index(lib)
+    (lib / "private").chmod(0)
+    try:
+        summary = engine.index(lib)
+    finally:
+        (lib / "private").chmod(0o755)
+    assert summary.removed == 0 and "cannot read folder" in summary.failures[0].error, summary
+    assert [h.path for h in engine.search("alpine lake", k=1)] == ["private/d.txt"]
+
+
+def test_unreadable_folder_filter_keeps_stored_files_as_root_does_not_see_it(tmp_path: Path, open_engine,  # type: ignore[no-untyped-def]
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same as above where the suite runs as root (which reads every folder): the walk is made
+    to find the folder unreadable."""
+    from mmsearch.indexing import scan
+
+    lib = tmp_path / "lib"
+    (lib / "private").mkdir(parents=True)
+    (lib / "open.txt").write_text("a walk by the river\n")
+    (lib / "private" / "d.txt").write_text("an alpine lake at dawn\n")
+    engine = open_engine()
+    engine.index(lib)
+    real = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path).name == "private":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(scan.os, "scandir", scandir)
+    summary = engine.index(lib)
+    assert summary.removed == 0 and summary.unchanged == 1 and "cannot read folder" in summary.failures[0].error, summary
+    assert [h.path for h in engine.search("alpine lake", k=1)] == ["private/d.txt"]
+
+
+def test_a_file_renamed_to_a_name_nothing_reads_leaves_the_index(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "ski.txt").write_text("Skiing in Norway.\n")
+    engine = open_engine()
+    engine.index(lib)
+    (lib / "ski.txt").rename(lib / "ski.txt.bak")
+    summary = engine.index(lib)
+    assert (summary.removed, summary.renamed, summary.skipped) == (1, 0, 1), summary
+    assert engine.search("skiing Norway", k=3, min_score=0) == []

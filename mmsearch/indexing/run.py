@@ -46,10 +46,19 @@ class IndexContext:
 def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
     started = time.monotonic()
     found, known = _survey(ctx, paths)
-    # Deliberately not indexed (links out of the library, loops, unreadable folders): reported
-    # with the reason on every run, never stored, so a stored copy of such a path is removed.
+    # Deliberately not indexed (links out of the library, loops): reported with the reason on
+    # every run, never stored, so a stored copy of such a path is removed. (What was stored below
+    # an unreadable or emptied folder is kept: _survey leaves it out of ``known``.)
     skipped = [item for item in found if item.skip is not None]
     todo = scan.plan([item for item in found if item.skip is None], known, retry_failed)
+    for item, old in list(todo.renamed):
+        # Renamed to a name no plugin reads ("ski.txt" -> "ski.txt.bak") or past a size limit:
+        # not that file under a new name, but one this index does not keep.
+        modality = ctx.registry.modality_for(item.path)
+        if modality is None or _over_limit(ctx, item, modality) is not None:
+            todo.renamed.remove((item, old))
+            todo.new.append(item)
+            todo.removed.append(old)
     counts = {"added": 0, "updated": 0, "unchanged": len(todo.unchanged), "removed": len(todo.removed),
               "renamed": len(todo.renamed), "failed": 0, "skipped": len(skipped), "segments": 0,
               "still_failing": sum(1 for f in todo.unchanged if (k := known.get((f.root_id, f.relpath))) is not None
@@ -218,13 +227,25 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
             # Only what this run looks at may be found missing: a lone file (or pipe), or a
             # subfolder of a library, never the rest of the library.
             scope = "." if path == library else scan.relpath_of(path, library)
-            for m in session.scalars(select(Media).where(Media.root_id == root_id)):
-                if scope == "." or m.relpath == scope or (folder and m.relpath.startswith(scope + "/")):
-                    known[(root_id, m.relpath)] = scan.Known.of(m)
+            here = {(root_id, m.relpath): scan.Known.of(m) for m in session.scalars(select(Media).where(Media.root_id == root_id))
+                    if scope == "." or m.relpath == scope or (folder and m.relpath.startswith(scope + "/"))}
         if adopted is not None:  # committed: the FAISS caches follow
             with Session(ctx.db) as session:
                 writer.apply_delta(session, ctx.spaces, adopted)
-        found.extend(scan.walk(root_id, library, ctx.ignore, follow, start=path))
+        walked = list(scan.walk(root_id, library, ctx.ignore, follow, start=path))
+        if folder and not walked and here:
+            # An empty folder that held indexed files is far more often an unmounted drive than a
+            # deliberate deletion of everything: removing them would cost hours of re-embedding.
+            walked = [scan.Found(root_id, path, scope if scope != "." else "(the library folder)", skip=f"the folder is empty, but the index holds {len(here)} file(s) from it: "
+                                 f"kept (an unmounted drive?); `mmsearch remove {path}` deletes them")]
+            here = {}
+        for item in walked:
+            if item.skip is not None and item.skip.startswith(scan.UNREADABLE_FOLDER):
+                # What is stored below a folder that cannot be read now is unknown, not gone.
+                inside = "" if item.relpath == "." else item.relpath + "/"
+                here = {key: k for key, k in here.items() if not k.relpath.startswith(inside)}
+        known.update(here)
+        found.extend(walked)
     return found, known
 
 

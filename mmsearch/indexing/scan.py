@@ -64,6 +64,8 @@ class Plan:
     hashes: dict[Path, str] = field(default_factory=dict)
 
 
+UNREADABLE_FOLDER = "cannot read folder"
+
 #: Which symbolic links a walk follows: "inside" (targets inside the library folder), "all", "none".
 FOLLOW_MODES = ("inside", "all", "none")
 
@@ -96,7 +98,7 @@ def walk(root_id: int, root: Path, ignore: Callable[[Path], bool], follow: str =
             with os.scandir(folder) as entries:
                 listing = sorted(entries, key=lambda e: e.name)
         except OSError as exc:
-            yield Found(root_id, folder, relpath_of(folder, root), skip=f"cannot read folder: {exc.strerror or exc}")
+            yield Found(root_id, folder, relpath_of(folder, root), skip=f"{UNREADABLE_FOLDER}: {exc.strerror or exc}")
             continue
         subdirs: list[Path] = []
         for entry in listing:
