@@ -22,7 +22,15 @@ def ignore_path(path: Path, settings: Settings) -> bool | None:
     index_dir = settings.get("index_dir")
     if index_dir is not None and _same_place(path, Path(index_dir)):
         return True
+    # Another mmsearch index inside the library: its thumbnails were indexed as photos.
+    if any(os.path.exists(path / marker) for marker in INDEX_MARKERS):
+        return True
     return None
+
+
+#: Files only an index directory holds: the writer lock beside the SQLite file, or (with another
+#: database) in the directory itself (store/lock.py).
+INDEX_MARKERS = ("index.db.lock", "write.lock")
 
 
 def _same_place(path: Path, index_dir: Path) -> bool:

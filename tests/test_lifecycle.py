@@ -146,3 +146,31 @@ def test_a_file_renamed_to_a_name_nothing_reads_leaves_the_index(tmp_path: Path,
     summary = engine.index(lib)
     assert (summary.removed, summary.renamed, summary.skipped) == (1, 0, 1), summary
     assert engine.search("skiing Norway", k=3, min_score=0) == []
+
+
+def test_another_index_inside_the_library_is_not_indexed(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """A served index in media/idx-a held thumbnails (JPEGs); indexing media with another index
+    took them for photos."""
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "note.txt").write_text("a note about herons\n")
+    inner = open_engine(media / "idx-a")
+    inner.index(media)  # writes idx-a/index.db and its lock file
+    (media / "idx-a" / "thumbs" / "ab").mkdir(parents=True)
+    (media / "idx-a" / "thumbs" / "ab" / "tile.txt").write_text("a tile that is not the user's\n")
+    outer = open_engine(tmp_path / "idx-b")
+    summary = outer.index(media)
+    assert summary.added == 1 and summary.skipped == 0, summary
+    assert [h.path for h in outer.search("tile", k=5, min_score=0)] == ["note.txt"]
+
+
+def test_the_thumbnail_cache_is_pruned_to_its_newest_tiles(tmp_path: Path) -> None:
+    from mmsearch.server import thumbs
+
+    for i in range(12):
+        tile = tmp_path / f"{i:02d}"[:2] / f"tile{i}.jpg"
+        tile.parent.mkdir(exist_ok=True)
+        tile.write_bytes(b"x")
+        os.utime(tile, (1_000_000 + i, 1_000_000 + i))
+    assert thumbs.prune(tmp_path, keep=5) == 7
+    assert sorted(p.name for p in tmp_path.glob("*/*.jpg")) == sorted(f"tile{i}.jpg" for i in range(7, 12))

@@ -3,8 +3,10 @@ the frame at the evidence time for a video, an icon for everything else."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import random
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -13,6 +15,10 @@ ICONS = Path(__file__).with_name("static") / "icons"
 #: Frames decoded past the seek point before giving up on reaching the asked time (a keyframe
 #: every few seconds at 30 fps is well inside this).
 MAX_FRAMES = 600
+MAX_SECONDS = 7 * 24 * 3600
+#: Tiles kept in the cache (about 20 KB each: some 400 MB at most); pruned now and then on write.
+MAX_TILES = 20_000
+PRUNE_CHANCE = 0.01
 
 
 def icon_for(modality: str) -> Path:
@@ -25,7 +31,9 @@ def thumbnail(real: Path, modality: str, at: float | None, cache_dir: Path, px: 
     if modality not in ("image", "video"):
         return icon_for(modality)
     stat = real.stat()
-    when = round(at or 0.0, 2) if modality == "video" else 0.0
+    # A tile per whole second, and none past a week: every distinct ?t= (even past the video's
+    # end) wrote a new file.
+    when = float(min(int(max(at or 0.0, 0.0)), MAX_SECONDS)) if modality == "video" else 0.0
     key = hashlib.sha256(f"{real}|{stat.st_size}|{stat.st_mtime_ns}|{when}|{px}".encode()).hexdigest()[:32]
     out = cache_dir / key[:2] / f"{key}.jpg"
     if out.is_file():
@@ -41,7 +49,26 @@ def thumbnail(real: Path, modality: str, at: float | None, cache_dir: Path, px: 
     tmp = out.with_name(f".{out.name}.{os.getpid()}.{id(picture)}")  # concurrent requests: last rename wins
     picture.convert("RGB").save(tmp, "JPEG", quality=82)
     os.replace(tmp, out)
+    if random.random() < PRUNE_CHANCE:
+        prune(cache_dir)
     return out
+
+
+def prune(cache_dir: Path, keep: int | None = None) -> int:
+    """Delete the least recently written tiles beyond ``keep`` (default MAX_TILES): tiles of removed
+    or changed files are never asked for again. Returns how many went."""
+    keep = MAX_TILES if keep is None else keep
+    tiles = []
+    for path in cache_dir.glob("*/*.jpg"):
+        with contextlib.suppress(OSError):
+            tiles.append((path.stat().st_mtime, path))
+    tiles.sort(reverse=True)
+    gone = 0
+    for _, path in tiles[keep:]:
+        with contextlib.suppress(OSError):
+            path.unlink()
+            gone += 1
+    return gone
 
 
 def _image(path: Path) -> Image.Image:
