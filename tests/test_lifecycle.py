@@ -174,3 +174,22 @@ def test_the_thumbnail_cache_is_pruned_to_its_newest_tiles(tmp_path: Path) -> No
         os.utime(tile, (1_000_000 + i, 1_000_000 + i))
     assert thumbs.prune(tmp_path, keep=5) == 7
     assert sorted(p.name for p in tmp_path.glob("*/*.jpg")) == sorted(f"tile{i}.jpg" for i in range(7, 12))
+
+
+def test_a_long_lived_engine_notices_its_database_was_replaced(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """It went on reading the unlinked file, and what it indexed there was lost to every other process."""
+    import shutil
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "one.txt").write_text("Penguins on ice.\n")
+    engine = open_engine(tmp_path / "idx")
+    engine.index(lib)
+    shutil.rmtree(tmp_path / "idx")
+    with open_engine(tmp_path / "idx") as fresh:
+        fresh.index(lib)
+    (lib / "two.txt").write_text("Blacksmith and anvil.\n")
+    with pytest.raises(mmsearch.MMSearchError, match="deleted or replaced since this process opened it"):
+        engine.index(lib)
+    with pytest.raises(mmsearch.MMSearchError, match="open the index again"):
+        engine.search("penguins")

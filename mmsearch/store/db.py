@@ -33,6 +33,17 @@ def default_url(index_dir: Path) -> str:
     return f"sqlite:///{index_dir / DB_FILE}"
 
 
+def file_identity(path: Path | None) -> tuple[int, int] | None:
+    """(device, inode) of a database file: it changes when the file is deleted or replaced."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
+
+
 def sqlite_file(url: str) -> Path | None:
     """The database file of a SQLite URL (None for other databases and in-memory SQLite)."""
     try:
