@@ -169,9 +169,12 @@ class Engine:
     # -- indexing ------------------------------------------------------------------------------
 
     def index(self, paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], *, retry_failed: bool = False, progress: ProgressFn | None = None,
-              executor: str | None = None, ray_address: str | None = None) -> IndexSummary:
+              executor: str | None = None, ray_address: str | None = None, reextract: bool = False) -> IndexSummary:
         """Bring the index up to date with ``paths`` (folders or files): new and changed files are
         indexed, renamed ones moved, vanished ones removed. A bad file is recorded, never fatal.
+        ``reextract`` reads and embeds every file again, changed or not (after changing a setting
+        that alters what files yield: OCR, text chunk size, the audio model); the index records
+        no such settings per file, so it cannot notice by itself.
 
         ``executor`` is ``"local"`` (default, setting ``executor``) or ``"ray"``: extraction and
         embedding then run on a Ray cluster (``ray_address``, setting ``ray.address``; a local
@@ -191,7 +194,7 @@ class Engine:
             runner=runner,
         )
         with self._writing():
-            summary = index_paths(ctx, paths, retry_failed, progress)
+            summary = index_paths(ctx, paths, retry_failed, progress, reextract=reextract)
         notify_index_finished(self.pm, summary, self)  # the index_finished hook
         return summary
 

@@ -193,3 +193,22 @@ def test_a_long_lived_engine_notices_its_database_was_replaced(tmp_path: Path, o
         engine.index(lib)
     with pytest.raises(mmsearch.MMSearchError, match="open the index again"):
         engine.search("penguins")
+
+
+def test_reextract_brings_a_changed_setting_to_files_already_indexed(tmp_path: Path) -> None:
+    """The index records no extraction settings per file: a smaller text.chunk_chars reached only
+    new and changed files, and the index mixed chunk sizes. --reextract reads them all again."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "long.txt").write_text(" ".join(f"word{i}" for i in range(600)) + "\n")  # about 4,800 characters
+    from mmsearch.testing import fake_plugin
+
+    open_ = lambda chars: mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=[fake_plugin()],  # noqa: E731
+                                               settings={"text.chunk_chars": chars, "text.chunk_overlap": 0})
+    with open_(2000) as engine:
+        assert engine.index(lib).segments == 3
+    with open_(500) as engine:
+        assert engine.index(lib).unchanged == 1  # the setting alone changes nothing
+        summary = engine.index(lib, reextract=True)
+        assert (summary.updated, summary.unchanged, summary.segments) == (1, 0, 10), summary
+        assert engine.status().segments == 10

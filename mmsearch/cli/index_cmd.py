@@ -23,12 +23,14 @@ def register(cli: click.Group) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--retry-failed", is_flag=True, help="Try again the files that failed before, even if unchanged.")
+@click.option("--reextract", is_flag=True,
+              help="Read and embed every file again, changed or not: after changing OCR, text chunk size or the audio model.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
               help="Where extraction and embedding run: this process (default) or a Ray cluster.")
 @click.option("--ray-address", default=None, metavar="ADDR",
               help="Ray cluster to use with --executor ray (default: setting ray.address, else a new local cluster).")
 @click.pass_context
-def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_failed: bool, executor: str | None,
+def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_failed: bool, reextract: bool, executor: str | None,
           ray_address: str | None) -> None:
     """Index (or bring up to date) the media under PATHS.
 
@@ -40,7 +42,7 @@ def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_faile
     console = Console(stderr=True)
     if ray_address and executor is None:
         executor = "ray"
-    options = {"retry_failed": retry_failed, "executor": executor, "ray_address": ray_address}
+    options = {"retry_failed": retry_failed, "reextract": reextract, "executor": executor, "ray_address": ray_address}
     with open_engine(ctx) as engine:
         if console.is_terminal and not as_json:
             summary = _with_progress(console, engine, paths, options)

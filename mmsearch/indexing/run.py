@@ -43,7 +43,8 @@ class IndexContext:
     runner: Callable[..., None] = pipeline.run
 
 
-def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None) -> IndexSummary:
+def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retry_failed: bool = False, progress: ProgressFn | None = None,
+                reextract: bool = False) -> IndexSummary:
     started = time.monotonic()
     found, known = _survey(ctx, paths)
     # Deliberately not indexed (links out of the library, loops): reported with the reason on
@@ -51,6 +52,9 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     # an unreadable or emptied folder is kept: _survey leaves it out of ``known``.)
     skipped = [item for item in found if item.skip is not None]
     todo = scan.plan([item for item in found if item.skip is None], known, retry_failed)
+    if reextract:  # settings that change what a file yields (OCR, chunk size, audio model) reach every file
+        todo.changed += [(f, known[(f.root_id, f.relpath)]) for f in todo.unchanged] + todo.touched
+        todo.unchanged, todo.touched = [], []
     for item, old in list(todo.renamed):
         # Renamed to a name no plugin reads ("ski.txt" -> "ski.txt.bak") or past a size limit:
         # not that file under a new name, but one this index does not keep.
