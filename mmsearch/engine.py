@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .embedder import Embedder
@@ -228,6 +228,11 @@ class Engine:
                     if any(_is_within(Path(root) / decode_relpath(m.relpath), t) for t in targets)
                 ]
                 delta = writer.remove_media(session, doomed, self.spaces)
+                # A library removed whole (at or inside a target) is forgotten too: `status` listed
+                # it, as missing, forever.
+                for root_id, root in session.execute(select(Root.id, Root.path)).all():
+                    if any(_is_within(Path(root), t) for t in targets):
+                        session.execute(delete(Root).where(Root.id == root_id))
             with Session(self.db) as session:
                 writer.apply_delta(session, self.spaces, delta)
             for space in self.spaces:

@@ -212,3 +212,21 @@ def test_reextract_brings_a_changed_setting_to_files_already_indexed(tmp_path: P
         summary = engine.index(lib, reextract=True)
         assert (summary.updated, summary.unchanged, summary.segments) == (1, 0, 10), summary
         assert engine.status().segments == 10
+
+
+def test_a_moved_library_is_flagged_by_status_and_forgotten_by_remove(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mmsearch.cli import cli
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "p.txt").write_text("cook pasta al dente\n")
+    run = lambda *args: CliRunner().invoke(cli, ["--index", str(tmp_path / "idx"), "--embedder", "lite", *args])  # noqa: E731
+    assert run("index", str(lib)).exit_code == 0
+    lib.rename(tmp_path / "lib2")
+    status = run("status")
+    assert status.exit_code == 0 and f"missing: {lib} is not a folder now" in status.output, status.output
+    assert "Removed 1 files" in run("remove", str(lib)).output
+    status = run("status")
+    assert "Libraries: none yet" in status.output and "missing" not in status.output, status.output

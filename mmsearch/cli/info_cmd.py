@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from ..paths import printable
@@ -32,6 +34,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"Index: {printable(st.index_dir)}")
     click.echo(f"Database: {st.db_url}" + (f" ({human_bytes(st.db_bytes)})" if st.db_bytes is not None else ""))
     click.echo(f"Libraries: {', '.join(map(printable, st.roots)) or 'none yet'}")
+    for root in st.roots:
+        if not os.path.isdir(root):  # moved, renamed or unmounted: its files still answer searches
+            click.echo(f"  missing: {printable(root)} is not a folder now; its files stay in the index until it is back "
+                       f"and indexed, or `mmsearch remove {printable(root)}` forgets them")
     click.echo(f"Media: {indexed} indexed" + (f" ({per})" if per else "") + f", {len(st.failures)} failed; {st.segments} segments")
     for space in st.spaces:
         click.echo(f"Space: {space['key']} ({space['dim']}-d; {space['kinds']}): {space['vectors']} vectors, "
