@@ -29,6 +29,13 @@ def segment_owners(db: Engine, segment_ids: Iterable[int]) -> dict[int, int]:
     return owners
 
 
+def media_modalities(db: Engine, media_ids: Iterable[int]) -> dict[int, str]:
+    """media id → its modality, in one round trip."""
+    wanted = sorted(set(media_ids))
+    with db.connect() as conn:
+        return {int(m): str(k or "") for m, k in conn.execute(select(Media.id, Media.modality).where(Media.id.in_(wanted)))} if wanted else {}
+
+
 def segments_of(db: Engine, media_ids: Iterable[int]) -> list[int]:
     wanted = sorted(set(media_ids))
     with db.connect() as conn:

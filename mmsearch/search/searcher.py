@@ -15,8 +15,8 @@ from ..errors import QueryError
 from ..plugins import Registry
 from ..types import TEXT, Hit
 from ..vectors.cache import SpaceIndexes
-from . import keyword, literals
-from .aggregate import build_hits, per_media, segment_owners, segments_of
+from . import intent, keyword, literals
+from .aggregate import build_hits, media_modalities, per_media, segment_owners, segments_of
 from .bank import QueryBank
 from .calibrate import Background
 from .curves import FALLBACK, Calibration, Curve, for_embedder
@@ -85,6 +85,10 @@ class Searcher:
         # calibrated, else the built-in weighted score (an uncalibrated fuser only orders).
         gate = fused if chosen.calibrated else WeightedSum().fuse(legs)
         ranked = sorted(((fused.get(m, 0.0), m) for m in candidates if gate.get(m, 0.0) >= min_score), key=lambda sm: (-sm[0], sm[1]))
+        wanted = frozenset().union(*(intent.asked_for(part.value) for _, part in positive if part.kind == TEXT))
+        if wanted and ranked:  # "a photo of …": photos first, each group in score order (intent.py)
+            kinds = media_modalities(self.db, [m for _, m in ranked])
+            ranked.sort(key=lambda sm: kinds.get(sm[1]) not in wanted)
         page = ranked[offset : offset + k]
         self._tick("fusion", clock)
         clock = time.perf_counter()
