@@ -120,9 +120,9 @@ class Searcher:
             if extra is not None and len(extra):
                 # The files holding a typed identifier are scored even when the model ranks them
                 # past the leg's top k (in a large library of near-identical records it may).
-                seen = {h.segment_id for h in hits}
-                more = run_leg(name, vector, self.spaces[i], calibration, len(extra), extra, self._curves(i, query_kind), query_kind)
-                hits += [h for h in more if h.segment_id not in seen]
+                unseen = np.setdiff1d(extra, np.fromiter((h.segment_id for h in hits), dtype=np.int64))
+                if len(unseen):
+                    hits += run_leg(name, vector, self.spaces[i], calibration, len(unseen), unseen, self._curves(i, query_kind), query_kind)
             found.append((name, hits))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
