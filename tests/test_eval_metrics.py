@@ -98,3 +98,14 @@ def test_best_cut_trades_off_when_scores_overlap():
     # Cutting above 0.7 loses r1 (abstention 1/2) but stops every alarm; cheaper than any lower cut.
     assert 0.7 < best.cut <= 0.9
     assert best.false_alarm == 0.0 and best.false_abstention == pytest.approx(0.5)
+
+
+def test_wrong_shown_is_a_wrong_file_at_the_cut_in_the_top_ten() -> None:
+    from mmsearch.eval.metrics import wrong_shown
+
+    beside = run(ranks=[1], scores=[0.9, 0.8, 0.3])  # the right one first, a neighbour "matching" too
+    clean = run(ranks=[1], scores=[0.9, 0.4, 0.3])
+    below = run(ranks=list(range(1, 11)), n=10, scores=[0.6] * 10 + [0.7])  # only right files in the top 10
+    assert wrong_shown(beside, 0.5) and not wrong_shown(beside, 0.85)
+    assert not wrong_shown(clean, 0.5) and not wrong_shown(below, 0.5)
+    assert summarise([beside, clean], 0.5).wrong_shown == 0.5

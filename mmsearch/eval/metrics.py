@@ -9,6 +9,8 @@ derived from the scores, so trying another ``search.min_score`` costs nothing.
   something that is wrong).
 * False abstention at cut c: a query whose right answer ranks first with no cut, yet scores < c
   (the engine had it and hid it). Its denominator is the queries whose right answer ranks first.
+* Wrong shown at cut c: a query with right answers whose top 10 holds a wrong file scoring >= c
+  (beside or above the right one: "invoice 48245" also showing invoice 48253 as a match).
 """
 
 from __future__ import annotations
@@ -78,6 +80,11 @@ def shown_right(run: QueryRun, cut: float) -> bool:
     return run.first_right and run.scores[0] >= cut
 
 
+def wrong_shown(run: QueryRun, cut: float, k: int = 10) -> bool:
+    right = set(run.relevant_ranks)
+    return any(score >= cut and rank not in right for rank, score in enumerate(run.scores[:k], start=1))
+
+
 def above_other_modalities(run: QueryRun) -> bool:
     """The first relevant hit outranks every hit of another modality (e.g. the right image above
     all documents on neighbouring topics)."""
@@ -101,6 +108,7 @@ class RankingSummary:
     first_right: int  # queries whose right answer ranks first with no cut
     false_abstention: float | None  # share of those hidden by the cut
     r1_at_cut: float  # share of all queries whose right answer is first and shown
+    wrong_shown: float  # share of all queries showing a wrong file at the cut in their top 10
     above_other_modalities: float | None  # None when no ranking mixes modalities
 
 
@@ -117,6 +125,7 @@ def summarise(runs: Sequence[QueryRun], cut: float) -> RankingSummary:
         first_right=len(firsts),
         false_abstention=_rate([false_abstention(r, cut) for r in firsts]),
         r1_at_cut=mean([float(shown_right(r, cut)) for r in answered]),
+        wrong_shown=mean([float(wrong_shown(r, cut)) for r in answered]),
         above_other_modalities=_rate([above_other_modalities(r) for r in answered]) if any(r.other_rank is not None for r in answered) else None,
     )
 

@@ -98,7 +98,7 @@ def render(report: EvalReport) -> list[Any]:
     from rich.text import Text
 
     ranking = Table(title=f"Ranking on {Path(report.labelled_set).name} (no cut, top {report.k}) and abstention at cut {report.cut:g}")
-    for name in ("modality", "queries", *(f"R@{k}" for k in KS), "MRR", "nDCG@10", "first right", "false abst.", "R@1 at cut"):
+    for name in ("modality", "queries", *(f"R@{k}" for k in KS), "MRR", "nDCG@10", "first right", "false abst.", "R@1 at cut", "wrong shown"):
         ranking.add_column(name, justify="left" if name == "modality" else "right")
     mixed = report.overall.above_other_modalities is not None
     if mixed:
@@ -109,7 +109,7 @@ def render(report: EvalReport) -> list[Any]:
         rows = [(f"all ({next(iter(report.per_modality), '-')})", report.overall)]
     for name, s in rows:
         cells = [name, str(s.n), *(f"{s.recall[k]:.3f}" for k in KS), f"{s.mrr:.3f}", f"{s.ndcg10:.3f}", str(s.first_right),
-                 _pct(s.false_abstention), _pct(s.r1_at_cut)]
+                 _pct(s.false_abstention), _pct(s.r1_at_cut), _pct(s.wrong_shown)]
         if mixed:
             cells.append(_pct(s.above_other_modalities))
         ranking.add_row(*cells, style="bold" if name.startswith("all") else None)
