@@ -94,14 +94,19 @@ def test_an_emptied_library_folder_keeps_its_files_and_says_why(tmp_path: Path, 
     assert engine.search("sailing knots", k=5, min_score=0) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
-def test_what_is_stored_below_an_unreadable_folder_is_kept(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+def _with_private_folder(tmp_path: Path, open_engine):  # type: ignore[no-untyped-def]
     lib = tmp_path / "lib"
     (lib / "private").mkdir(parents=True)
     (lib / "open.txt").write_text("a walk by the river\n")
     (lib / "private" / "d.txt").write_text("an alpine lake at dawn\n")
     engine = open_engine()
     engine.index(lib)
+    return lib, engine
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
+def test_what_is_stored_below_an_unreadable_folder_is_kept(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    lib, engine = _with_private_folder(tmp_path, open_engine)
     (lib / "private").chmod(0)
     try:
         summary = engine.index(lib)
@@ -117,12 +122,7 @@ def test_unreadable_folder_filter_keeps_stored_files_as_root_does_not_see_it(tmp
     to find the folder unreadable."""
     from mmsearch.indexing import scan
 
-    lib = tmp_path / "lib"
-    (lib / "private").mkdir(parents=True)
-    (lib / "open.txt").write_text("a walk by the river\n")
-    (lib / "private" / "d.txt").write_text("an alpine lake at dawn\n")
-    engine = open_engine()
-    engine.index(lib)
+    lib, engine = _with_private_folder(tmp_path, open_engine)
     real = os.scandir
 
     def scandir(path):  # type: ignore[no-untyped-def]

@@ -6,21 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 
 import mmsearch
 from mmsearch.store import db as store_db
 from mmsearch.testing import fake_plugin
+from migrate import migrate
 from mmsearch.testing.documents import write_pdf
-
-
-def _migrate(url: str, revision: str, down: bool = False) -> None:
-    engine = store_db.create_db_engine(url)
-    cfg = store_db.alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, revision)
-    engine.dispose()
 
 
 def test_0004_keeps_data_and_keyword_search_both_ways(tmp_path: Path, db_url: str | None, no_match_cut_off: None) -> None:
@@ -31,12 +22,12 @@ def test_0004_keeps_data_and_keyword_search_both_ways(tmp_path: Path, db_url: st
     with open_() as engine:
         engine.index([lib])
     url = db_url or store_db.default_url(index)
-    _migrate(url, "0003", down=True)
+    migrate(url, "0003", down=True)
     columns = {c["name"] for c in sa.inspect(store_db.create_db_engine(url)).get_columns("media")}
     assert "title" not in columns and "taken_at" in columns
-    _migrate(url, "0004")
+    migrate(url, "0004")
     assert {"title", "author"} <= {c["name"] for c in sa.inspect(store_db.create_db_engine(url)).get_columns("media")}
-    _migrate(url, store_db.SCHEMA_HEAD)  # what this mmsearch opens
+    migrate(url, store_db.SCHEMA_HEAD)  # what this mmsearch opens
     write_pdf(lib / "new.pdf", ["A wombat digs a burrow."], title="Marsupials", author="Kim Lee")
     with open_() as engine:
         engine.index([lib])  # rows written before and after the upgrade, the keyword index fed by 0003's triggers

@@ -7,20 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 
 import mmsearch
 from mmsearch.store import db as store_db
 from mmsearch.testing import fake_plugin
-
-
-def _migrate(url: str, revision: str, down: bool = False) -> None:
-    engine = store_db.create_db_engine(url)
-    cfg = store_db.alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, revision)
-    engine.dispose()
+from migrate import migrate
 
 
 def test_0005_keeps_data_both_ways(tmp_path: Path, db_url: str | None, no_match_cut_off: None) -> None:
@@ -31,12 +22,12 @@ def test_0005_keeps_data_both_ways(tmp_path: Path, db_url: str | None, no_match_
     with open_() as engine:
         engine.index(lib)
     url = db_url or store_db.default_url(index)
-    _migrate(url, "0004", down=True)
+    migrate(url, "0004", down=True)
     db = store_db.create_db_engine(url)
     assert "ctime_ns" not in {c["name"] for c in sa.inspect(db).get_columns("media")}
     assert "uid" not in {c["name"] for c in sa.inspect(db).get_columns("spaces")}
     db.dispose()
-    _migrate(url, "0005")
+    migrate(url, "0005")
     db = store_db.create_db_engine(url)
     with db.connect() as conn:
         assert conn.execute(sa.text("SELECT ctime_ns FROM media")).scalars().all() == [None]
@@ -49,5 +40,5 @@ def test_0005_keeps_data_both_ways(tmp_path: Path, db_url: str | None, no_match_
         assert (summary.added, summary.unchanged) == (1, 1)  # the old row, without a ctime, is not re-embedded
         assert [h.path for h in engine.search("quokka", k=1)] == ["old.txt"]
         assert [h.path for h in engine.search("wombat", k=1)] == ["new.txt"]
-    _migrate(url, "0004", down=True)
-    _migrate(url, "0005")
+    migrate(url, "0004", down=True)
+    migrate(url, "0005")
