@@ -150,3 +150,12 @@ class EmbedderContract:
             for item in payloads.get(kind, ()):
                 length = embedder.input_length(kind, item)
                 assert length is None or length > 0, f"{embedder.name}: input_length({item!r}) = {length}"
+
+    def test_scripts_name_unicode_scripts(self, embedder: Embedder) -> None:
+        scripts = embedder.scripts
+        if scripts is None:
+            return
+        assert isinstance(scripts, frozenset) and scripts, f"{embedder.name}: scripts must be None or a non-empty frozenset, got {scripts!r}"
+        # Names as the first word of a character's Unicode name: LATIN, CYRILLIC, CJK, HIRAGANA ...
+        assert all(isinstance(s, str) and s.isupper() and " " not in s for s in scripts), \
+            f"{embedder.name}: scripts {sorted(scripts)} must be upper-case script names such as 'LATIN'"
