@@ -38,6 +38,11 @@ def test_0005_keeps_data_both_ways(tmp_path: Path, db_url: str | None, no_match_
     with open_() as engine:
         summary = engine.index(lib)
         assert (summary.added, summary.unchanged) == (1, 1)  # the old row, without a ctime, is not re-embedded
+    db = store_db.create_db_engine(url)
+    with db.connect() as conn:  # ... but has its ctime recorded now, so the next edit is caught
+        assert None not in conn.execute(sa.text("SELECT ctime_ns FROM media")).scalars().all()
+    db.dispose()
+    with open_() as engine:
         assert [h.path for h in engine.search("quokka", k=1)] == ["old.txt"]
         assert [h.path for h in engine.search("wombat", k=1)] == ["new.txt"]
     migrate(url, "0004", down=True)

@@ -184,6 +184,8 @@ def plan(found: list[Found], known: Mapping[tuple[int, str], Known], retry_faile
         elif item.error is None and (item.size, item.mtime_ns) == (old.size, old.mtime_ns) and old.ctime_ns in (None, item.ctime_ns):
             if old.status == "failed" and retry_failed:
                 result.changed.append((item, old))
+            elif old.ctime_ns is None and item.ctime_ns is not None:
+                result.touched.append((item, old))  # a row from before migration 0005: record its ctime now
             else:
                 result.unchanged.append(item)
         else:
