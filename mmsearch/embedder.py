@@ -59,10 +59,11 @@ class Embedder(ABC):
         text-only embedder never silently becomes the default over an image–text one.
     ``scripts`` (instance or class, default ``None``: any)
         The Unicode scripts its text side was trained on, as the first word of a character's
-        Unicode name (``{"LATIN"}`` for an English model; ``CJK``, ``CYRILLIC``, ``HIRAGANA``…). A
-        text query written mostly in other letters skips this space: an English model maps any
-        Chinese sentence near any other (a query about New York's weather scored a Beijing note
-        0.96), so its vector is no evidence; the keyword leg still searches the words.
+        Unicode name (``{"LATIN"}`` for an English model; ``CJK``, ``CYRILLIC``, ``HIRAGANA``…). For
+        a text query written mostly in other letters this space's scores are capped below the
+        default cut (``legs.UNREAD_CAP``): an English model maps any Chinese sentence near any other
+        (a query about New York's weather scored a Beijing note 0.96), so alone it never shows a
+        match; it still orders results, and the keyword leg can carry a file over the cut.
     ``max_input`` (instance or class, default ``None``: unlimited)
         A :class:`MaxInput` per kind: how much of one payload the model reads (MiniLM 256 word
         pieces, CLIP 77 tokens). Modalities should chunk below it; the conformance kit flags

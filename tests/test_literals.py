@@ -13,16 +13,21 @@ from mmsearch.search.keyword import CURVES
 from mmsearch.search.literals import MISS, LiteralEvidence, literals
 
 
-def test_identifier_tokens_are_literals_and_short_numbers_are_words() -> None:
+def test_codes_are_literals_and_quantities_and_years_are_words() -> None:
     found = literals("invoice 48245, ticket SR-20931 of 2024-03-15 about top 10 tips for 3 cats")
     assert [lit.text for lit in found] == ["48245", "SR-20931", "2024-03-15"]
     assert [lit.words for lit in found] == [("48245",), ("sr", "20931"), ("2024", "03", "15")]
     assert [lit.words for lit in literals("release v3.14.2 of foo_123")] == [("v3", "14", "2"), ("foo", "123")]
-    assert literals("a red car at night") == [] and literals("48245 48245") == literals("48245")
+    assert [lit.text for lit in literals("part A7X22 for the h264 codec")] == ["A7X22", "h264"]
+    assert [lit.text for lit in literals("４８２４５")] == ["48245"]  # full-width digits are digits
+    for words in ("a red car at night", "bake at 200 degrees", "cake serves 120", "annual report 2023", "mp3 player",
+                  "iphone 15 case", "invoice 48,245"):
+        assert literals(words) == [], words
+    assert literals("48245 48245") == literals("48245")
     assert len(literals("11111 22222 33333 44444 55555 66666")) == 4
 
 
-def test_a_holder_gains_odds_by_rarity_and_a_lacker_loses_them() -> None:
+def test_a_holder_gains_odds_by_rarity_and_a_file_holding_none_loses_them() -> None:
     one_in_30 = LiteralEvidence({literals("48245")[0]: frozenset({7})}, total=30)
     assert one_in_30.factor(7) == pytest.approx((1 - MISS) * 30)
     assert one_in_30.factor(8) == pytest.approx(MISS / (1 - 1 / 30))
@@ -31,8 +36,12 @@ def test_a_holder_gains_odds_by_rarity_and_a_lacker_loses_them() -> None:
     assert one_in_30.weigh(7, 0.2, boost=False) == 0.2 and one_in_30.weigh(8, 0.2, boost=False) < 0.2
     nobody = LiteralEvidence({literals("99999")[0]: frozenset()}, total=30)
     assert nobody.factor(1) == pytest.approx(MISS)  # "invoice 99999": no invoice is the answer
-    everyone = LiteralEvidence({literals("2024")[0]: frozenset(range(30))}, total=30)
+    everyone = LiteralEvidence({literals("20240")[0]: frozenset(range(30))}, total=30)
     assert everyone.factor(3) == 1.0  # held by all: tells nothing, and never turns into a penalty
+    a, b = literals("48245 48253")
+    either = LiteralEvidence({a: frozenset({1}), b: frozenset({2})}, total=30)
+    assert either.factor(1) == either.factor(2) == pytest.approx((1 - MISS) * 30)  # a list: any of them
+    assert either.factor(3) == pytest.approx(MISS / (1 - 1 / 30) ** 2)  # holding none costs once, not twice
 
 
 @pytest.mark.parametrize("query,target", [("ORD-77091", "a.txt"), ("schwarz@example.com", "a.txt"), ("2024-02-12", "a.txt"),
@@ -113,3 +122,22 @@ def test_a_word_naming_the_kind_of_file_that_no_text_holds_is_not_a_missing_word
     for query in ("notes from Kowalczyk", "email from Kowalczyk", "Kowalczyk"):
         assert keyword_score(query, "meeting.txt") == pytest.approx(full, abs=1e-3), query
     assert keyword_score("blank page", "printer.txt") < full / 2  # "page" is in the manual: content here
+
+
+@needs_lite
+def test_quantities_and_years_in_a_natural_query_do_not_sink_the_answer(tmp_path: Path, open_engine,  # type: ignore[no-untyped-def]
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """When every number counted as an identifier, "bake at 200 degrees" sank the recipe (which
+    says 180) from 0.95 to 0.25, and "invoice for consulting services 2023" hid every invoice."""
+    monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)  # the shipped cut
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "recipe.txt").write_text("Apple cake: mix flour, butter and sugar, then bake at 180 degrees for 25 minutes.\n")
+    (lib / "linux.txt").write_text("How to install Ubuntu Linux from a USB stick and set up the desktop.\n")
+    (lib / "garden.txt").write_text("Prune the roses in early spring and water the tomatoes every morning.\n")
+    (lib / "report_2023.txt").write_text("Annual report 2023: revenue grew and the team moved offices.\n")
+    engine = open_engine(embedders=["lite"], plugins=[])
+    engine.index(lib)
+    for query, target in (("bake a cake at 200 degrees", "recipe.txt"), ("ubuntu install 2024", "linux.txt")):
+        shown = [h.path for h in engine.search(query, k=3)]
+        assert shown[:1] == [target], (query, shown)

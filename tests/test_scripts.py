@@ -1,6 +1,7 @@
 """Queries in scripts the model never learnt: an English model's vector for any Chinese sentence
-lies near any other, so that space is skipped for them; and words inside Chinese or Japanese
-text, which both full-text indexes keep as one token per run, are found by substring."""
+lies near any other, so that space's scores are capped under the cut for them; and words inside
+Chinese, Japanese or Korean text, which both full-text indexes keep as one token per run, are
+found by substring, ignoring case beyond ASCII."""
 
 from __future__ import annotations
 
@@ -49,3 +50,23 @@ def test_chinese_and_japanese_notes_with_the_english_lite_space(tmp_path: Path, 
     assert shown("北京") == ["chinese-notes.txt"] and shown("上海") == ["chinese-notes.txt"]
     assert shown("大阪") == ["japanese-memo.txt"] and shown("東京の天気") == ["japanese-memo.txt"]
     assert shown("plumber") == ["chores.txt"]  # English queries keep their vector legs
+
+
+@needs_lite
+def test_korean_russian_and_accented_words_are_found_and_shown(tmp_path: Path, db_url: str | None, open_engine,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the English space outright lost these (a probe: "서울" and "бюджет" found nothing);
+    SQLite's lower() left "CAFÉ" unfolded, so "北京 café" matched half its words."""
+    monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "korean.txt").write_text("내일 서울에서 예산 회의가 있습니다.\n")
+    (lib / "russian.txt").write_text("Отчёт о бюджет на следующий год.\n")
+    (lib / "shop.txt").write_text("CAFÉ MÜLLER 北京分店 opens at nine.\n")
+    (lib / "chores.txt").write_text("The dishwasher does not drain; call the plumber on Monday.\n")
+    engine = open_engine(db=db_url, embedders=["lite"], plugins=[])
+    engine.index(lib)
+    shown = lambda q: [h.path for h in engine.search(q, k=4)]  # noqa: E731
+    assert shown("서울") == ["korean.txt"] and shown("бюджет") == ["russian.txt"]
+    assert shown("北京 café") == ["shop.txt"] and shown("北京 CAFÉ") == ["shop.txt"]
+    assert shown("Париж") == []  # in no file: the English space alone shows nothing

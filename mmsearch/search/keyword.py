@@ -72,7 +72,12 @@ def terms(query: str) -> list[str]:
 
 #: Scripts written without spaces between words: both full-text indexes take a whole run of them
 #: ("今天我们去北京开会") as one token, so a word inside it ("北京") never matched.
-UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
+UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN",
+            "HANGUL")  # Korean spaces words, but glues particles on: "서울에서" holds "서울"
+
+
+def _descriptive(word: str) -> bool:
+    return word in CONTAINER_WORDS or (word.isdigit() and len(word) <= 4)
 
 
 def _is_unspaced(char: str) -> bool:
@@ -104,7 +109,7 @@ def search(db: Engine, query: str, condition: ColumnElement[bool], limit: int) -
         return []
     backend: _Sqlite | _Postgres | _Substring = _Sqlite() if db.dialect.name == "sqlite" else _Postgres()
     if unspaced(query):
-        backend = _Substring()
+        backend = _Substring(db.dialect.name)
     hits: list[KeywordHit] = []
     with db.connect() as conn:
         for kind in ("text", NAME):
@@ -116,10 +121,10 @@ def search(db: Engine, query: str, condition: ColumnElement[bool], limit: int) -
                 continue
             total, df = backend.frequencies(conn, kind, words)
             if kind == "text":
-                # A word naming the kind of file ("notes from Kowalczyk", "email from the bank")
-                # that no text holds describes the file, not its content; as the rarest word it
-                # weighed most and buried the one file holding the surname.
-                words = [w for w in words if df.get(w, 0) or w not in CONTAINER_WORDS] or words
+                # A word naming the kind of file ("notes from Kowalczyk", "email from the bank") or
+                # a year or quantity ("ubuntu install 2024") that no text holds describes the file,
+                # not words in it; as the rarest word it weighed most and buried the right file.
+                words = [w for w in words if df.get(w, 0) or not _descriptive(w)] or words
             contains = backend.contains(conn, kind, words, [r[0] for r in rows])
             hits.extend(_calibrate(kind, rows, words, total, df, contains))
     return hits
@@ -232,11 +237,15 @@ class _Substring:
     the text (or the file's path) contains it, ignoring case. A scan, not an index lookup; only
     such queries pay for it."""
 
+    def __init__(self, dialect: str) -> None:
+        # PostgreSQL's lower() knows Unicode; on SQLite, store.db registers casefold().
+        self.fold = func.casefold if dialect == "sqlite" else func.lower
+
     def _column(self, kind: str) -> ColumnElement[str]:
-        return func.lower(SegmentRow.text if kind == "text" else Media.relpath)
+        return self.fold(SegmentRow.text if kind == "text" else Media.relpath)
 
     def terms(self, conn: Connection, kind: str, query: str) -> list[str]:
-        return substring_terms(query)
+        return [w.casefold() for w in substring_terms(query)]
 
     def top(self, conn: Connection, kind: str, words: list[str], condition: ColumnElement[bool], limit: int) -> list[tuple[int, int, float]]:
         column = self._column(kind)

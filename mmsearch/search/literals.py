@@ -15,13 +15,15 @@ So a text segment's odds are multiplied by (1 − MISS)·N/df when its media hol
 MISS/(1 − df/N) when it does not (neither factor is allowed to turn the evidence around: ≥ 1 and
 ≤ 1 respectively). An identifier nobody holds (df = 0) leaves every text hit at MISS times its
 odds: "invoice 99999" in a folder of invoices is no longer answered by invoice 48253 at 0.91.
+Several literals in one query are alternatives (see :meth:`LiteralEvidence.factor`).
 
 The keyword leg's text hits are only ever lowered by it (a file holding "2024" and "15" apart is
 not holding "2024-03-15"; one holding the literal already has its words' coverage). Only text
 segments are weighed: an image or a recording's frames say nothing about which number is
 printed on them (their OCR text and transcripts are text segments, and are weighed). Literals are
-tokens of three characters or more that hold a digit; "3 cats" or "top 10" are words, not
-identifiers.
+codes, not quantities (:func:`is_identifier`): "bake at 200 degrees", "report 2023" or "mp3
+player" hold none, as a recipe that says 180 or a report that never spells its year is still the
+answer (an outside probe saw such files sink to 0.25 when every number counted).
 
 MISS is a stated assumption about users, not a constant fitted here; the effect is measured on the
 held-out ``records`` set (mmsearch/eval/RESULTS.md).
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -46,6 +49,7 @@ MAX_LITERALS = 4
 MAX_HOLDERS = 200
 MIN_CHARS = 3
 # A literal is a run of word characters joined by the punctuation identifiers use.
+_JOINERS = "-./:#_"
 _TOKEN = re.compile(r"\w+(?:[-./:#_]\w+)*")
 
 
@@ -63,16 +67,18 @@ class LiteralEvidence:
     total: int
 
     def factor(self, media_id: int) -> float:
-        """The odds multiplier of a text segment of ``media_id`` (1.0: no literal in the query)."""
-        out = 1.0
+        """The odds multiplier of a text segment of ``media_id`` (1.0: no literal in the query).
+
+        Several literals are alternatives, not all required (a pasted list of invoice numbers asks
+        for any of them): a file holding some gains for each one it holds and loses nothing for
+        the rest; one holding none loses once, by MISS over the chance of holding none."""
         n = max(self.total, 1)
-        for holders in self.holders.values():
-            share = min(len(holders), n) / n
-            if media_id in holders:
-                out *= max(1.0, (1.0 - MISS) / share)
-            else:
-                out *= min(1.0, MISS / max(1.0 - share, 1.0 / n))
-        return out
+        shares = {lit: min(len(holders), n) / n for lit, holders in self.holders.items()}
+        held = [lit for lit, holders in self.holders.items() if media_id in holders]
+        if held:
+            return math.prod(max(1.0, (1.0 - MISS) / shares[lit]) for lit in held)
+        none = math.prod(1.0 - s for s in shares.values())
+        return min(1.0, MISS / max(none, 1.0 / n))
 
     def weigh(self, media_id: int, score: float, boost: bool = True) -> float:
         """``score`` with its odds multiplied by :meth:`factor`; ``boost=False`` only lowers it (the
@@ -84,12 +90,26 @@ class LiteralEvidence:
         return float(odds / (1.0 + odds)) if math.isfinite(odds) else 1.0
 
 
+def is_identifier(token: str) -> bool:
+    """A code, not a quantity: digits joined by punctuation (``SR-20931``, ``2024-03-15``,
+    ``v3.14.2``), five digits or more (``48245``, a phone number), or four characters or more
+    mixing letters and digits (``A7X22``, ``h264``). A number of up to four digits is a quantity
+    or a year ("bake at 200 degrees", "report 2023"), which a file may well not spell out."""
+    if not any(c.isdigit() for c in token) or len(token) < MIN_CHARS:
+        return False
+    if any(c in _JOINERS for c in token):
+        return True
+    if token.isdigit():
+        return len(token) >= 5
+    return len(token) >= 4
+
+
 def literals(query: str) -> list[Literal]:
     """The identifier-like tokens of ``query``, at most MAX_LITERALS, each once."""
     found: dict[str, Literal] = {}
-    for match in _TOKEN.finditer(query):
+    for match in _TOKEN.finditer(unicodedata.normalize("NFKC", query)):  # full-width digits are digits
         token = match.group(0)
-        if len(token) >= MIN_CHARS and any(c.isdigit() for c in token):
+        if is_identifier(token):
             words = tuple(w.lower() for w in re.findall(r"[^\W_]+", token))  # FTS5 splits at "_" too
             found.setdefault(" ".join(words), Literal(token, words))
     return list(found.values())[:MAX_LITERALS]

@@ -23,7 +23,7 @@ from .curves import FALLBACK, Calibration, Curve, for_embedder
 from .filters import allowed_segments, media_condition
 from .fusion import Fuser, LegScores, WeightedSum
 from .identical import IDENTICAL, identical_media
-from .legs import SegmentHit, query_vector, run_leg, spaces_for
+from .legs import UNREAD_CAP, SegmentHit, query_vector, readable, run_leg, spaces_for
 from .query import FILE, MAX_K, MAX_OFFSET, Query, QueryPart
 
 #: The "no good match" cut on the calibrated score (setting ``search.min_score``). Fitted, not
@@ -86,9 +86,9 @@ class Searcher:
         gate = fused if chosen.calibrated else WeightedSum().fuse(legs)
         ranked = sorted(((fused.get(m, 0.0), m) for m in candidates if gate.get(m, 0.0) >= min_score), key=lambda sm: (-sm[0], sm[1]))
         wanted = frozenset().union(*(intent.asked_for(part.value) for _, part in positive if part.kind == TEXT))
-        if wanted and ranked:  # "a photo of …": photos first, each group in score order (intent.py)
+        if wanted and ranked:  # "a photo of …": photos that match first, each group in score order (intent.py)
             kinds = media_modalities(self.db, [m for _, m in ranked])
-            ranked.sort(key=lambda sm: kinds.get(sm[1]) not in wanted)
+            ranked.sort(key=lambda sm: not (kinds.get(sm[1]) in wanted and sm[0] >= intent.FLOOR))
         page = ranked[offset : offset + k]
         self._tick("fusion", clock)
         clock = time.perf_counter()
@@ -100,18 +100,20 @@ class Searcher:
               evidence: dict[int, list[SegmentHit]] | None, only: set[int] | None = None) -> list[LegScores]:
         """The vector legs (one per space that takes the part) and, for text, the keyword leg."""
         clock = time.perf_counter()
+        label = part.label
+        if part.kind == TEXT:  # "a photo of a rocket" is searched as "a rocket" (intent.py)
+            part = replace(part, value=intent.subject(part.value))
         serving = spaces_for(part, self.embedders)
         vectors = [(i, *made) for i in serving if (made := query_vector(part, self.embedders[i], self.registry)) is not None]
         self._tick("encode", clock)
-        if not vectors and not (part.kind == TEXT and self.keyword and any(e.accepts(TEXT) for e in self.embedders)):
-            raise QueryError(f"no embedding space of this index can take {part.label}")
-        # A text part in a script no model here reads is searched by its words alone (legs.readable).
+        if not vectors:
+            raise QueryError(f"no embedding space of this index can take {label}")
         clock = time.perf_counter()
         held = literals.evidence(self.db, part.value) if part.kind == TEXT and self.keyword else None
         extra = self._holders_segments(held, allowed) if held is not None and only is None else None
         found: list[tuple[str, list[SegmentHit]]] = []
         for i, vector, query_kind in vectors:
-            name = f"{part.label}@{self.embedders[i].name}"
+            name = f"{label}@{self.embedders[i].name}"
             space_id, embedder = self.spaces[i].space_id, self.embedders[i]
             calibration = (self.background, self.bank.vectors(space_id, embedder, query_kind), self.bank.null(space_id, embedder, query_kind))
             # An example's curve is that of its payload's kind ("image->image"); keyed by the part's
@@ -123,6 +125,8 @@ class Searcher:
                 unseen = np.setdiff1d(extra, np.fromiter((h.segment_id for h in hits), dtype=np.int64))
                 if len(unseen):
                     hits += run_leg(name, vector, self.spaces[i], calibration, len(unseen), unseen, self._curves(i, query_kind), query_kind)
+            if part.kind == TEXT and not readable(part.value, embedder.scripts):
+                hits = [replace(h, score=min(h.score, UNREAD_CAP)) for h in hits]
             found.append((name, hits))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
@@ -133,13 +137,13 @@ class Searcher:
                 owned = [(m, replace(h, score=held.weigh(m, h.score)) if h.kind == TEXT else h) for m, h in owned]
             out.append(self._collect(name, part, p, owned, evidence))
         if part.kind == FILE:  # the example itself, if indexed: certain, whatever the model says
-            name = f"{part.label}@identical"
+            name = f"{label}@identical"
             same = [m for m in identical_media(self.db, part.value, condition) if only is None or m in only]  # type: ignore[arg-type]
             if same:
                 out.append(self._collect(name, part, p, [(m, SegmentHit(0, f"{name}/file", 1.0, 1.0, IDENTICAL)) for m in same], evidence))
         if part.kind == TEXT and self.keyword:
             clock = time.perf_counter()
-            name = f"{part.label}@keyword"
+            name = f"{label}@keyword"
             kw = keyword.search(self.db, part.value, condition, k if only is None else max(k, len(only)))  # type: ignore[arg-type]
             owned = [(h.media_id, SegmentHit(0 if h.kind == keyword.NAME else h.row_id, f"{name}/{h.kind}", h.raw,
                                              h.score if held is None or h.kind == keyword.NAME else held.weigh(h.media_id, h.score, boost=False), h.kind))

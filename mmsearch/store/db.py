@@ -87,8 +87,14 @@ def create_db_engine(url: str, read_only: bool = False) -> Engine:
         engine = create_engine(parsed, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_functions)
     event.listen(engine, "handle_error", _storage_errors)
     return engine
+
+
+def _sqlite_functions(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # SQLite's lower() folds ASCII only: "CAFÉ" stayed "cafÉ" and never met "café".
+    dbapi_conn.create_function("casefold", 1, lambda s: s.casefold() if isinstance(s, str) else s, deterministic=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
