@@ -24,6 +24,7 @@ needs_lite = pytest.mark.skipif(bool(lite.towers.missing_packages()), reason="li
 
 
 @needs_lite
+@pytest.mark.slow
 def test_a_photo_of_coffee_ranks_the_photo_above_the_coffee_notes(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
     """With the real lite space the notes scored 0.995 and the photo 0.455 for "picture of a cup
     of coffee" (an outside probe); the user named what they wanted."""

@@ -214,6 +214,7 @@ def test_reextract_brings_a_changed_setting_to_files_already_indexed(tmp_path: P
         assert engine.status().segments == 10
 
 
+@pytest.mark.slow  # the CLI opens the real lite space
 def test_a_moved_library_is_flagged_by_status_and_forgotten_by_remove(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -125,6 +125,7 @@ def test_a_word_naming_the_kind_of_file_that_no_text_holds_is_not_a_missing_word
 
 
 @needs_lite
+@pytest.mark.slow
 def test_quantities_and_years_in_a_natural_query_do_not_sink_the_answer(tmp_path: Path, open_engine,  # type: ignore[no-untyped-def]
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """When every number counted as an identifier, "bake at 200 degrees" sank the recipe (which

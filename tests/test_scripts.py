@@ -32,6 +32,7 @@ def test_unspaced_runs_become_bigrams_and_other_words_stay() -> None:
 
 
 @needs_lite
+@pytest.mark.slow
 def test_chinese_and_japanese_notes_with_the_english_lite_space(tmp_path: Path, db_url: str | None, open_engine,  # type: ignore[no-untyped-def]
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Before: "纽约的天气" (New York's weather, in no note) showed the Beijing note at 0.96 and
@@ -53,6 +54,7 @@ def test_chinese_and_japanese_notes_with_the_english_lite_space(tmp_path: Path, 
 
 
 @needs_lite
+@pytest.mark.slow
 def test_korean_russian_and_accented_words_are_found_and_shown(tmp_path: Path, db_url: str | None, open_engine,  # type: ignore[no-untyped-def]
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Skipping the English space outright lost these (a probe: "서울" and "бюджет" found nothing);
