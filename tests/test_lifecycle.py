@@ -104,6 +104,28 @@ def _with_private_folder(tmp_path: Path, open_engine):  # type: ignore[no-untype
     return lib, engine
 
 
+def test_an_emptied_folder_inside_a_library_keeps_its_files(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """A drive mounted inside the library (Media/usbdrive) leaves an empty folder when unmounted;
+    only the folder given to `index` was protected, and its 3 files were removed."""
+    lib = tmp_path / "lib"
+    (lib / "usbdrive").mkdir(parents=True)
+    (lib / "local.txt").write_text("notes on the local disk\n")
+    for i in range(3):
+        (lib / "usbdrive" / f"n{i}.txt").write_text(f"note {i} on sailing knots\n")
+    (lib / "empty").mkdir()  # never held anything: nothing to report
+    engine = open_engine()
+    engine.index(lib)
+    (lib / "usbdrive").rename(tmp_path / "offline")
+    (lib / "usbdrive").mkdir()
+    summary = engine.index(lib)
+    assert (summary.removed, summary.unchanged, summary.skipped) == (0, 1, 1), summary
+    assert summary.failures[0].path == "usbdrive" and "empty" in (summary.failures[0].error or "")
+    assert sum(h.path.startswith("usbdrive/") for h in engine.search("sailing knots", k=5, min_score=0)) == 3
+    (lib / "usbdrive").rmdir()  # deleting the folder itself still removes its files
+    summary = engine.index(lib)
+    assert (summary.removed, summary.skipped) == (3, 0), summary
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
 def test_what_is_stored_below_an_unreadable_folder_is_kept(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
     lib, engine = _with_private_folder(tmp_path, open_engine)

@@ -236,18 +236,24 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
         if adopted is not None:  # committed: the FAISS caches follow
             with Session(ctx.db) as session:
                 writer.apply_delta(session, ctx.spaces, adopted)
-        walked = list(scan.walk(root_id, library, ctx.ignore, follow, start=path))
-        if folder and not walked and here:
-            # An empty folder that held indexed files is far more often an unmounted drive than a
-            # deliberate deletion of everything: removing them would cost hours of re-embedding.
-            walked = [scan.Found(root_id, path, scope if scope != "." else "(the library folder)", skip=f"the folder is empty, but the index holds {len(here)} file(s) from it: "
-                                 f"kept (an unmounted drive?); `mmsearch remove {path}` deletes them")]
-            here = {}
-        for item in walked:
-            if item.skip is not None and item.skip.startswith(scan.UNREADABLE_FOLDER):
-                # What is stored below a folder that cannot be read now is unknown, not gone.
+        walked: list[scan.Found] = []
+        for item in scan.walk(root_id, library, ctx.ignore, follow, start=path):
+            if item.skip is not None and item.skip.startswith((scan.UNREADABLE_FOLDER, scan.EMPTY_FOLDER)):
+                # What is stored below a folder that cannot be read now is unknown, not gone. An
+                # empty folder that held indexed files is far more often an unmounted drive (the
+                # library's, or one mounted inside it) than a deliberate deletion of everything in
+                # it: removing them would cost hours of re-embedding when it comes back.
                 inside = "" if item.relpath == "." else item.relpath + "/"
-                here = {key: k for key, k in here.items() if not k.relpath.startswith(inside)}
+                held = {key for key, k in here.items() if k.relpath.startswith(inside)}
+                here = {key: k for key, k in here.items() if key not in held}
+                if item.skip.startswith(scan.EMPTY_FOLDER):
+                    if not held:
+                        continue  # an empty folder that never held anything: nothing to say
+                    where = item.path
+                    item = replace(item, relpath=item.relpath if item.relpath != "." else "(the library folder)",
+                                   skip=f"the folder is empty, but the index holds {len(held)} file(s) from it: "
+                                        f"kept (an unmounted drive?); `mmsearch remove {where}` deletes them")
+            walked.append(item)
         known.update(here)
         found.extend(walked)
     return found, known

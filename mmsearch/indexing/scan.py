@@ -65,6 +65,7 @@ class Plan:
 
 
 UNREADABLE_FOLDER = "cannot read folder"
+EMPTY_FOLDER = "empty folder"
 
 #: Which symbolic links a walk follows: "inside" (targets inside the library folder), "all", "none".
 FOLLOW_MODES = ("inside", "all", "none")
@@ -99,6 +100,9 @@ def walk(root_id: int, root: Path, ignore: Callable[[Path], bool], follow: str =
                 listing = sorted(entries, key=lambda e: e.name)
         except OSError as exc:
             yield Found(root_id, folder, relpath_of(folder, root), skip=f"{UNREADABLE_FOLDER}: {exc.strerror or exc}")
+            continue
+        if not listing:  # said, so that what the index held below it is not taken for deleted
+            yield Found(root_id, folder, relpath_of(folder, root), skip=EMPTY_FOLDER)
             continue
         subdirs: list[Path] = []
         for entry in listing:
