@@ -253,3 +253,20 @@ def test_a_moved_library_is_flagged_by_status_and_forgotten_by_remove(tmp_path: 
     assert "Removed 1 files" in run("remove", str(lib)).output
     status = run("status")
     assert "Libraries: none yet" in status.output and "missing" not in status.output, status.output
+
+
+def test_a_hidden_folder_indexed_by_name_stays_when_its_library_is_indexed(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """Hidden folders are not walked; one the user indexed by naming it was removed again by the
+    next run over its library (and added back by the next run over it)."""
+    lib = tmp_path / "lib"
+    (lib / ".private").mkdir(parents=True)
+    (lib / "open.txt").write_text("a walk by the river\n")
+    (lib / ".private" / "d.txt").write_text("an alpine lake at dawn\n")
+    engine = open_engine()
+    assert engine.index(lib).added == 1
+    assert engine.index(lib / ".private").added == 1
+    summary = engine.index(lib)
+    assert (summary.removed, summary.unchanged) == (0, 1), summary
+    assert [h.path for h in engine.search("alpine lake", k=1)] == [".private/d.txt"]
+    (lib / ".private" / "d.txt").unlink()  # really gone: removed
+    assert engine.index(lib).removed == 1

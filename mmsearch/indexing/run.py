@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..embedder import Embedder
 from ..errors import MMSearchError
 from ..modality import Modality
+from ..paths import decode_relpath
 from ..plugins import Registry
 from ..settings import env_name
 from ..store.models import Media, Root
@@ -254,9 +255,20 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
                                    skip=f"the folder is empty, but the index holds {len(held)} file(s) from it: "
                                         f"kept (an unmounted drive?); `mmsearch remove {where}` deletes them")
             walked.append(item)
+        seen = {item.relpath for item in walked}
+        # A file the walk passed over because a plugin ignores it (a hidden folder the user indexed
+        # by naming it: `mmsearch index lib/.private`) is still there: not deleted, so kept.
+        here = {key: k for key, k in here.items() if k.relpath in seen or not _ignored_but_present(ctx, library, k.relpath)}
         known.update(here)
         found.extend(walked)
     return found, known
+
+
+def _ignored_but_present(ctx: IndexContext, library: Path, relpath: str) -> bool:
+    path = library / decode_relpath(relpath)
+    if not path.exists():
+        return False
+    return any(ctx.ignore(p) for p in [path, *path.parents] if p != library and library in p.parents)
 
 
 def _missing_reason(path: Path) -> str:
