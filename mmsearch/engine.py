@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .embedder import Embedder
 from .arguments import check_search_args, path_list
-from .errors import ArgumentError, ConfigError, MMSearchError, QueryError
+from .errors import ArgumentError, ConfigError, IndexGoneError, MMSearchError, QueryError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
@@ -150,18 +150,19 @@ class Engine:
         with writer_lock(self.db, self.index_dir, self._where(), timeout, self.on_wait, purpose):
             yield
 
-    def _same_database(self) -> None:
-        """Refuse to go on when the SQLite file was deleted or replaced since this Engine opened it:
-        its connections still read the old, unlinked file, and what it wrote there was lost."""
+    def check_database(self) -> None:
+        """Raise :class:`IndexGoneError` when the SQLite file was deleted or replaced since this
+        Engine opened it: its connections still read the old, unlinked file, and what it wrote
+        there was lost to every other process. (Searches and writes check it themselves.)"""
         if self._db_file is not None and store_db.file_identity(self._db_file) != self._db_identity:
-            raise ConfigError(f"the index database {self._db_file} was deleted or replaced since this process opened it; "
+            raise IndexGoneError(f"the index database {self._db_file} was deleted or replaced since this process opened it; "
                               f"open the index again (restart `mmsearch serve`)")
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
         """The writer lock, with the caches caught up on what other writers did before we got it."""
         with self._writer_lock("write to"):
-            self._same_database()
+            self.check_database()
             for space in self.spaces:
                 space.indexes.refresh()
             yield
@@ -281,7 +282,7 @@ class Engine:
             min_score = self.settings.get_score("search.min_score", DEFAULT_MIN_SCORE)
         elif not 0.0 <= min_score <= 1.0:  # NaN fails this too, and would silently drop every result
             raise QueryError(f"min_score must be a number from 0 to 1, got {min_score!r}")
-        self._same_database()
+        self.check_database()
         for space in self.spaces:
             space.indexes.refresh()  # another process may have indexed since we opened
         return self._searcher.search(query, k=int(k), offset=int(offset), min_score=float(min_score), fuser=fuser)

@@ -11,6 +11,10 @@ class ConfigError(MMSearchError):
     """A setting, flag or environment variable has an unusable value."""
 
 
+class IndexGoneError(MMSearchError):
+    """The index database was deleted or replaced under a process that had it open."""
+
+
 class PluginError(MMSearchError):
     """A plugin broke the contract (duplicate name, wrong type, misspelt hook)."""
 

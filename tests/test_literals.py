@@ -45,7 +45,7 @@ def test_a_holder_gains_odds_by_rarity_and_a_file_holding_none_loses_them() -> N
 
 
 @pytest.mark.parametrize("query,target", [("ORD-77091", "a.txt"), ("schwarz@example.com", "a.txt"), ("2024-02-12", "a.txt"),
-                                          ("269.30", "a.txt"), ("dishwasher does not drain", "c.txt")])
+                                          ("269.30", "a.txt"), ("dishwasher does not drain", "c.txt"), ("77091", "a.txt")])
 def test_the_keyword_leg_reads_punctuated_tokens_alike_on_both_backends(tmp_path: Path, db_url: str | None, open_engine,  # type: ignore[no-untyped-def]
                                                                        query: str, target: str) -> None:
     """PostgreSQL keeps an e-mail or a decimal as one lexeme, reads "ORD-77091" as ``ord``,

@@ -283,3 +283,26 @@ def test_bad_uploads_are_named_as_the_client_sent_them(api: TestClient) -> None:
     text_field = api.post("/api/search", data={"files": ""}, files=[("k", (None, "3"))])
     assert text_field.status_code == 422
     assert "must be an uploaded file (curl -F files=@photo.jpg)" in text_field.json()["error"]
+
+
+def test_an_index_deleted_under_the_server_is_reported_and_never_rebuilt_by_a_job(open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
+    """Searches refused with a 400; health said ok, status gave the old counts, and an indexing
+    job quietly built a new, empty index in the deleted one's place."""
+    import shutil
+
+    engine = open_engine()
+    engine.index([library])
+    api = TestClient(create_app(engine, open_engine))
+    shutil.rmtree(engine.index_dir)
+    search = api.get("/api/search", params={"q": "cat"})
+    assert search.status_code == 503 and "deleted or replaced" in search.json()["error"]
+    assert api.get("/api/health").json()["ok"] is False  # the CLI then searches the index itself
+    assert api.get("/api/status").status_code == 503
+    job = api.post("/api/jobs", json={"path": str(library)})
+    assert job.status_code == 503 and "restart" in job.json()["error"]
+    assert not (engine.index_dir / "index.db").exists()
+
+
+def test_a_reversed_date_range_in_parameters_is_an_error_as_in_the_query(api: TestClient) -> None:
+    reversed_ = api.get("/api/search", params={"q": "cat", "after": "2025-01-01", "before": "2024-01-01"})
+    assert reversed_.status_code == 400 and "no file can match" in reversed_.json()["error"]

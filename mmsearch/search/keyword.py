@@ -219,17 +219,17 @@ class _Postgres:
         else:
             query = select(Media.id, Media.id, rank).where(_has_segments())
         query = query.where(text(f"{tsv} @@ {self.MATCH}")).where(condition).order_by(literal_column("r").desc()).limit(limit)
-        return [tuple(r) for r in conn.execute(query, {"q": " | ".join(map(_quoted, words))})]
+        return [tuple(r) for r in conn.execute(query, {"q": " | ".join(map(_operand, words))})]
 
     def frequencies(self, conn: Connection, kind: str, words: list[str]) -> tuple[int, dict[str, int]]:
         table = "segments" if kind == "text" else "media"
         sql = text(f"SELECT count(*) FROM {table} WHERE {self.TSV[kind]} @@ {self.MATCH}")
-        return _collection_size(conn, kind), {w: int(conn.scalar(sql, {"q": _quoted(w)}) or 0) for w in words}
+        return _collection_size(conn, kind), {w: int(conn.scalar(sql, {"q": _operand(w)}) or 0) for w in words}
 
     def contains(self, conn: Connection, kind: str, words: list[str], ids: list[int]) -> dict[str, set[int]]:
         table = "segments" if kind == "text" else "media"
         sql = text(f"SELECT id FROM {table} WHERE id = ANY(:ids) AND {self.TSV[kind]} @@ {self.MATCH}")
-        return {w: set(conn.scalars(sql, {"q": _quoted(w), "ids": ids})) for w in words}
+        return {w: set(conn.scalars(sql, {"q": _operand(w), "ids": ids})) for w in words}
 
 
 class _Substring:
@@ -268,6 +268,12 @@ class _Substring:
         key = SegmentRow.id if kind == "text" else Media.id
         column = self._column(kind)
         return {w: set(conn.scalars(select(key).where(key.in_(ids)).where(column.contains(w, autoescape=True)))) for w in words}
+
+
+def _operand(lexeme: str) -> str:
+    """A lexeme as a tsquery operand. A number also matches its signed form: the parser reads the
+    "-20931" of "SR-20931" as a negative integer, so "20931" alone found nothing on PostgreSQL."""
+    return f"({_quoted(lexeme)} | {_quoted('-' + lexeme)})" if lexeme.isdigit() else _quoted(lexeme)
 
 
 def _quoted(lexeme: str) -> str:

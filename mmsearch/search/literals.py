@@ -141,7 +141,10 @@ def _sqlite_holders(conn: Connection, literal: Literal) -> set[int]:
 def _postgres_holders(conn: Connection, literal: Literal) -> set[int]:
     # The same parser on both sides: a date parses as '2024' <-> '-03' <-> '-15' in text and query;
     # names are indexed with /._- turned into spaces (keyword.PG_MEDIA_TSV), so the literal is too.
+    # "SR-20931" indexes "-20931", a negative integer: a code typed from its digits ("20931")
+    # matches that form too.
+    signed = f" OR {PG_SEGMENT_TSV} @@ phraseto_tsquery('english', '-' || :q)" if literal.text[:1].isdigit() else ""
     sql = text(
-        f"SELECT media_id FROM segments WHERE {PG_SEGMENT_TSV} @@ phraseto_tsquery('english', :q) "
+        f"SELECT media_id FROM segments WHERE {PG_SEGMENT_TSV} @@ phraseto_tsquery('english', :q){signed} "
         f"UNION SELECT id FROM media WHERE {PG_MEDIA_TSV} @@ phraseto_tsquery('english', translate(:q, '/._-', '    '))")
     return {int(m) for m in conn.scalars(sql, {"q": literal.text})}

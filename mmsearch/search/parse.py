@@ -156,14 +156,14 @@ def parse(text: str, extra: Sequence[QueryPart] = (), inputs: str = CLI_INPUTS) 
         raise error(text, state.pending_at, "a sign or weight is followed by nothing to apply it to")
     state.flush()
     filters = Filters(frozenset(state.types), **state.filters)  # type: ignore[arg-type]
-    _check_bounds(filters)
+    check_bounds(filters)
     parts = (*state.parts, *extra)
     if not parts:
         raise nothing_to_search(inputs, filters_only=filters.active)
     return Query(parts, filters)
 
 
-def _check_bounds(filters: Filters) -> None:
+def check_bounds(filters: Filters) -> None:
     """A reversed range matches no file; say so rather than answer "No matches"."""
     if filters.after and filters.before and filters.after >= filters.before:
         raise QueryError(f"after:{filters.after.date()} is not before before:{filters.before.date()}; no file can match")

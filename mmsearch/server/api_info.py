@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, Depends, HTTPException
 
+from ..errors import IndexGoneError
 from ..plugins import describe_plugins
 from .schemas import HealthOut, ModelOut, PathsIn, PluginOut, RemovedOut, StatusOut
 from .security import within_roots
@@ -16,13 +17,19 @@ router = APIRouter(tags=["index"])
 @router.get("/api/health", response_model=HealthOut, summary="Which index this server holds (the CLI checks it)")
 def health(state: ServerState = Depends(get_state)) -> HealthOut:
     engine = state.engine
-    return HealthOut(ok=True, index_dir=str(engine.index_dir), db=engine.db.url.render_as_string(hide_password=True),
+    try:
+        engine.check_database()
+        ok = True
+    except IndexGoneError:  # the CLI then searches the index itself instead of this server
+        ok = False
+    return HealthOut(ok=ok, index_dir=str(engine.index_dir), db=engine.db.url.render_as_string(hide_password=True),
                      version=_version())
 
 
 @router.get("/api/status", response_model=StatusOut, summary="What the index holds (mmsearch status)")
 def status(state: ServerState = Depends(get_state)) -> StatusOut:
     with state.using() as engine:
+        engine.check_database()
         data = engine.status().to_dict()
         modalities = sorted(engine.registry.modalities)
     return StatusOut(**data, modalities=modalities)

@@ -24,6 +24,7 @@ POLL_S = 0.25
 @router.post("/api/jobs", response_model=JobOut, status_code=202, summary="Start indexing a path inside a library root")
 def start(body: JobIn, state: ServerState = Depends(get_state)) -> JobOut:
     target = within_roots(body.path, state.job_roots())
+    state.engine.check_database()  # a job's own Engine would create a new, empty index in its place
     try:
         view = state.jobs.start(target)
     except MMSearchError as exc:

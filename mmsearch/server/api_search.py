@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 
 from ..paths import decode_relpath, encode_relpath, not_utf8
 from ..errors import MMSearchError, ModelUnavailableError, QueryError
-from ..search.parse import NUMBER, parse
+from ..search.parse import NUMBER, check_bounds, parse
 from ..search.query import FILE, Filters, QueryPart, file_part
 from ..search.query import Query as SearchQuery
 from ..types import Hit
@@ -113,6 +113,7 @@ def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) ->
     before = datetime.combine(params.before, datetime.min.time()) if params.before else None
     types = frozenset(t.strip() for v in params.type for t in v.split(",") if t.strip())
     query = query.with_filters(Filters(types, params.path or None, after, before))
+    check_bounds(query.filters)  # after=2025&before=2024 matches nothing: say so, as the query language does
     started = time.perf_counter()
     with state.using() as engine:
         check_types(query, set(engine.registry.modalities))

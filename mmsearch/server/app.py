@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from ..errors import MMSearchError, ModelUnavailableError
+from ..errors import IndexGoneError, MMSearchError, ModelUnavailableError
 from . import api_info, api_jobs, api_media, api_search
 from .config import ServerConfig
 from .jobs import Jobs, OpenEngine
@@ -100,7 +100,8 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(MMSearchError)
     async def mmsearch_error(request: Request, exc: MMSearchError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=503 if isinstance(exc, ModelUnavailableError) else 400)
+        # The server cannot answer (no weights, its index deleted under it): not the request's fault.
+        return JSONResponse({"error": str(exc)}, status_code=503 if isinstance(exc, (ModelUnavailableError, IndexGoneError)) else 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
