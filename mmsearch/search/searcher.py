@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -114,20 +114,7 @@ class Searcher:
         found: list[tuple[str, list[SegmentHit]]] = []
         for i, vector, query_kind in vectors:
             name = f"{label}@{self.embedders[i].name}"
-            space_id, embedder = self.spaces[i].space_id, self.embedders[i]
-            calibration = (self.background, self.bank.vectors(space_id, embedder, query_kind), self.bank.null(space_id, embedder, query_kind))
-            # An example's curve is that of its payload's kind ("image->image"); keyed by the part's
-            # kind ("file->image") no curve was ever found and examples fell back to z alone.
-            hits = run_leg(name, vector, self.spaces[i], calibration, k, allowed, self._curves(i, query_kind), query_kind)
-            if extra is not None and len(extra):
-                # The files holding a typed identifier are scored even when the model ranks them
-                # past the leg's top k (in a large library of near-identical records it may).
-                unseen = np.setdiff1d(extra, np.fromiter((h.segment_id for h in hits), dtype=np.int64))
-                if len(unseen):
-                    hits += run_leg(name, vector, self.spaces[i], calibration, len(unseen), unseen, self._curves(i, query_kind), query_kind)
-            if part.kind == TEXT and not readable(part.value, embedder.scripts):
-                hits = [replace(h, score=min(h.score, UNREAD_CAP)) for h in hits]
-            found.append((name, hits))
+            found.append((name, self._vector_leg(name, i, vector, query_kind, part, k, allowed, extra)))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
         out = []
@@ -151,6 +138,25 @@ class Searcher:
             out.append(self._collect(name, part, p, owned, evidence))
             self._tick("keyword", clock)
         return out
+
+    def _vector_leg(self, name: str, i: int, vector: np.ndarray, query_kind: str, part: QueryPart, k: int,
+                    allowed: np.ndarray | None, extra: np.ndarray | None) -> list[SegmentHit]:
+        """Space ``i``'s hits for ``part``: its top ``k``, plus the segments in ``extra`` it missed."""
+        space_id, embedder = self.spaces[i].space_id, self.embedders[i]
+        calibration = (self.background, self.bank.vectors(space_id, embedder, query_kind), self.bank.null(space_id, embedder, query_kind))
+        # An example's curve is that of its payload's kind ("image->image"); keyed by the part's
+        # kind ("file->image") no curve was ever found and examples fell back to z alone.
+        curves = self._curves(i, query_kind)
+        hits = run_leg(name, vector, self.spaces[i], calibration, k, allowed, curves, query_kind)
+        if extra is not None and len(extra):
+            # The files holding a typed identifier are scored even when the model ranks them past
+            # the leg's top k (in a large library of near-identical records it may).
+            unseen = np.setdiff1d(extra, np.fromiter((h.segment_id for h in hits), dtype=np.int64))
+            if len(unseen):
+                hits += run_leg(name, vector, self.spaces[i], calibration, len(unseen), unseen, curves, query_kind)
+        if part.kind == TEXT and not readable(part.value, embedder.scripts):
+            hits = [replace(h, score=min(h.score, UNREAD_CAP)) for h in hits]
+        return hits
 
     def _holders_segments(self, held: literals.LiteralEvidence, allowed: np.ndarray | None) -> np.ndarray | None:
         """The segments of the media holding a literal of the query, if few enough to score all."""
