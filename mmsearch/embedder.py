@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,12 @@ import numpy as np
 
 from .errors import EmbedError, PluginError
 from .types import Space
+
+
+def script_of(char: str) -> str:
+    """A character's script as :attr:`Embedder.scripts` names it: the first word of its Unicode
+    name (``LATIN``, ``CYRILLIC``, ``CJK``, ``HANGUL``; ``?`` for an unnamed one)."""
+    return unicodedata.name(char, "?").split(" ", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ import itertools
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, Engine, bindparam, case, cast, column, exists, func, literal_column, or_, select, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 
+from ..embedder import script_of
 from ..store.models import Media
 from ..store.models import Segment as SegmentRow
 
@@ -81,7 +81,7 @@ def _descriptive(word: str) -> bool:
 
 
 def _is_unspaced(char: str) -> bool:
-    return unicodedata.name(char, "?").split(" ", 1)[0] in UNSPACED
+    return script_of(char) in UNSPACED
 
 
 def unspaced(query: str) -> bool:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..embedder import Embedder, l2_normalize
+from ..embedder import Embedder, l2_normalize, script_of
 from ..errors import EmbedError, MMSearchError, QueryError
 from ..plugins import Registry
 from ..types import TEXT, Source
@@ -121,5 +120,5 @@ def readable(text: str, scripts: frozenset[str] | None) -> bool:
     if scripts is None:
         return True
     letters = [c for c in text if c.isalpha()]
-    known = sum(1 for c in letters if unicodedata.name(c, "?").split(" ", 1)[0] in scripts)
+    known = sum(1 for c in letters if script_of(c) in scripts)
     return 2 * known >= len(letters)
