@@ -20,6 +20,7 @@ from .errors import ConfigError, ExtractError, MMSearchError, PluginError
 from .extras import MissingExtraError
 from .search.fusion import Fuser
 from .modality import Modality, describe_exception
+from .segment_check import is_empty_text, problem
 from .settings import Settings, SettingsSection
 from .transcriber import Transcriber
 from .types import Segment, Source
@@ -275,7 +276,11 @@ class Registry:
             for extra in result:
                 if not isinstance(extra, Segment):
                     raise ExtractError(source.relpath, f"plugin {_label(impl)!r}: extra_segments returned a {type(extra).__name__}, not a Segment")
-                out.append(extra)
+                reason = problem(extra)
+                if reason:
+                    raise ExtractError(source.relpath, f"plugin {_label(impl)!r}: extra_segments returned a segment the index cannot hold: {reason}")
+                if not is_empty_text(extra):
+                    out.append(extra)
         return out
 
     def modality_for(self, path: Any) -> Modality | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,17 @@ def test_kit_flags_a_bytes_payload_on_a_text_segment(page: Path) -> None:
     with pytest.raises(AssertionError, match="text segment 0 has a bytes payload"):
         ModalityContract().test_text_segments_carry_str(BytesPage(), page)
     ModalityContract().test_text_segments_carry_str(WholePage(), page)
+
+
+def test_kit_flags_a_segment_the_index_would_refuse(page: Path) -> None:
+    class OpenEnded(WholePage):
+        def extract(self, source: Source) -> Iterator[Segment]:
+            for segment in super().extract(source):
+                yield replace(segment, locator=Locator(start=2.0, end=float("inf")))
+
+    with pytest.raises(AssertionError, match=r"segment 0 cannot be indexed: locator end=inf: times are finite seconds"):
+        ModalityContract().test_segments_can_be_stored(OpenEnded(), page)
+    ModalityContract().test_segments_can_be_stored(WholePage(), page)
 
 
 def test_kit_flags_a_declared_kind_without_samples() -> None:

@@ -124,6 +124,22 @@ def test_an_example_that_is_in_the_library_finds_itself_for_certain(library: Pat
     assert all(IDENTICAL not in {e.kind for e in h.evidence} for h in engine.search(image=other, min_score=0))
 
 
+def test_an_example_file_over_the_size_limit_is_refused_and_a_long_one_is_read_in_part(library: Path, open_engine: OpenEngine,
+                                                                                   tmp_path: Path) -> None:
+    """A 50 MB text file given as an example never finished (minutes of embedding every chunk);
+    the indexing limit applies to examples too, and a long example is judged by its first segments."""
+    engine = open_engine(settings={"text.max_bytes": 20_000})
+    engine.index([library])
+    big = tmp_path / "big.txt"
+    big.write_text("volcano lava ash " * 2000)  # 34 kB
+    with pytest.raises(mmsearch.QueryError, match=r"big.txt: 0.0 MB is over the text limit of 0.0 MB; raise the setting "
+                                                  r"text.max_bytes \(env MMSEARCH_TEXT_MAX_BYTES\) to search with it"):
+        engine.search(image=big)
+    long = tmp_path / "long.txt"
+    long.write_text("A volcano erupts lava, ash and gas.\n\n" * 500)  # 18 kB: hundreds of chunks, under the limit
+    assert engine.search(image=long, min_score=0, k=1)[0].path == "docs/volcano.md"
+
+
 def test_type_filter_is_applied_before_search_and_fills_k(tmp_path: Path, open_engine: OpenEngine) -> None:
     lib = tmp_path / "many"
     lib.mkdir()

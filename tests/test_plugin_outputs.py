@@ -17,7 +17,7 @@ from mmsearch import hookimpl
 from mmsearch.embedder import Embedder, l2_normalize
 from mmsearch.modality import Modality
 from mmsearch.testing import HashEmbedder, fake_plugin
-from mmsearch.types import TEXT, Segment, Source
+from mmsearch.types import TEXT, Locator, Segment, Source
 from conftest import OpenEngine
 
 
@@ -171,3 +171,52 @@ def test_text_with_nul_is_stored_on_sqlite_and_postgresql(open_engine: OpenEngin
     (hit,) = engine.search('"owls hunt"', k=1, min_score=0)
     assert hit.path == "old.nul" and hit.best is not None and hit.best.text == "owls hunt at night"
     assert [h.path for h in engine.search('title:"night notes" owls', min_score=0)] == ["old.nul"]
+
+
+class Careless(Modality):
+    """Reads .cue files; the file's first word picks a malformed segment a careless plugin might
+    yield (a subtitle plugin with an open-ended last cue, bytes decoded with surrogateescape, ...)."""
+
+    name = "cue"
+    kinds = frozenset({TEXT})
+    extensions = frozenset({".cue"})
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        mode, _, text = source.path.read_text().partition(" ")
+        yield Segment(TEXT, "an empty cue before the first line" if mode != "blank" else "   ")
+        bad = {
+            "infinite": dict(locator=Locator(start=1.0, end=float("inf"))),
+            "negative": dict(locator=Locator(start=-5.0, end=-1.0)),
+            "reversed": dict(locator=Locator(char_start=50, char_end=3)),
+            "page0": dict(locator=Locator(page=0)),
+            "surrogate": dict(payload=b"caf\xe9".decode("utf-8", "surrogateescape")),
+            "bytes": dict(payload=b"raw bytes"),
+            "meta": dict(meta={"when": object()}),
+        }.get(mode, {})
+        yield Segment(**{"kind": TEXT, "payload": text, "text": text, **bad})
+
+
+class CarelessPlugin:
+    @hookimpl
+    def register_modalities(self, register: Callable[[Modality], None]) -> None:
+        register(Careless())
+
+
+def test_a_segment_the_index_cannot_hold_fails_its_file_naming_the_plugin(open_engine: OpenEngine, tmp_path: Path) -> None:
+    cases = ["infinite", "negative", "reversed", "page0", "surrogate", "bytes", "meta"]
+    lib = _library(tmp_path / "lib", {**{f"{c}.cue": f"{c} otters in the river" for c in cases},
+                                      "good.cue": "fine otters in the river", "blank.cue": "blank walruses on ice"})
+    engine = open_engine(plugins=[fake_plugin(), CarelessPlugin()])
+    summary = engine.index([lib])
+    reasons = {f.path: f.error for f in summary.failures}
+    assert set(reasons) == {f"{c}.cue" for c in cases}, reasons
+    for case, words in [("infinite", "end=inf"), ("negative", "start=-5.0"), ("reversed", "chars end (3) before they start (50)"),
+                        ("page0", "page=0"), ("surrogate", "not valid Unicode"), ("bytes", "must be str, got bytes"),
+                        ("meta", "meta must be JSON-serialisable")]:
+        assert f"modality 'cue' yielded a segment the index cannot hold: " in reasons[f"{case}.cue"], reasons[f"{case}.cue"]
+        assert words in reasons[f"{case}.cue"], (case, reasons[f"{case}.cue"])
+    assert summary.added == 2
+    # the blank cue is dropped, not stored: blank.cue holds one segment, good.cue two
+    hits = engine.search("walruses on ice", k=10, min_score=0)
+    assert [h.path for h in hits if h.path == "blank.cue"] == ["blank.cue"]
+    assert engine.status().segments == 3

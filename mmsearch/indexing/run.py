@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from ..embedder import Embedder
 from ..errors import MMSearchError
-from ..modality import Modality
+from ..modality import Modality, over_size_limit
 from ..paths import decode_relpath
 from ..plugins import Registry
-from ..settings import env_name
 from ..store.models import Media, Root
 from ..types import FileReport, IndexSummary
 from . import pipeline, scan, writer
@@ -199,14 +198,7 @@ def unsupported(path: Path) -> str:
 
 
 def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str | None:
-    """The reason ``item`` is skipped for its size, or None. ``<modality>.max_bytes`` (0: no limit)
-    bounds the work one file may cause; a modality may set its own default as ``max_bytes``."""
-    key = f"{modality.name}.max_bytes"
-    limit = ctx.registry.settings.get_int(key, int(getattr(modality, "max_bytes", 0) or 0))
-    if limit <= 0 or item.size <= limit:
-        return None
-    return (f"{item.size / 2**20:.1f} MB is over the {modality.name} limit of {limit / 2**20:.1f} MB; "
-            f"raise the setting {key} (env {env_name(key)}) to index it")
+    return over_size_limit(ctx.registry.settings, modality, item.size)
 
 
 def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple[list[scan.Found], dict[tuple[int, str], scan.Known]]:

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
 from ..embedder import Embedder, l2_normalize, script_of
 from ..errors import EmbedError, MMSearchError, QueryError
+from ..modality import over_size_limit
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
 from .calibrate import ROBUST_PAIRS, Background, leg_features
 from .query import FILE, QueryPart
+
+
+#: Segments of an example file that are embedded (its first ones): enough to say what a document or
+#: recording is about, bounded so that an example never costs more than a few seconds.
+MAX_EXAMPLE_SEGMENTS = 64
 
 
 @dataclass(frozen=True)
@@ -56,11 +63,16 @@ def _query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> tu
     if modality is None:
         raise QueryError(f"{path.name}: no installed modality reads this kind of file")
     source = Source(path=path, relpath=path.name, size=path.stat().st_size)
-    segments = [s for s in modality.segments(source) if embedder.accepts(s.kind)]
+    too_big = over_size_limit(registry.settings, modality, source.size, "to search with it")
+    if too_big:
+        raise QueryError(f"{path.name}: {too_big}")
+    # an example's first segments say what it is like; a whole book would take minutes to embed
+    segments = [s for s in islice(modality.segments(source), MAX_EXAMPLE_SEGMENTS) if embedder.accepts(s.kind)]
     if not segments:
         return None
-    vectors = np.concatenate([embedder.embed(s.kind, [s.payload], query=True) for s in segments])
     kinds = [s.kind for s in segments]
+    vectors = np.concatenate([embedder.embed(kind, [s.payload for s in segments if s.kind == kind], query=True)
+                              for kind in dict.fromkeys(kinds)])
     return l2_normalize(vectors.mean(axis=0, keepdims=True))[0], max(dict.fromkeys(kinds), key=kinds.count)
 
 

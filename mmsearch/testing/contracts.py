@@ -13,6 +13,7 @@ import pytest
 from ..embedder import Embedder
 from ..errors import ExtractError, PluginError
 from ..modality import Modality
+from ..segment_check import problem
 from ..types import TEXT, Segment, Source
 
 UNITS = ("chars", "tokens", "words")
@@ -55,12 +56,20 @@ class ModalityContract:
                 f"{modality.name} yielded a {segment.kind!r} segment but declares kinds {sorted(modality.kinds)}"
 
     def test_text_segments_carry_str(self, modality: Modality, sample_file: Path) -> None:
-        for n, segment in enumerate(modality.segments(source_for(sample_file))):
+        # extract() itself: segments() would already refuse or drop what this names
+        for n, segment in enumerate(modality.extract(source_for(sample_file))):
             if segment.kind != TEXT:
                 continue
             assert isinstance(segment.payload, str), \
                 f"{modality.name}: text segment {n} has a {type(segment.payload).__name__} payload; decode it to str"
             assert segment.payload.strip(), f"{modality.name}: text segment {n} is empty; yield only text with content"
+
+    def test_segments_can_be_stored(self, modality: Modality, sample_file: Path) -> None:
+        """What the engine checks before storing a segment (mmsearch/segment_check.py): finite,
+        ordered locators, pages from 1, valid Unicode, JSON-serialisable meta."""
+        for n, segment in enumerate(modality.extract(source_for(sample_file))):
+            reason = problem(segment) if isinstance(segment, Segment) else None
+            assert reason is None, f"{modality.name}: segment {n} cannot be indexed: {reason}"
 
     def test_segments_fit_the_embedders_input(self, modality: Modality, sample_file: Path, embedders: Sequence[Embedder]) -> None:
         segments = list(modality.segments(source_for(sample_file)))
