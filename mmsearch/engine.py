@@ -183,7 +183,7 @@ class Engine:
         self._check_open()
         paths = path_list(paths, "index")
         runner = self._runner(executor or str(self.settings.get("executor", "local")), ray_address)
-        workers = self.settings.get_int("workers") or (os.cpu_count() or 1)
+        workers = self.settings.get_int("workers", low=0) or (os.cpu_count() or 1)
         ctx = IndexContext(
             db=self.db,
             registry=self.registry,
@@ -191,7 +191,7 @@ class Engine:
             spaces=self.spaces,
             ignore=self._ignored,
             workers=workers,
-            batch_segments=self.settings.get_int("batch_size"),
+            batch_segments=self.settings.get_int("batch_size", low=1),
             runner=runner,
         )
         with self._writing():

@@ -36,12 +36,14 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
-def invalid(key: str, value: Any, wanted: str) -> ConfigError:
-    """The error for a setting with an unusable value, naming its environment spelling too."""
-    return ConfigError(f"setting {key!r} (env {env_name(key)}) must be {wanted}, got {value!r}")
+def invalid(key: str, value: Any, wanted: str, origin: str | None = None) -> ConfigError:
+    """The error for a setting with an unusable value, naming where it was given (``origin``,
+    from :meth:`Settings.origin`) or, unknown, every place it can be given."""
+    where = origin or f"{SETTINGS_FILE}, --set or env {env_name(key)}"
+    return ConfigError(f"setting {key!r} ({where}) must be {wanted}, got {value!r}")
 
 
-def parse_bool(key: str, value: Any) -> bool:
+def parse_bool(key: str, value: Any, origin: str | None = None) -> bool:
     """True/false from TOML booleans or the strings environment variables carry."""
     if isinstance(value, bool) or value is None:
         return bool(value)
@@ -50,17 +52,17 @@ def parse_bool(key: str, value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise invalid(key, value, "true or false")
+    raise invalid(key, value, "true or false", origin)
 
 
-def parse_float(key: str, value: Any, low: float = float("-inf"), high: float = float("inf")) -> float:
+def parse_float(key: str, value: Any, low: float = float("-inf"), high: float = float("inf"), origin: str | None = None) -> float:
     """A number within [low, high], from TOML or an environment string."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise invalid(key, value, "a number") from None
+        raise invalid(key, value, "a number", origin) from None
     if not low <= number <= high:
-        raise invalid(key, value, f"between {low:g} and {high:g}")
+        raise invalid(key, value, f"between {low:g} and {high:g}", origin)
     return number
 
 
@@ -83,23 +85,23 @@ class Setting:
     default: Any = None
     help: str = ""
 
-    def parse(self, key: str, value: Any) -> Any:
+    def parse(self, key: str, value: Any, origin: str | None = None) -> Any:
         """``value`` (from TOML, a flag or an environment string) as :attr:`type`, or a ConfigError."""
         if self.type is bool:
-            return parse_bool(key, value)
+            return parse_bool(key, value, origin)
         if self.type is int:
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise invalid(key, value, "a whole number")
+                raise invalid(key, value, "a whole number", origin)
             try:
                 return int(value)
             except (TypeError, ValueError):
-                raise invalid(key, value, "a whole number") from None
+                raise invalid(key, value, "a whole number", origin) from None
         if self.type is float:
             if isinstance(value, bool):
-                raise invalid(key, value, "a number")
-            return parse_float(key, value)
+                raise invalid(key, value, "a number", origin)
+            return parse_float(key, value, origin=origin)
         if not isinstance(value, str):
-            raise invalid(key, value, f"a {self.type.__name__}")
+            raise invalid(key, value, f"a {self.type.__name__}", origin)
         return value
 
 
@@ -153,12 +155,26 @@ class Settings:
             return self._file[key]
         return DEFAULTS.get(key, default)
 
-    def get_int(self, key: str, default: int | None = None) -> int:
+    def origin(self, key: str) -> str:
+        """Where :meth:`get` finds ``key``: what an error about its value should point to."""
+        if key in self._overrides:
+            return "given with --set or a flag"
+        if self._environ.get(env_name(key)) is not None:
+            return f"env {env_name(key)}"
+        if key in self._file:
+            return f"in {self.source or SETTINGS_FILE}"
+        return "its default"
+
+    def get_int(self, key: str, default: int | None = None, low: int | None = None) -> int:
+        """A whole number, at least ``low`` when given (``batch_size = 0`` was taken silently)."""
         value = self.get(key, default)
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
-            raise invalid(key, value, "a whole number") from None
+            raise invalid(key, value, "a whole number", self.origin(key)) from None
+        if low is not None and number < low:
+            raise invalid(key, value, f"a whole number of at least {low}", self.origin(key))
+        return number
 
     def get_score(self, key: str, default: float) -> float:
         """A calibrated-score setting (``search.min_score``): a number from 0 to 1."""
@@ -168,11 +184,11 @@ class Settings:
         except (TypeError, ValueError):
             number = math.nan
         if not 0.0 <= number <= 1.0:  # NaN fails this too
-            raise invalid(key, value, "a number from 0 to 1")
+            raise invalid(key, value, "a number from 0 to 1", self.origin(key))
         return number
 
     def get_bool(self, key: str, default: bool = False) -> bool:
-        return parse_bool(key, self.get(key, default))
+        return parse_bool(key, self.get(key, default), self.origin(key))
 
     def with_overrides(self, **overrides: Any) -> Settings:
         merged = {**self._overrides, **{k: v for k, v in overrides.items() if v is not None}}
@@ -183,7 +199,7 @@ class Settings:
     def typed(self, key: str, setting: Setting) -> Any:
         """A declared key's value, parsed as its type; the declared default when unset."""
         value = self.get(key)
-        return setting.default if value is None else setting.parse(key, value)
+        return setting.default if value is None else setting.parse(key, value, self.origin(key))
 
     def check(self, sections: Iterable[SettingsSection]) -> None:
         """Refuse unknown keys in a declared section and values of the wrong type (file and flags;

@@ -236,6 +236,27 @@ def test_bad_settings_file_names_the_file(tmp_path: Path) -> None:
         mmsearch.Engine.open(index, plugins=[fake_plugin()])
 
 
+def test_a_bad_value_in_the_settings_file_points_to_the_file_not_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = tmp_path / "idx"
+    index.mkdir()
+    (index / "mmsearch.toml").write_text('embedders = "hash"\n[search]\nmin_score = "high"\n')
+    monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)
+    with mmsearch.Engine.open(index, plugins=[fake_plugin()]) as engine:
+        with pytest.raises(mmsearch.ConfigError) as caught:
+            engine.search("kitten")
+    assert str(caught.value) == f"setting 'search.min_score' (in {index / 'mmsearch.toml'}) must be a number from 0 to 1, got 'high'"
+
+
+def test_nonsense_worker_and_batch_counts_are_refused(tmp_path: Path, library: Path) -> None:
+    for line, wanted in (("workers = -3", "at least 0"), ("batch_size = 0", "at least 1")):
+        index = tmp_path / line.split()[0]
+        index.mkdir()
+        (index / "mmsearch.toml").write_text(f'embedders = "hash"\n{line}\n')
+        with pytest.raises(mmsearch.ConfigError, match=rf"setting '{line.split()[0]}' \(in .*mmsearch.toml\) must be a whole number of {wanted}"):
+            with mmsearch.Engine.open(index, plugins=[fake_plugin()]) as engine:  # a plugin may read it as it loads
+                engine.index([library])
+
+
 def test_the_only_document_of_its_kind_can_still_be_a_strong_match(tmp_path: Path, open_engine: OpenEngine) -> None:
     """A library with one transcript among photos: no other text to compare it with, so its
     baseline comes from generic queries; it must not be scored against itself into oblivion."""

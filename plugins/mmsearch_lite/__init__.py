@@ -32,7 +32,7 @@ def register_embedders(register: Callable[[Embedder], None], settings: Settings)
             mode=str(settings.get("lite.mode", "auto")),
             projection=settings.get("lite.projection"),
             device=str(settings.get("lite.device") or settings.get("device", "auto")),
-            batch_size=settings.get_int("batch_size", 32),
+            batch_size=settings.get_int("batch_size", 32, low=1),
             runtime=str(settings.get("lite.runtime") or "auto").strip().lower(),
         )
     )
