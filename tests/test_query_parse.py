@@ -9,7 +9,7 @@ import pytest
 
 from mmsearch import QueryError
 from mmsearch.search.parse import parse, unparse
-from mmsearch.search.query import FILE, Query, QueryPart
+from mmsearch.search.query import FILE, MAX_PARTS, Query, QueryPart
 
 
 def test_unquoted_words_form_one_text_part() -> None:
@@ -103,3 +103,15 @@ def test_a_reversed_size_range_is_an_error_like_a_reversed_date_range(text: str)
                                          r"\(write the smaller size first"):
         parse(text)
     assert parse("giraffe size:1KB..1KB").filters.min_size == 1024  # one exact size is a range too
+
+
+def test_a_query_of_too_many_parts_is_refused_with_the_limit() -> None:
+    assert len(Query.parse(" + ".join(["cat"] * MAX_PARTS)).parts) == MAX_PARTS
+    with pytest.raises(QueryError, match=rf"a query may combine at most {MAX_PARTS} parts, this one has 200"):
+        Query.parse(" + ".join(["cat"] * 200))  # took a minute on the CLI, and held a server meanwhile
+
+
+def test_a_query_typed_in_a_latin1_terminal_is_a_clear_error(open_engine) -> None:  # type: ignore[no-untyped-def]
+    latin1 = b"caf\xe9".decode("utf-8", "surrogateescape")  # how Python hands such argv bytes over
+    with pytest.raises(QueryError, match=r"the query 'caf\\xe9' is not valid UTF-8; set the terminal to UTF-8"):
+        open_engine().search(latin1)

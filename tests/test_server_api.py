@@ -303,6 +303,30 @@ def test_an_index_deleted_under_the_server_is_reported_and_never_rebuilt_by_a_jo
     assert not (engine.index_dir / "index.db").exists()
 
 
+def test_a_malformed_or_unsatisfiable_range_is_a_json_error(api: TestClient) -> None:
+    hits = api.get("/api/search", params={"q": "pasta", "k": 20}).json()["hits"]
+    hit = next(h for h in hits if h["path"] == "docs/pasta.txt")
+    size = len(api.get(hit["file_url"]).content)
+    reversed_range = api.get(hit["file_url"], headers={"Range": "bytes=5-2"})
+    assert reversed_range.status_code == 400
+    assert reversed_range.json() == {"error": "Range header: start must be less than end"}
+    past_the_end = api.get(hit["file_url"], headers={"Range": f"bytes={size + 10}-{size + 20}"})
+    assert past_the_end.status_code == 416 and "error" in past_the_end.json()
+    assert past_the_end.headers["content-range"] == f"bytes */{size}"  # what a player needs to retry
+
+
 def test_a_reversed_date_range_in_parameters_is_an_error_as_in_the_query(api: TestClient) -> None:
     reversed_ = api.get("/api/search", params={"q": "cat", "after": "2025-01-01", "before": "2024-01-01"})
     assert reversed_.status_code == 400 and "no file can match" in reversed_.json()["error"]
+
+
+def test_date_parameters_take_the_query_languages_dates_and_refuse_numbers(api: TestClient) -> None:
+    """after=2024 was a 422 about "exact dates", and before=86400 was read as 1970-01-02."""
+    everything = [h["path"] for h in api.get("/api/search", params={"q": "pasta", "k": 20, "min_score": 0}).json()["hits"]]
+    for params in ({"after": "2000"}, {"after": "2000-06"}, {"after": "2000-06-30", "before": "2999"}):
+        got = api.get("/api/search", params={"q": "pasta", "k": 20, "min_score": 0, **params})
+        assert got.status_code == 200 and [h["path"] for h in got.json()["hits"]] == everything, params
+    assert api.get("/api/search", params={"q": "pasta", "min_score": 0, "before": "2000"}).json()["hits"] == []
+    epoch = api.get("/api/search", params={"q": "pasta", "before": "86400"})
+    assert epoch.status_code == 400
+    assert epoch.json() == {"error": "before='86400' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD, as in the query language's before:"}

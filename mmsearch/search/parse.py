@@ -228,6 +228,19 @@ def _filter(state: _State, name: str, value: str, pos: int) -> None:
             state.filters["max_size"] = high
 
 
+def date_value(name: str, value: str) -> datetime:
+    """``value`` as the query language reads dates (YYYY, YYYY-MM or YYYY-MM-DD), for front ends
+    that take a date as its own parameter (HTTP ``after=``); ``name`` is how the error names it."""
+    match = _DATE.match(value.strip())
+    if not match:
+        raise QueryError(f"{name}={value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD, as in the query language's {name}:")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        return datetime(year, month or 1, day or 1)  # type: ignore[arg-type]  # the pattern always has a year
+    except ValueError as exc:
+        raise QueryError(f"{name}={value!r} is not a valid date ({exc})") from None
+
+
 def _date(text: str, pos: int, value: str, upper: bool) -> datetime:
     match = _DATE.match(value)
     if not match:

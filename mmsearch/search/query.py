@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import QueryError
+from ..paths import storable
 from ..types import TEXT
 
 FILE = "file"  # a part given as an example file; its modality decides the payload kinds
@@ -34,6 +35,11 @@ def nothing_to_search(inputs: str = CLI_INPUTS, filters_only: bool = False) -> Q
     return QueryError(f"nothing to search for: give {inputs}{hint}")
 
 
+#: Parts one query may combine ("a" + "b" - "c"): each runs every leg, so a pasted list of
+#: hundreds of parts held a server for minutes.
+MAX_PARTS = 16
+
+
 @dataclass(frozen=True)
 class QueryPart:
     kind: str  # "text" or "file"
@@ -44,6 +50,10 @@ class QueryPart:
         # Anything but "text" is read as a path: an unknown kind must not reach a file by a side door.
         if self.kind not in (TEXT, FILE):
             raise QueryError(f"query part kind {self.kind!r}: must be {TEXT!r} or {FILE!r}")
+        if self.kind == TEXT and storable(self.value) != self.value:
+            # a byte that is not UTF-8 (a Latin-1 terminal) reaches Python as a lone surrogate
+            shown = storable(self.value)
+            raise QueryError(f"the query '{shown}' is not valid UTF-8; set the terminal to UTF-8 (e.g. LANG=C.UTF-8) and type it again")
 
     @property
     def label(self) -> str:
@@ -92,6 +102,9 @@ class Query:
     def __post_init__(self) -> None:
         if not self.parts:
             raise nothing_to_search()
+        if len(self.parts) > MAX_PARTS:
+            raise QueryError(f"a query may combine at most {MAX_PARTS} parts, this one has {len(self.parts)}; "
+                             "each part is a search of its own")
         if not any(p.weight > 0 for p in self.parts):
             raise QueryError("a query needs at least one positive part; negative parts (-\"night\") only push results down")
         if any(p.weight == 0 for p in self.parts):

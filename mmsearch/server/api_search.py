@@ -8,7 +8,6 @@ import re
 import tempfile
 import time
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Annotated
 from urllib.parse import quote, unquote
@@ -17,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 
 from ..paths import decode_relpath, encode_relpath, not_utf8
 from ..errors import MMSearchError, ModelUnavailableError, QueryError
-from ..search.parse import NUMBER, check_bounds, parse
+from ..search.parse import NUMBER, check_bounds, date_value, parse
 from ..search.query import FILE, Filters, QueryPart, file_part
 from ..search.query import Query as SearchQuery
 from ..types import Hit
@@ -109,8 +108,8 @@ def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) ->
 
     if query is None:
         raise QueryError(f"nothing to search for: give {INPUTS}")
-    after = datetime.combine(params.after, datetime.min.time()) if params.after else None
-    before = datetime.combine(params.before, datetime.min.time()) if params.before else None
+    after = date_value("after", params.after) if params.after else None
+    before = date_value("before", params.before) if params.before else None
     types = frozenset(t.strip() for v in params.type for t in v.split(",") if t.strip())
     query = query.with_filters(Filters(types, params.path or None, after, before))
     check_bounds(query.filters)  # after=2025&before=2024 matches nothing: say so, as the query language does

@@ -21,7 +21,7 @@ from . import api_info, api_jobs, api_media, api_search
 from .config import ServerConfig
 from .jobs import Jobs, OpenEngine
 from .schemas import ErrorOut
-from .security import TokenGate, UploadLimit
+from .security import PlainErrorsAsJson, TokenGate, UploadLimit
 from .state import ServerState
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ def create_app(engine: Engine, open_engine: OpenEngine, config: ServerConfig | N
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
     if config.token:
         app.add_middleware(TokenGate, token=config.token)  # type: ignore[arg-type]
+    app.add_middleware(PlainErrorsAsJson)  # type: ignore[arg-type]
     return app
 
 

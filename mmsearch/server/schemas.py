@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -67,8 +66,8 @@ class SearchParams(BaseModel):
     fuser: str = "weighted"
     type: list[str] = Field(default_factory=list, description="Only these modalities.")
     path: str | None = Field(None, description="Glob over the path relative to its library, or the file name.")
-    after: date | None = None
-    before: date | None = None
+    after: str | None = Field(None, description="Captured or changed on or after: YYYY, YYYY-MM or YYYY-MM-DD.")
+    before: str | None = Field(None, description="Before (exclusive): YYYY, YYYY-MM or YYYY-MM-DD.")
     explain: bool = False
 
 

@@ -172,3 +172,35 @@ def within_roots(raw: str, roots: list[Path]) -> Path:
             continue
     raise HTTPException(403, f"{raw}: not inside a library root of this server ({', '.join(map(str, roots)) or 'none yet'}); "
                              "start the server with --root to allow it")
+
+
+class PlainErrorsAsJson:
+    """Turns a plain-text error that a framework layer answers by itself (Starlette's "Invalid
+    host header", a malformed Range) into ``{"error": ...}``, the shape every other error has."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+        body = b""
+
+        async def rewrite(message: Message) -> None:
+            nonlocal held, body
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if message["status"] >= 400 and content_type.startswith(b"text/plain"):
+                    held = message  # wait for the body, then answer in JSON
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    kept = [(k, v) for k, v in held.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+                    await _json(send, held["status"], body.decode("utf-8", "replace").strip() or "request refused", kept)
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
