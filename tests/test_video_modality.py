@@ -197,3 +197,38 @@ def test_settings_are_validated() -> None:
         VideoConfig.from_settings(Settings(environ={}, overrides={"video.min_interval": 5, "video.max_interval": 2}))
     with pytest.raises(ConfigError, match="video.transcribe"):
         VideoConfig.from_settings(Settings(environ={}, overrides={"video.transcribe": "maybe"}))
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_a_slideshow_of_one_frame_per_still_keeps_every_shot_at_its_time(tmp_path: Path, container: str) -> None:
+    """ffmpeg's concat demuxer, screen recorders and slideshow exports write one frame per still
+    (variable frame rate). The sampler waited for the next look to see a cut's picture hold, and
+    there the next look was already the next shot: the rocket (7 s on screen) and the coffee were
+    never embedded, and the cat's frame was filed at the rocket's time. In Matroska, which declares
+    no frame count, a still coded as a B-frame was skipped as well (a probe's find)."""
+    import shutil
+    import subprocess
+
+    from video_media import photo
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    shots = [("astronaut", 2.0), ("rocket", 7.0), ("coffee", 1.5), ("chelsea", 4.0), ("horse", 3.5)]
+    lines = []
+    for name, seconds in shots:
+        photo(name, (320, 240)).save(tmp_path / f"{name}.png")
+        lines += [f"file '{name}.png'", f"duration {seconds}"]
+    (tmp_path / "list.txt").write_text("\n".join([*lines, f"file '{shots[-1][0]}.png'"]) + "\n")
+    out = tmp_path / f"slides.{container}"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(tmp_path / "list.txt"),
+                    "-fps_mode", "vfr", "-pix_fmt", "yuv420p", str(out)], check=True)
+    quiet = VideoModality(Settings(environ={}, overrides={"video.transcribe": "false"}))
+    segments = list(quiet.segments(source_for(out)))
+    starts = np.cumsum([0.0] + [s for _, s in shots])
+    assert [(s.locator.start, s.locator.end) for s in segments] == [
+        pytest.approx((a, b), abs=0.1) for a, b in zip(starts[:-1], starts[1:])]
+    # each segment holds its own still: closest to that shot's picture of all five
+    stills = np.stack([np.asarray(photo(n, (64, 48)), dtype=np.float64).ravel() for n, _ in shots])
+    for n, segment in enumerate(segments):
+        seen = np.asarray(segment.payload.convert("RGB").resize((64, 48)), dtype=np.float64).ravel()
+        assert int(np.argmin(np.abs(stills - seen).mean(axis=1))) == n, (n, segment.locator)

@@ -26,6 +26,7 @@ from .sampler import SIGNATURE_SIDE, Action, SceneSampler
 #: A file whose frames stop this much short of the duration its header declares is truncated.
 _TRUNCATED_SLACK = 0.2  # share of the declared duration
 _TRUNCATED_MIN_SECONDS = 2.0
+_PROBE_PACKETS = 48  # packets read to tell a sparse stream from a dense one when the header cannot
 
 
 @dataclass
@@ -78,6 +79,28 @@ def _declared_duration(container: Any, stream: Any) -> float | None:
     return None
 
 
+def _sparse(path: Path | str, stream: Any, declared: float | None, every: float) -> bool:
+    """Whether the stream has fewer frames than looks (a slideshow exported one frame per still).
+    Matroska and WebM declare no frame count and a nominal rate (25 fps for one frame in 6 s), so
+    there the first packets' timestamps are read, from a second handle (no decoding, no seek)."""
+    frames = int(stream.frames or 0)
+    if frames and declared:
+        return frames / declared < 2.0 / every
+    import av
+
+    times = []
+    with av.open(str(path), mode="r", metadata_errors="ignore") as probe:
+        for packet in probe.demux(probe.streams.video[0]):
+            if packet.pts is not None and packet.time_base is not None:
+                times.append(float(packet.pts * packet.time_base))
+            if len(times) >= _PROBE_PACKETS:
+                break
+    if len(times) < 2:
+        return False
+    span = max(times) - min(times)
+    return span > 0 and (len(times) - 1) / span < 2.0 / every
+
+
 def iter_frames(path: Path | str, config: VideoConfig) -> Iterator[Segment]:
     """Segments of kind ``image`` for the first video stream of ``path``, in time order."""
     import av
@@ -87,31 +110,49 @@ def iter_frames(path: Path | str, config: VideoConfig) -> Iterator[Segment]:
             return
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # frame + slice threads: decoding is the dominant cost
-        # Frames no other frame refers to (most B-frames) are never needed to decode the rest,
-        # and at a few looks a second we would throw almost all of them away.
-        stream.codec_context.skip_frame = "NONREF"
+        declared = _declared_duration(container, stream)
+        every = 1.0 / config.analysis_fps
+        skipping = not _sparse(path, stream, declared, every)
+        if skipping:
+            # Frames no other frame refers to (most B-frames) are never needed to decode the rest,
+            # and at a few looks a second we would throw almost all of them away. Not in a sparse
+            # stream (a slideshow, a screen recording): there one B-frame may be a whole shot.
+            stream.codec_context.skip_frame = "NONREF"
         aspect = float(stream.codec_context.sample_aspect_ratio or 1)
         sampler = SceneSampler(config)
         pending: _Pending | None = None
         last_t, frame_seconds = 0.0, 1.0 / float(stream.average_rate or 25)
-        every, next_look = 1.0 / config.analysis_fps, float("-inf")
-        for t, frame in _timed(container, stream):
-            last_t = max(last_t, t)
-            if t + 1e-6 < next_look:
-                continue  # decoded (later frames need it) but never scaled or compared
-            # Looks on a fixed grid (0, 0.25, 0.5 ...), so a cut is seen at the first frame after it.
-            next_look = t if next_look == float("-inf") else next_look
-            next_look += every * max(1, math.floor((t - next_look) / every) + 1)
-            decision = sampler.feed(t, signature(frame))
+        next_look = float("-inf")
+        held: tuple[float, Any, np.ndarray] | None = None  # the last frame looked at: (time, frame, signature)
+        hold_looks = math.ceil(config.min_interval / every) + 2  # enough for the sampler to take a held picture
+
+        def look(t: float, frame: Any, sig: np.ndarray) -> Iterator[Segment]:
+            nonlocal pending
+            decision = sampler.feed(t, sig)
             if decision.action is Action.NONE:
-                continue
+                return
             if pending is not None:
                 yield _segment(pending, decision.at)
                 pending = None
             if decision.action is Action.KEEP:
                 pending = _Pending(decision.at, picture(frame, aspect, config.max_side), t)
-        end = last_t + frame_seconds
-        declared = _declared_duration(container, stream)
+
+        for t, frame in _timed(container, stream):
+            last_t = max(last_t, t)
+            if t + 1e-6 < next_look:
+                continue  # decoded (later frames need it) but never scaled or compared
+            if held is not None and t - held[0] > every:
+                # A variable-rate stream: the last frame stayed on screen until this one. The looks
+                # the grid put in between see it again, so a shot shown by one frame is seen to hold
+                # (else the next shot's frame was taken for it, at its time).
+                for n in range(1, min(hold_looks, math.ceil((t - held[0]) / every))):
+                    yield from look(held[0] + n * every, held[1], held[2])
+            # Looks on a fixed grid (0, 0.25, 0.5 ...), so a cut is seen at the first frame after it.
+            next_look = t if next_look == float("-inf") else next_look
+            next_look += every * max(1, math.floor((t - next_look) / every) + 1)
+            held = (t, frame, signature(frame))
+            yield from look(*held)
+        end = last_t + frame_seconds if declared is None else min(last_t + frame_seconds, max(declared, last_t))
         if declared and declared - end > max(_TRUNCATED_MIN_SECONDS, _TRUNCATED_SLACK * declared):
             raise ValueError(f"truncated video: frames stop at {end:.1f} s of {declared:.1f} s")
         if pending is not None:
