@@ -58,3 +58,25 @@ def test_search_by_example_is_scored_by_the_image_to_image_curve(open_engine: Op
     engine._searcher.reload_calibrations(engine.index_dir)
     assert max(h.score for h in engine.search(image=example, k=5, min_score=0)) < 1e-6  # the curve decided
     assert engine.search("cat kitten", k=1, min_score=0)[0].score > 0.5  # text queries keep theirs
+
+
+def test_copies_of_the_example_in_the_library_do_not_hide_each_other(open_engine: OpenEngine, tmp_path: Path) -> None:
+    """A photo and its JPEG export each lifted the other's baseline: with one copy in the library
+    the example's match scored 0.93, with two both fell to 0.11, under the cut (a probe's find).
+    A copy is now left out of its twin's baseline, as the hit itself always was."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(7):
+        tagged_png(lib / f"other-{i}.png", f"thing{i} stuff{i} item{i}")
+    tagged_png(lib / "cat.png", "cat kitten whiskers")
+    engine = open_engine()
+    engine.index([lib])
+    example = tagged_png(tmp_path / "example.png", "cat kitten whiskers", color=(10, 200, 10))  # not an indexed file
+    alone = engine.search(image=example, k=1, min_score=0)[0]
+    assert alone.path == "cat.png" and alone.score > 0.5
+    for n in (1, 2):
+        tagged_png(lib / f"cat-export-{n}.png", "cat kitten whiskers", color=(200, 10, n))  # the same picture again
+    engine.index([lib])
+    shown = engine.search(image=example, k=10, min_score=0.5)  # the default cut
+    assert sorted(h.path for h in shown) == ["cat-export-1.png", "cat-export-2.png", "cat.png"], shown
+    assert min(h.score for h in shown) >= alone.score - 0.05

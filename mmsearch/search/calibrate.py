@@ -21,6 +21,9 @@ from .curves import FEATURES
 
 SAMPLE = 2048
 MIN_STD = 0.02  # near-identical baselines must not blow up z
+#: Two segments this close in a space are copies of one another (a photo and its JPEG export: 0.999
+#: in lite; a light crop 0.95-0.99; another photo of the same cat well under): see zscores.
+COPY_COSINE = 0.98
 PRIOR_WEIGHT = 8.0  # the bank's spread counts as this many library samples
 CENTER = 2.25  # z at which the calibrated score is 0.5: the default no-match cut (search.min_score)
 WIDTH = 0.5
@@ -63,10 +66,13 @@ class Background:
 
 
 def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_variance: float | None,
-            bank_on_hits: np.ndarray | None = None, robust: bool = False) -> tuple[np.ndarray, np.ndarray]:
+            bank_on_hits: np.ndarray | None = None, robust: bool = False,
+            hit_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How far each raw score stands above this query's scores on the *other* segments of the
     leg (z, and the standard deviation used). Leaving the hit out matters in small libraries:
-    with the match inside the sample, 4 images can never give z above 1.5. When the leg holds a
+    with the match inside the sample, 4 images can never give z above 1.5. Its copies among the
+    hits (``hit_vectors``, cosine at least COPY_COSINE) are left out with it: a photo and its JPEG
+    export each lifted the other's baseline, and both fell from 0.93 to 0.11. When the leg holds a
     single segment there is no other: the baseline is then what the bank's generic queries score
     on that segment (``bank_on_hits``, hits x bank). ``robust``: see ROBUST_PAIRS."""
     sims = sample @ query
@@ -89,9 +95,20 @@ def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_varian
     else:
         total, squares = float(sims.sum()), float((sims.astype(np.float64) ** 2).sum())
         inside = n <= SAMPLE  # the sample is the whole index: every hit is in it
-        m = n - 1 if inside else n
-        mean = (total - raw) / m if inside else np.full(len(raw), total / n)
-        var = np.maximum(((squares - raw.astype(np.float64) ** 2) if inside else squares) / m - mean**2, 0.0)
+        raw64 = raw.astype(np.float64)
+        if inside:
+            # each hit and its copies among the hits (itself at least) are left out of its baseline
+            copies = (hit_vectors @ hit_vectors.T >= COPY_COSINE) if hit_vectors is not None and len(raw) > 1 else np.eye(len(raw), dtype=bool)
+            copies |= np.eye(len(raw), dtype=bool)
+            m = n - copies.sum(axis=1)
+            copies[m < 2] = np.eye(len(raw), dtype=bool)[m < 2]  # nearly all copies: leave the hit alone out
+            m = (n - copies.sum(axis=1)).astype(np.float64)
+            mean = (total - copies @ raw64) / m
+            var = np.maximum((squares - copies @ raw64**2) / m - mean**2, 0.0)
+        else:
+            m = n
+            mean = np.full(len(raw), total / n)
+            var = np.full(len(raw), max(squares / m - (total / n) ** 2, 0.0))
     if prior_variance is not None:
         var = (m * var + PRIOR_WEIGHT * prior_variance) / (m + PRIOR_WEIGHT)
     std = np.maximum(np.sqrt(var), MIN_STD)
@@ -164,7 +181,7 @@ def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | N
     raw = np.asarray(raw)
     on_bank = bank is not None and hit_vectors is not None
     bank_on_hits = hit_vectors @ bank.T if on_bank else None  # type: ignore[union-attr]
-    z, std = zscores(query, raw, sample, prior, bank_on_hits if len(sample) < 2 else None, robust)
+    z, std = zscores(query, raw, sample, prior, bank_on_hits if len(sample) < 2 else None, robust, hit_vectors)
     margin, gap = standout(raw, raw - z * std)
     if null is not None and hit_vectors is not None:
         z = np.minimum(z, null_margin(raw, hit_vectors, null, std) + NULL_SLACK)

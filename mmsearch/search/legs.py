@@ -15,7 +15,7 @@ from ..modality import over_size_limit
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
-from .calibrate import ROBUST_PAIRS, Background, leg_features
+from .calibrate import ROBUST_PAIRS, SAMPLE, Background, leg_features
 from .query import FILE, QueryPart
 
 
@@ -106,7 +106,8 @@ def run_leg(
         key = (space.space_id, kind)
         sample = background.sample(key, space.generation, index)
         prior = background.prior_variance(key, space.generation, sample, bank) if bank is not None else None
-        hit_vectors = index.vectors(ids_kept) if (null is not None or bank is not None) else None
+        # the hits' own vectors: for the bank and null terms, and for copies of a hit (zscores)
+        hit_vectors = index.vectors(ids_kept) if (null is not None or bank is not None or len(index) <= SAMPLE) else None
         robust = (query_kind, kind) in ROBUST_PAIRS
         calibrated = curve_for(kind)(leg_features(query, raw, hit_vectors, sample, prior, bank, null, robust=robust))
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c), kind) for i, r, c in zip(ids_kept, raw, calibrated))
