@@ -232,3 +232,19 @@ def test_a_slideshow_of_one_frame_per_still_keeps_every_shot_at_its_time(tmp_pat
     for n, segment in enumerate(segments):
         seen = np.asarray(segment.payload.convert("RGB").resize((64, 48)), dtype=np.float64).ravel()
         assert int(np.argmin(np.abs(stills - seen).mean(axis=1))) == n, (n, segment.locator)
+
+
+def test_a_video_with_damaged_bytes_keeps_what_decodes(video: VideoModality, media: VideoMedia, tmp_path: Path) -> None:
+    """A few damaged kilobytes in the middle of a file (a bad sector, a broken download) failed the
+    whole file with FFmpeg's 'Invalid data found when processing input', though ffmpeg and players
+    play the rest. Damaged packets are now passed over: the shots after them are still indexed."""
+    data = bytearray(media.main.read_bytes())
+    start = data.index(b"mdat") + 20_000
+    for i in range(start, min(start + 60_000, len(data)), 7):
+        data[i] ^= 0x5A
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    frames = frames_of(list(video.segments(source_for(damaged))))
+    assert frames, "nothing of the damaged video was kept"
+    # the last shot (coffee, 10-15 s) lies past the damage and is still seen where it is
+    assert frames[-1].locator.end == pytest.approx(SHOTS[-1][2], abs=LOOK)

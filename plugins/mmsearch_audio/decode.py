@@ -39,8 +39,17 @@ def iter_audio(path: Path | str) -> Iterator[np.ndarray]:
             raise ValueError("no audio stream")
         stream = container.streams.audio[0]
         resampler = _resampler()
-        for frame in container.decode(stream):
-            yield from _flat(resampler.resample(frame))
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.InvalidDataError:
+                # Damaged bytes: silence in its place, as players do, so later speech keeps its time
+                # (a recording with one bad packet failed whole).
+                if packet.duration and packet.time_base:
+                    yield np.zeros(round(float(packet.duration * packet.time_base) * SAMPLE_RATE), dtype=np.float32)
+                continue
+            for frame in frames:
+                yield from _flat(resampler.resample(frame))
         yield from _flat(resampler.resample(None))  # flush the resampler's tail
 
 

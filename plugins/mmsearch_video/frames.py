@@ -63,12 +63,28 @@ def picture(frame: Any, aspect: float, max_side: int) -> Image.Image:
 
 
 def _timed(container: Any, stream: Any) -> Iterator[tuple[float, Any]]:
-    """``(seconds from the stream's start, frame)`` for each decoded frame."""
+    """``(seconds from the stream's start, frame)`` for each decoded frame.
+
+    A packet the decoder refuses (damaged bytes in the middle of a file) is passed over, as ffmpeg
+    and players do, so the rest of the video is still seen; a file of which nothing at all decodes
+    is refused with a plain reason."""
+    import av
+
     origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
     rate = float(stream.average_rate or stream.guessed_rate or 25)
-    for index, frame in enumerate(container.decode(stream)):
-        t = frame.time - origin if frame.time is not None else index / rate
-        yield max(0.0, t), frame
+    index = damaged = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError:
+            damaged += 1
+            continue
+        for frame in frames:
+            t = frame.time - origin if frame.time is not None else index / rate
+            index += 1
+            yield max(0.0, t), frame
+    if damaged and not index:
+        raise ValueError(f"not a readable video: none of its {damaged} damaged video packets decodes")
 
 
 def _declared_duration(container: Any, stream: Any) -> float | None:
