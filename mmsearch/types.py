@@ -180,7 +180,7 @@ class FileReport:
     """What happened to one file during an indexing run."""
 
     path: str
-    action: str  # added | updated | unchanged | removed | renamed | failed
+    action: str  # added | updated | unchanged | removed | renamed | failed; "working" in progress callbacks only
     error: str | None = None
     segments: int = 0
 

@@ -26,7 +26,9 @@ from .preload import Preload
 
 log = logging.getLogger("mmsearch.index")
 
-#: progress(report, done, total): called once per file as its fate is settled.
+#: progress(report, done, total): called once per file as its fate is settled, and with a
+#: ``working`` report (``done`` unchanged) naming the file the run waits on next: files are
+#: written in order, so an hour of audio at the head held the bar at "0/? scanning…".
 ProgressFn = Callable[[FileReport, int, int], None]
 
 
@@ -115,8 +117,16 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         bookkeeping()
     load_seconds = time.monotonic() - loading
 
+    written = 0
+
+    def working() -> None:
+        if progress is not None and written < len(jobs):
+            progress(FileReport(jobs[written].found.relpath, "working"), done, total)
+
     def write(batch: list[pipeline.Extracted]) -> None:
+        nonlocal written
         _write_isolated(ctx, batch)
+        written += len(batch)
         for item in batch:
             if item.vanished:  # gone between the scan and its reading: not a failure, nothing to keep
                 counts["removed"] += item.job.old is not None
@@ -129,7 +139,9 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
             if item.error:
                 failures.append(rep)
             report(rep)
+        working()
 
+    working()
     try:
         if models is not None:
             pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments, models)
