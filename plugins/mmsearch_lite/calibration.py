@@ -148,7 +148,7 @@ def split_images(embedder: LiteEmbedder, items: list[data.Item], split: str, n: 
     with torch.inference_mode():
         logits = embedder._image_model._fc(torch.from_numpy(pooled)).numpy()
     if embedder.mode == "blend":
-        gates = gate.gate(features.flat_shares(chosen, cache))  # from the pixels, as the embedder does
+        gates = gate.drawing_gate(pooled, features.flat_shares(chosen, cache))  # as the embedder does
         return chosen, blend.image_vectors(embedder.project(pooled, logits, use_projection=False), embedder.project(pooled, logits), gates)
     projected = embedder.project(pooled, logits)
     return chosen, (projected / np.linalg.norm(projected, axis=1, keepdims=True)).astype(np.float32)

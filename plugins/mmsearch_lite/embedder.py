@@ -78,8 +78,8 @@ class LiteEmbedder(Embedder):
         self._blend = self._projection is not None and mode in ("auto", "blend")
         self.dim = blend.DIM if self._blend else 384
         if self._projection is not None:
-            # the mix and the gate's ends decide every image vector: both are in the id
-            kind = f"gate-{blend.VERSION}-f{gate.FLAT_PHOTO:g}-{gate.FLAT_DRAWING:g}-" if self._blend else "proj-"
+            # the mix and the gate decide every image vector: both are in the id
+            kind = f"gate-{blend.VERSION}-{gate.style_version()}-" if self._blend else "proj-"
             self.model = f"{MODEL_PREFIX}/{kind}{self._projection.digest}"
             self._temperature, self._prompt = self._projection.temperature, self._projection.prompt
         else:
@@ -183,8 +183,8 @@ class LiteEmbedder(Embedder):
             return blend.text_vectors(texts) if self._blend else texts
         pooled, logits = self.image_features(payloads)
         if self._blend:
-            # the gate reads the same 224×224 pixels the tower saw (gate.py)
-            gates = gate.gate(gate.flat_shares(payloads))
+            # the gate reads the tower's features and the same 224×224 pixels it saw (gate.py)
+            gates = gate.drawing_gate(pooled, gate.flat_shares(payloads))
             return blend.image_vectors(self.project(pooled, logits, use_projection=False), self.project(pooled, logits), gates)
         return self.project(pooled, logits)
 

@@ -10,6 +10,7 @@ Each builder writes ``DIR/library/`` (the files to index) and ``DIR/labels.jsonl
 * ``speech``: espeak-ng sentences in recordings with silences; paraphrases, right answers with times.
 * ``mixed``: held-out clip art beside 20 documents on neighbouring topics.
 * ``records``: near-identical text records (invoices, tickets, …) told apart by identifiers.
+* ``stamps``: photographed objects on plain backgrounds (Tux Paint stamps, the half nothing was fitted on).
 
 Every set also holds 40 absent-concept queries (plausible things with no word in that library)
 and 40 gibberish queries, chosen with a fixed seed so the sets are the same on every machine.
@@ -24,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import clipart, mixed, photos, records, speech
+from . import clipart, mixed, photos, records, speech, stamps
 
 #: name -> (build(out), why the sources are missing or None)
 BUILDERS: dict[str, tuple[Callable[[Path], None], Callable[[], str | None]]] = {
@@ -33,4 +34,5 @@ BUILDERS: dict[str, tuple[Callable[[Path], None], Callable[[], str | None]]] = {
     "speech": (speech.build, speech.missing_sources),
     "mixed": (mixed.build, clipart.missing_sources),
     "records": (records.build, records.missing_sources),
+    "stamps": (stamps.build, stamps.missing_sources),
 }
