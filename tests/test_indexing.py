@@ -430,3 +430,22 @@ def test_files_that_vanish_mid_run_are_gone_not_failed(library: Path, open_engin
     assert summary.failures == () and (summary.failed, summary.removed, summary.added) == (0, 1, 0)
     assert "docs/pasta.txt" not in {h.path for h in engine.search("pasta spaghetti garlic", k=10, min_score=0)}
     assert engine.status().media == {"image": 3, "text": 1}  # volcano.md is left of the texts; failed files are not counted
+
+
+def test_an_empty_file_of_any_kind_is_skipped_with_the_reason_until_it_has_content(tmp_path: Path, open_engine: OpenEngine) -> None:
+    """A probe found zero-byte .mp3/.mp4 failed, .flac/.m4v/.txt 'added' with no segment: one
+    outcome now, for every kind a plugin reads."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for name in ("empty.txt", "empty.md", "empty.png"):
+        (lib / name).write_bytes(b"")
+    (lib / "note.txt").write_text("pasta with tomatoes")
+    engine = open_engine()
+    summary = engine.index([lib])
+    assert (summary.added, summary.skipped) == (1, 3)
+    assert {f.path: (f.action, f.error) for f in summary.failures} == {
+        name: ("skipped", "empty file (0 bytes): nothing to index until it has content") for name in ("empty.txt", "empty.md", "empty.png")}
+    (lib / "empty.txt").write_text("a recipe for risotto")
+    again = engine.index([lib])
+    assert (again.added, again.skipped) == (1, 2)
+    assert engine.search("risotto", k=1, min_score=0)[0].path == "empty.txt"

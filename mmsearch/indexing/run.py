@@ -75,9 +75,12 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     for item, old in [(f, None) for f in todo.new] + todo.changed:
         modality = ctx.registry.modality_for(item.path)
         too_big = _over_limit(ctx, item, modality) if modality is not None else None
-        if modality is None or too_big is not None:
+        # Nothing to read: an empty .mp3 failed, an empty .flac or .txt was "added" with no segment
+        # (a probe's find); one outcome for every kind, said on every run until the file fills.
+        empty = EMPTY if modality is not None and item.size == 0 and item.error is None else None
+        if modality is None or too_big is not None or empty is not None:
             counts["skipped"] += 1
-            skipped.append(replace(item, skip=too_big or unsupported(item.path)))
+            skipped.append(replace(item, skip=too_big or empty or unsupported(item.path)))
             if old is not None:  # its plugin is gone or it outgrew the limit: it can no longer be kept current
                 todo.removed.append(old)
                 counts["removed"] += 1
@@ -207,6 +210,9 @@ def unsupported(path: Path) -> str:
     suffix = path.suffix.lower()
     hint = _HINTS.get(suffix, "`mmsearch plugins` lists what each plugin reads")
     return f"{UNSUPPORTED} {suffix or 'files without an extension'}{' files' if suffix else ''} ({hint})"
+
+
+EMPTY = "empty file (0 bytes): nothing to index until it has content"
 
 
 def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str | None:
