@@ -101,3 +101,21 @@ def test_the_mode_reads_from_an_ocr_table_and_the_short_env_wins(tmp_path: Path,
     assert config.mode == "never" and config.lang == "eng+deu"
     monkeypatch.setenv("MMSEARCH_OCR", "always")
     assert OcrConfig.from_settings(Settings.load(tmp_path)).mode == "always"
+
+
+def test_leptonicas_internal_errors_do_not_reach_the_terminal() -> None:
+    """Indexing Tux Paint's roundabout sign printed 'Error in boxClipToRectangle: box outside
+    rectangle' and 'Error in pixScanForForeground: invalid box' (Leptonica, from Tesseract's layout
+    analysis, on the C stderr) through the progress bar; Tesseract then read the picture normally."""
+    import subprocess
+    import sys
+
+    sign = Path("/usr/share/tuxpaint/stamps/town/roadsigns/roundabout.png")
+    if not sign.is_file():
+        pytest.skip("apt-get install tuxpaint-stamps-default")
+    plugins = Path(__file__).resolve().parents[1] / "plugins"
+    script = ("import sys; sys.path.insert(0, sys.argv[2]); from PIL import Image; from mmsearch.imaging import flatten; "
+              "from mmsearch_ocr.tesseract import has_text_lines; print(has_text_lines(flatten(Image.open(sys.argv[1])), 'eng'))")
+    run = subprocess.run([sys.executable, "-c", script, str(sign), str(plugins)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() in {"True", "False"}, run.stderr
+    assert "Error in" not in run.stderr, run.stderr

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                   "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
 _local = threading.local()
+_quieted = threading.Event()
+_L_SEVERITY_NONE = 6  # leptonica/environ.h
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,31 @@ def tesseract_ready(lang: str) -> bool:
     return _ready[lang]
 
 
+def _quiet_leptonica() -> None:
+    """Leptonica, under Tesseract's layout analysis, prints its internal errors to the C stderr
+    ("Error in boxClipToRectangle: box outside rectangle"), in the middle of the progress bar, for
+    pictures Tesseract then reads normally. Its message level is raised to none, in the copy that
+    tesserocr's wheel bundles (best effort: a build linked otherwise keeps printing)."""
+    import ctypes
+    import tesserocr
+
+    folder = Path(tesserocr.__file__).resolve().parent.parent / "tesserocr.libs"
+    for library in sorted(folder.glob("libleptonica*.so*")) or [None]:
+        try:
+            ctypes.CDLL(str(library) if library else "libleptonica.so.6").setMsgSeverity(_L_SEVERITY_NONE)
+        except (OSError, AttributeError):
+            continue
+
+
 def _api(lang: str):  # noqa: ANN202 - tesserocr has no type stubs
     import tesserocr
 
     apis = getattr(_local, "apis", None)
     if apis is None:
         apis = _local.apis = {}
+        if not _quieted.is_set():
+            _quiet_leptonica()
+            _quieted.set()
     if lang not in apis:
         apis[lang] = tesserocr.PyTessBaseAPI(path=str(tessdata_dir(lang)), lang=lang, psm=tesserocr.PSM.AUTO)
     return apis[lang]
