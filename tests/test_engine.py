@@ -291,3 +291,14 @@ def test_queries_are_embedded_with_the_embedders_query_form(tmp_path: Path) -> N
         engine.index([library])
         hits = engine.search("kitty", min_score=0)
         assert hits and hits[0].path == "pets.txt" and hits[0].best.raw_score > 0.3
+
+
+def test_an_example_that_holds_nothing_says_so(library: Path, open_engine: OpenEngine, tmp_path: Path) -> None:
+    """A tone without speech given with --image was 'no embedding space of this index can take
+    tone.wav', as if the index were the problem (a probe's find)."""
+    engine = open_engine()
+    engine.index([library])
+    blank = tmp_path / "blank.txt"
+    blank.write_text("   \n\n  ")
+    with pytest.raises(mmsearch.QueryError, match=r"blank.txt: the text plugin found nothing in it to search with"):
+        engine.search(image=blank)

@@ -67,7 +67,11 @@ def _query_vector(part: QueryPart, embedder: Embedder, registry: Registry) -> tu
     if too_big:
         raise QueryError(f"{path.name}: {too_big}")
     # an example's first segments say what it is like; a whole book would take minutes to embed
-    segments = [s for s in islice(modality.segments(source), MAX_EXAMPLE_SEGMENTS) if embedder.accepts(s.kind)]
+    found = list(islice(modality.segments(source), MAX_EXAMPLE_SEGMENTS))
+    if not found:  # not "no space can take it": the file held nothing (a tone with no speech)
+        raise QueryError(f"{path.name}: the {modality.name} plugin found nothing in it to search with "
+                         "(a recording without speech, a document without text)")
+    segments = [s for s in found if embedder.accepts(s.kind)]
     if not segments:
         return None
     kinds = [s.kind for s in segments]
