@@ -34,6 +34,17 @@ def _paths(engine) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("spelling", ["os", "shown"])
+def test_a_path_filter_takes_the_os_name_or_the_shown_one(open_engine, odd_library: Path, spelling: str) -> None:  # type: ignore[no-untyped-def]
+    """Shell completion types the raw bytes of such a name (a probe: 'No matches.' for them)."""
+    engine = open_engine()
+    engine.index([odd_library])
+    typed = os.fsdecode(RAW_NAME)[:5] if spelling == "os" else _shown()[:7]  # "caf\udce9 " or "caf\\xe9 "
+    for pattern in (typed + "*", os.fsdecode(RAW_NAME) if spelling == "os" else _shown()):
+        hits = engine.search("volcano lava pasta water", k=10, min_score=0, path=pattern)
+        assert [h.path for h in hits] == [_shown()], pattern
+
+
+@pytest.mark.parametrize("spelling", ["os", "shown"])
 def test_remove_takes_the_os_name_or_the_shown_one(open_engine, odd_library: Path, spelling: str) -> None:  # type: ignore[no-untyped-def]
     engine = open_engine()
     engine.index([odd_library])

@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import ColumnElement, Engine, and_, false, func, literal, or_, select
 
+from ..paths import encode_relpath, storable
 from ..store.models import Media
 from ..store.models import Segment as SegmentRow
 from .query import Filters
@@ -70,7 +71,10 @@ def _date_bound(when: datetime, lower: bool) -> ColumnElement[bool]:
 def path_condition(pattern: str, dialect: str) -> ColumnElement[bool]:
     """``path:`` as a glob; a pattern without wildcards (``path:photos``, ``path:2024/trips/``) also
     names a folder anywhere in the path, as people mean it: as an exact glob it matched only a file
-    of that very name, and a folder filter silently returned nothing."""
+    of that very name, and a folder filter silently returned nothing. A pattern holding bytes that
+    are not UTF-8 (what shell completion types for such a name) is matched as such names are stored."""
+    if storable(pattern) != pattern:
+        pattern = encode_relpath(pattern)
     if any(c in pattern for c in "*?["):
         return glob_condition(pattern, dialect)
     folder = pattern.strip("/")
