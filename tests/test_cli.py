@@ -276,3 +276,16 @@ def test_ctrl_c_exits_130_saying_what_is_kept(run, library: Path, monkeypatch: p
     result = run("index", str(library))
     assert result.exit_code == 130 and "Traceback" not in result.output
     assert result.output.strip().endswith("a file cut off while being read is read again on the next run.")
+
+
+def test_status_says_which_media_no_installed_plugin_reads_now(run, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """After uninstalling a modality plugin its files stay searchable but are no longer kept
+    current, and status did not say so (a plugin author's probe)."""
+    run("index", str(library))
+    monkeypatch.setenv("MMSEARCH_LOAD_PLUGINS", "image")  # as if the text plugin were uninstalled
+    lines = run("status").stdout.splitlines()
+    assert lines[4] == ("  not read by any installed plugin now: text 2; these stay searchable but are no longer kept "
+                        "current (new files of their kinds are skipped); reinstall the plugin, or `mmsearch remove` them")
+    assert json.loads(run("status", "--json").stdout)["unread_modalities"] == {"text": 2}
+    monkeypatch.delenv("MMSEARCH_LOAD_PLUGINS")
+    assert "not read by any installed plugin" not in run("status").stdout

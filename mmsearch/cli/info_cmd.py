@@ -26,8 +26,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
     require_index(ctx)  # opening would create an index where a mistyped --index points
     with open_engine(ctx, announce=False) as engine:
         st = engine.status()
+        # media whose modality plugin was uninstalled: still searchable, no longer kept current
+        orphans = {name: count for name, count in st.media.items() if name not in engine.registry.modalities}
     if as_json:
-        echo_json(st.to_dict())
+        echo_json({**st.to_dict(), "unread_modalities": orphans})
         return
     indexed = sum(st.media.values())
     per = ", ".join(f"{name} {count}" for name, count in st.media.items())
@@ -39,6 +41,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  missing: {printable(root)} is not a folder now; its files stay in the index until it is back "
                        f"and indexed, or `mmsearch remove {printable(root)}` forgets them")
     click.echo(f"Media: {indexed} indexed" + (f" ({per})" if per else "") + f", {len(st.failures)} failed; {st.segments} segments")
+    if orphans:
+        click.echo(f"  not read by any installed plugin now: {', '.join(f'{n} {c}' for n, c in orphans.items())}; these stay "
+                   "searchable but are no longer kept current (new files of their kinds are skipped); reinstall the "
+                   "plugin, or `mmsearch remove` them")
     for space in st.spaces:
         click.echo(f"Space: {space['key']} ({space['dim']}-d; {space['kinds']}): {space['vectors']} vectors, "
                    f"{human_bytes(space['vectors'] * space['dim'] * 4)}")
