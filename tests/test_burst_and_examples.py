@@ -45,9 +45,14 @@ def test_the_burst_test_fails_with_the_old_baseline(open_engine: OpenEngine, tmp
     assert engine.search("cat kitten", k=50, min_score=0.5) == []
 
 
-def test_search_by_example_is_scored_by_the_image_to_image_curve(open_engine: OpenEngine, tmp_path: Path) -> None:
+def test_search_by_example_is_scored_by_the_image_to_image_curve(open_engine: OpenEngine, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Examples were looked up as "file->image", a curve nobody fits, so they always fell back to
-    z alone; a curve stored for "image->image" must decide their scores."""
+    z alone; a curve stored for "image->image" must decide their scores. (The hashing embedder
+    makes the example's vector that of IMG_0001, which same-picture evidence would settle: off.)"""
+    from mmsearch.search import identical
+
+    monkeypatch.setattr(identical, "SAME_PICTURE_COSINE", 1.01)
     engine = open_engine()
     lib = _burst_library(tmp_path / "lib", 3)
     engine.index([lib])
@@ -60,10 +65,16 @@ def test_search_by_example_is_scored_by_the_image_to_image_curve(open_engine: Op
     assert engine.search("cat kitten", k=1, min_score=0)[0].score > 0.5  # text queries keep theirs
 
 
-def test_copies_of_the_example_in_the_library_do_not_hide_each_other(open_engine: OpenEngine, tmp_path: Path) -> None:
+def test_copies_of_the_example_in_the_library_do_not_hide_each_other(open_engine: OpenEngine, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A photo and its JPEG export each lifted the other's baseline: with one copy in the library
     the example's match scored 0.93, with two both fell to 0.11, under the cut (a probe's find).
-    A copy is now left out of its twin's baseline, as the hit itself always was."""
+    A copy is now left out of its twin's baseline, as the hit itself always was. (The hashing
+    embedder gives copies identical vectors, which the same-picture evidence would settle alone:
+    it is switched off here, so that the baseline is what is measured.)"""
+    from mmsearch.search import identical
+
+    monkeypatch.setattr(identical, "SAME_PICTURE_COSINE", 1.01)
     lib = tmp_path / "lib"
     lib.mkdir()
     for i in range(7):

@@ -22,7 +22,7 @@ from .calibrate import Background
 from .curves import FALLBACK, Calibration, Curve, for_embedder
 from .filters import allowed_segments, media_condition
 from .fusion import Fuser, LegScores, WeightedSum
-from .identical import IDENTICAL, identical_media
+from .identical import IDENTICAL, SAME_PICTURE, identical_media, same_picture_segments
 from .legs import UNREAD_CAP, SegmentHit, query_vector, readable, run_leg, spaces_for
 from .query import FILE, MAX_K, MAX_OFFSET, Query, QueryPart
 
@@ -126,8 +126,14 @@ class Searcher:
         if part.kind == FILE:  # the example itself, if indexed: certain, whatever the model says
             name = f"{label}@identical"
             same = [m for m in identical_media(self.db, part.value, condition) if only is None or m in only]  # type: ignore[arg-type]
-            if same:
-                out.append(self._collect(name, part, p, [(m, SegmentHit(0, f"{name}/file", 1.0, 1.0, IDENTICAL)) for m in same], evidence))
+            certain = [(m, SegmentHit(0, f"{name}/file", 1.0, 1.0, IDENTICAL)) for m in same]
+            # and its picture in other bytes (an export, a re-save): as certain
+            pictures = [seg for i, *_ in vectors for seg in same_picture_segments(part.value, self.embedders[i], self.registry, self.spaces[i], allowed)]
+            picture_owners = segment_owners(self.db, pictures)
+            certain += [(m, SegmentHit(0, f"{name}/picture", 1.0, 1.0, SAME_PICTURE)) for m in sorted(set(picture_owners.values()))
+                        if m not in same and (only is None or m in only)]
+            if certain:
+                out.append(self._collect(name, part, p, certain, evidence))
         if part.kind == TEXT and self.keyword:
             clock = time.perf_counter()
             name = f"{label}@keyword"
