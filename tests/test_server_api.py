@@ -330,3 +330,10 @@ def test_date_parameters_take_the_query_languages_dates_and_refuse_numbers(api: 
     epoch = api.get("/api/search", params={"q": "pasta", "before": "86400"})
     assert epoch.status_code == 400
     assert epoch.json() == {"error": "before='86400' is not a date; use YYYY, YYYY-MM or YYYY-MM-DD, as in the query language's before:"}
+
+
+def test_a_query_that_is_not_utf8_is_refused_as_on_the_command_line(api: TestClient) -> None:
+    """q=caf%E9 (Latin-1) was searched as 'caf\ufffd' and answered 200 with whatever matched."""
+    got = api.get("/api/search?q=caf%E9")
+    assert got.status_code == 400 and "not UTF-8" in got.json()["error"]
+    assert api.get("/api/search?q=caf%C3%A9").status_code == 200  # café, in UTF-8

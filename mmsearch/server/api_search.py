@@ -80,6 +80,8 @@ def _parse(q: str, extra: list[QueryPart] | None = None) -> SearchQuery | None:
     extra = extra or []
     if not q.strip():
         return None
+    if "\ufffd" in q:  # what the URL decoder makes of a byte that is not UTF-8 (q=caf%E9)
+        raise QueryError("the query holds bytes that are not UTF-8 (decoded as \ufffd); percent-encode its UTF-8 bytes, as the web page and the CLI do")
     unquoted = re.sub(r'"[^"]*"', " ", q)
     if any(_PATHLIKE.match(token) for token in unquoted.split()):
         raise QueryError(NAMED_FILE)
