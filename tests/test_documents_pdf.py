@@ -88,3 +88,22 @@ def test_pdf_dates_become_iso() -> None:
     assert parse_pdf_date("D:20240131094500+01'00'") == "2024-01-31T09:45:00"
     assert parse_pdf_date("D:2019") == "2019-01-01T00:00:00"
     assert parse_pdf_date("garbage") is None and parse_pdf_date(None) is None
+
+
+def test_a_poster_sized_page_keeps_its_text_and_a_bounded_image(tmp_path: Path) -> None:
+    """A 5 m x 5 m page at 200 dpi is 1.5 gigapixels: PDFium 'failed to fill bitmap rectangle' and
+    the whole file failed, its text with it, after 45 s (a probe's find)."""
+    from fpdf import FPDF
+
+    from mmsearch_pdf.reader import MAX_RENDER_SIDE
+
+    pdf = FPDF()
+    pdf.add_page(format=(5000, 5000))
+    pdf.set_font("helvetica", size=200)
+    pdf.cell(0, 10, "poster about walrus")
+    path = tmp_path / "poster.pdf"
+    pdf.output(str(path))
+    segments = list(PdfModality().segments(source_for(path)))
+    assert [s.text for s in segments if s.kind == TEXT] == ["poster about walrus"]
+    images = [s.payload for s in segments if s.kind == IMAGE]
+    assert images and max(images[0].size) <= MAX_RENDER_SIDE

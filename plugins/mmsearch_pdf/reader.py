@@ -20,6 +20,8 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 LOCK = threading.Lock()
+#: Longest side, in pixels, a page image is drawn at (an A4 page at 200 dpi is 2,339 px high).
+MAX_RENDER_SIDE = 4000
 _PDF_DATE = re.compile(r"D?:?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?")
 
 
@@ -71,7 +73,14 @@ class PdfReader:
                 textpage.close()
                 image = None
                 if len(text.strip()) < render_below_chars:
-                    image = page.render(scale=dpi / 72).to_pil().convert("RGB")
+                    # A poster-sized page (5 m a side) at 200 dpi is 1.5 gigapixels: PDFium failed to
+                    # fill it, failing the whole file and its text, after 45 s. Big pages are drawn
+                    # at most MAX_RENDER_SIDE px; a page PDFium cannot draw keeps its text.
+                    scale = min(dpi / 72, MAX_RENDER_SIDE / max(1.0, *page.get_size()))
+                    try:
+                        image = page.render(scale=scale).to_pil().convert("RGB")
+                    except pdfium.PdfiumError:
+                        image = None
             finally:
                 page.close()
         return Page(number, text, image)
