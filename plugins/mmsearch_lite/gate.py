@@ -80,10 +80,11 @@ def style_version() -> str:
     return f"s{_style()[2]}-n{NOISE_PHOTO:g}-{NOISE_DRAWING:g}"
 
 
-def drawing_gate(pooled: np.ndarray, flat: np.ndarray) -> np.ndarray:
+def drawing_gate(pooled: np.ndarray, flat: np.ndarray, model: tuple[np.ndarray, float] | None = None) -> np.ndarray:
     """0 (photo) … 1 (drawing) per image: the style model's P(drawing) from the pooled features
-    (n, 1280) and flat shares (n,), capped by what the flat share allows."""
-    weights, bias, _ = _style()
+    (n, 1280) and flat shares (n,), capped by what the flat share allows. ``model``: (weights over
+    pooled features + flat share, bias) to use instead of the shipped one (style_fit.py tries some)."""
+    weights, bias = model if model is not None else _style()[:2]
     flat = np.asarray(flat, dtype=np.float64)
     logit = np.asarray(pooled, dtype=np.float64) @ weights[:-1] + flat * weights[-1] + bias
     p_drawing = 1.0 / (1.0 + np.exp(-np.clip(logit, -40.0, 40.0)))

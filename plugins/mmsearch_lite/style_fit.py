@@ -94,9 +94,7 @@ def main() -> None:
     def gates_of(model: object | None, g: Gallery) -> np.ndarray:
         if model is None:
             return gate.gate(g.flat)
-        weights, bias = model
-        logit = design(g.pooled, g.flat) @ weights + bias
-        return np.minimum(1.0 / (1.0 + np.exp(-logit)), gate.gate(g.flat, gate.NOISE_PHOTO, gate.NOISE_DRAWING))
+        return gate.drawing_gate(g.pooled, g.flat, model)  # type: ignore[arg-type]
 
     report: dict[str, object] = {"drawings": len(drawings), "stamps": len(fit_stamps), "stamp drawings": int((y[len(drawings):] == 1).sum())}
     report["flat-share gate (before)"] = {name: g.r_at_1(gates_of(None, g)) for name, g in galleries.items()}
