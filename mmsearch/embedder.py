@@ -71,6 +71,11 @@ class Embedder(ABC):
         default cut (``legs.UNREAD_CAP``): an English model maps any Chinese sentence near any other
         (a query about New York's weather scored a Beijing note 0.96), so alone it never shows a
         match; it still orders results, and the keyword leg can carry a file over the cut.
+    ``languages`` (instance or class, default ``None``: any)
+        The languages its text side learnt, as ISO 639-1 codes (``{"en"}`` for an English model).
+        A text query whose words are almost surely of another language (``search/language.py``:
+        "lettre de démission" to an English model, which scored a French crêpe recipe 0.84 for it)
+        is capped like one in an unlearnt script.
     ``max_input`` (instance or class, default ``None``: unlimited)
         A :class:`MaxInput` per kind: how much of one payload the model reads (MiniLM 256 word
         pieces, CLIP 77 tokens). Modalities should chunk below it; the conformance kit flags
@@ -94,6 +99,8 @@ class Embedder(ABC):
     priority: ClassVar[int] = 0
     #: The scripts the text side understands (``None``: any); see the class docstring.
     scripts: frozenset[str] | None = None
+    #: The languages the text side understands, ISO 639-1 (``None``: any); see the class docstring.
+    languages: frozenset[str] | None = None
     #: The longest payload the model reads, per kind (``None``: no limit or unknown).
     max_input: Mapping[str, MaxInput] | None = None
 

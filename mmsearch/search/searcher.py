@@ -160,7 +160,7 @@ class Searcher:
             unseen = np.setdiff1d(extra, np.fromiter((h.segment_id for h in hits), dtype=np.int64))
             if len(unseen):
                 hits += run_leg(name, vector, self.spaces[i], calibration, len(unseen), unseen, curves, query_kind)
-        if part.kind == TEXT and not readable(part.value, embedder.scripts):
+        if part.kind == TEXT and not readable(part.value, embedder.scripts, embedder.languages):
             hits = [replace(h, score=min(h.score, UNREAD_CAP)) for h in hits]
         return hits
 

@@ -168,3 +168,11 @@ class EmbedderContract:
         # Names as the first word of a character's Unicode name: LATIN, CYRILLIC, CJK, HIRAGANA ...
         assert all(isinstance(s, str) and s.isupper() and " " not in s for s in scripts), \
             f"{embedder.name}: scripts {sorted(scripts)} must be upper-case script names such as 'LATIN'"
+
+    def test_languages_are_iso_codes(self, embedder: Embedder) -> None:
+        languages = embedder.languages
+        if languages is None:
+            return
+        assert isinstance(languages, frozenset) and languages, f"{embedder.name}: languages must be None or a non-empty frozenset, got {languages!r}"
+        assert all(isinstance(c, str) and len(c) == 2 and c.isalpha() and c.islower() for c in languages), \
+            f"{embedder.name}: languages {sorted(languages)} must be ISO 639-1 codes such as 'en'"

@@ -57,7 +57,9 @@ class ClipEmbedder(Embedder):
             self.dim, self._problem = 0, exc
         self.model = f"{self.config.arch}/random-init" if random_init else weights.identity(self.config)
         # OpenCLIP's multilingual towers are XLM-RoBERTa / mT5 ones; the others learnt English.
-        self.scripts = None if re.search(r"xlm|mt5|multilingual", self.config.arch, re.IGNORECASE) else frozenset({"LATIN"})
+        multilingual = bool(re.search(r"xlm|mt5|multilingual", self.config.arch, re.IGNORECASE))
+        self.scripts = None if multilingual else frozenset({"LATIN"})
+        self.languages = None if multilingual else frozenset({"en"})
         self.weights: weights.Weights | None = None
         self.device: Any = None  # torch.device once torch is loaded
         self.precision = ""

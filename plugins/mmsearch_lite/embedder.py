@@ -46,6 +46,7 @@ class LiteEmbedder(Embedder):
     max_input = {TEXT: MaxInput(256, "tokens", chars_hint=1000)}
     # all-MiniLM-L6-v2 and the projection learnt English only.
     scripts = frozenset({"LATIN"})
+    languages = frozenset({"en"})
 
     def __init__(self, mode: str = "auto", projection: Path | str | None = None, device: str = "auto", batch_size: int = 32,
                  runtime: str = "auto") -> None:
