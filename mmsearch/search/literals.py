@@ -25,8 +25,22 @@ codes, not quantities (:func:`is_identifier`): "bake at 200 degrees", "report 20
 player" hold none, as a recipe that says 180 or a report that never spells its year is still the
 answer (an outside probe saw such files sink to 0.25 when every number counted).
 
-MISS is a stated assumption about users, not a constant fitted here; the effect is measured on the
-held-out ``records`` set (mmsearch/eval/RESULTS.md).
+Names and amounts are weaker literals (:func:`soft_literals`): a capitalised word inside a query
+that is not written in title case ("plumbing invoice for Carla Rossi", "minutes of the August
+meeting") and a number of three digits or more that is not a year ("account stood at 2133
+pounds"). An outside probe's ten near-identical invoices and ten meeting minutes showed why: the
+only file holding the surname, month or amount had keyword evidence 0.5 and lite 0.59, its
+siblings lite 0.80-0.84, and noisy-OR fusion followed lite, so a sibling came first. A user
+misspells a name or misremembers an amount far more often than a pasted code (MISS_SOFT), and a
+common token ("200") held by an unrelated file must not make it a match, so a soft literal
+
+* counts only when some file holds it (nobody holding "200" says nothing: the recipe that says 180
+  is still the answer to "bake at 200 degrees");
+* lifts a holder's odds by at most SOFT_CAP (an unrelated invoice holding "200" at 0.05 stays
+  under the cut).
+
+MISS and MISS_SOFT are stated assumptions about users, not constants fitted here; the effect is
+measured on the held-out ``records`` set and an outside probe's documents (mmsearch/eval/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -44,6 +58,13 @@ from .keyword import PG_MEDIA_TSV, PG_SEGMENT_TSV
 #: P(the file a user wants lacks the identifier the user typed): one identifier in fifty typed or
 #: remembered wrong. An assumption, not a fit; the held-out figures at 0.05 are in RESULTS.md.
 MISS = 0.02
+#: P(the wanted file lacks a name or amount the user typed): misspelt, misremembered, or a name the
+#: file writes otherwise ("Bob" for "Robert"). An assumption, like MISS.
+MISS_SOFT = 0.2
+#: The most a soft literal multiplies a holder's odds by (see the module docstring).
+SOFT_CAP = 10.0
+#: Years are left out of the soft numbers: "annual report 2023" is often a report that never spells it.
+YEARS = range(1900, 2100)
 MAX_LITERALS = 4
 #: Files holding a literal are scored by the vector legs even outside their top k, up to this many.
 MAX_HOLDERS = 200
@@ -57,6 +78,11 @@ _TOKEN = re.compile(r"\w+(?:[-./:#_]\w+)*")
 class Literal:
     text: str  # as typed: "SR-20931"
     words: tuple[str, ...]  # its letter-and-digit runs, lower case: ("sr", "20931")
+    soft: bool = False  # a name or an amount (MISS_SOFT, SOFT_CAP), not a code
+
+    @property
+    def miss(self) -> float:
+        return MISS_SOFT if self.soft else MISS
 
 
 @dataclass(frozen=True)
@@ -69,16 +95,29 @@ class LiteralEvidence:
     def factor(self, media_id: int) -> float:
         """The odds multiplier of a text segment of ``media_id`` (1.0: no literal in the query).
 
-        Several literals are alternatives, not all required (a pasted list of invoice numbers asks
+        Several codes are alternatives, not all required (a pasted list of invoice numbers asks
         for any of them): a file holding some gains for each one it holds and loses nothing for
-        the rest; one holding none loses once, by MISS over the chance of holding none."""
+        the rest; one holding none loses once, by MISS over the chance of holding none. Names and
+        amounts describe the one wanted file together ("James Miller"), so each counts on its own
+        (see the module docstring for the ones nobody holds)."""
         n = max(self.total, 1)
-        shares = {lit: min(len(holders), n) / n for lit, holders in self.holders.items()}
-        held = [lit for lit, holders in self.holders.items() if media_id in holders]
-        if held:
-            return math.prod(max(1.0, (1.0 - MISS) / shares[lit]) for lit in held)
-        none = math.prod(1.0 - s for s in shares.values())
-        return min(1.0, MISS / max(none, 1.0 / n))
+        share = {lit: min(len(holders), n) / n for lit, holders in self.holders.items()}
+        codes = [lit for lit in self.holders if not lit.soft]
+        factor = 1.0
+        if codes:
+            held = [lit for lit in codes if media_id in self.holders[lit]]
+            if held:
+                factor = math.prod(max(1.0, (1.0 - MISS) / share[lit]) for lit in held)
+            else:
+                none = math.prod(1.0 - share[lit] for lit in codes)
+                factor = min(1.0, MISS / max(none, 1.0 / n))
+        for lit, holders in self.holders.items():
+            if lit.soft and holders:  # a name or amount nobody holds says nothing (misspelt, misremembered)
+                if media_id in holders:
+                    factor *= min(SOFT_CAP, max(1.0, (1.0 - MISS_SOFT) / share[lit]))
+                else:
+                    factor *= min(1.0, MISS_SOFT / max(1.0 - share[lit], 1.0 / n))
+        return factor
 
     def weigh(self, media_id: int, score: float, boost: bool = True) -> float:
         """``score`` with its odds multiplied by :meth:`factor`; ``boost=False`` only lowers it (the
@@ -105,14 +144,38 @@ def is_identifier(token: str) -> bool:
 
 
 def literals(query: str) -> list[Literal]:
-    """The identifier-like tokens of ``query``, at most MAX_LITERALS, each once."""
+    """The identifier-like tokens of ``query``, then its soft literals (:func:`soft_literals`), at
+    most MAX_LITERALS, each once."""
     found: dict[str, Literal] = {}
-    for match in _TOKEN.finditer(unicodedata.normalize("NFKC", query)):  # full-width digits are digits
+    normal = unicodedata.normalize("NFKC", query)  # full-width digits are digits
+    for match in _TOKEN.finditer(normal):
         token = match.group(0)
         if is_identifier(token):
             words = tuple(w.lower() for w in re.findall(r"[^\W_]+", token))  # FTS5 splits at "_" too
             found.setdefault(" ".join(words), Literal(token, words))
+    for token in soft_literals(normal):
+        found.setdefault(token.lower(), Literal(token, (token.lower(),), soft=True))
     return list(found.values())[:MAX_LITERALS]
+
+
+def soft_literals(query: str) -> list[str]:
+    """Names and amounts in ``query``: capitalised words (the first only when the next one is too,
+    "Brian O'Neill", or when it is the whole query), unless a query of three words or more has most
+    of them capitalised (title case or shouting says nothing by its capitals); and numbers of three
+    or four digits that are not a year."""
+    found = [(m.group(0), query[: m.start()].rstrip()[-1:]) for m in re.finditer(r"[^\W\d_]+", query) if len(m.group(0)) > 1]
+    lettered = [w for w, _ in found]  # "I" is capitalised in any query
+    capital = [w[0].isupper() and any(c.islower() for c in w[1:]) for w in lettered]
+    out = []
+    if not (len(lettered) >= 3 and 2 * sum(capital) > len(lettered)):
+        first = len(lettered) == 1 or (len(capital) > 1 and capital[1])
+        # a capital after a sentence's end ("A wheelie bin! Give me…") opens a sentence, like the first word's
+        out += [w for i, ((w, before), cap) in enumerate(zip(found, capital))
+                if cap and len(w) >= 3 and (first if i == 0 else before not in (".", "!", "?"))]
+    for token in _TOKEN.findall(query):
+        if token.isdigit() and 3 <= len(token) < 5 and int(token) not in YEARS:
+            out.append(token)
+    return out
 
 
 def evidence(db: Engine, query: str) -> LiteralEvidence | None:
