@@ -57,8 +57,9 @@ def test_an_altered_copy_finds_its_original_first(engine: mmsearch.Engine, tmp_p
 def test_every_copy_of_the_example_picture_is_a_certain_match(tmp_path: Path) -> None:
     """A probe indexed coffee.jpg, its PNG copy and a quality-75 JPEG export among six other photos
     and searched with coffee.jpg: the file itself came back at 1.0 (identical bytes), its copies at
-    0.30, under the cut. The same picture in other bytes is now as certain as the same bytes; a
-    crop of it is not the same picture, and stays scored by the model."""
+    0.30, under the cut. The same picture in other bytes is now as certain as the same bytes, found
+    by its fingerprint (a quality-50 export or a half-size copy too); a crop of it is not the same
+    picture, and stays scored by the model."""
     import skimage.data
 
     library = tmp_path / "lib"
@@ -67,15 +68,21 @@ def test_every_copy_of_the_example_picture_is_a_certain_match(tmp_path: Path) ->
     coffee.save(library / "coffee.jpg", quality=90)
     coffee.save(library / "coffee-copy.png")
     coffee.save(library / "coffee-export.jpg", quality=75)
+    # a second probe: exports at quality 50 and resizes were still missed by the vector check
+    coffee.save(library / "coffee-q50.jpg", quality=50)
+    coffee.resize((coffee.width // 2, coffee.height // 2)).save(library / "coffee-half.jpg", quality=80)
     for name in ("chelsea", "rocket", "astronaut", "camera", "horse", "moon"):
         Image.fromarray(getattr(skimage.data, name)()).convert("RGB").save(library / f"{name}.jpg")
     w, h = coffee.size
     coffee.crop((w // 10, h // 10, w - w // 10, h - h // 10)).save(tmp_path / "crop.jpg")
     with mmsearch.Engine.open(tmp_path / "index", embedders=["lite"]) as engine:
         engine.index([library])
-        shown = engine.search(image=library / "coffee.jpg", k=5)  # the default cut
-        assert sorted(h.path for h in shown) == ["coffee-copy.png", "coffee-export.jpg", "coffee.jpg"], shown
-        assert all(h.score == 1.0 for h in shown)
+        copies = ["coffee-copy.png", "coffee-export.jpg", "coffee-half.jpg", "coffee-q50.jpg", "coffee.jpg"]
+        for example in ("coffee.jpg", "coffee-q50.jpg", "coffee-half.jpg"):
+            shown = engine.search(image=library / example, k=8)  # the default cut
+            assert sorted(h.path for h in shown) == copies, (example, shown)
+            assert all(h.score == 1.0 for h in shown), (example, shown)
+        shown = engine.search(image=library / "coffee.jpg", k=8)
         assert {e.kind for h in shown for e in h.evidence} >= {"identical file", "same picture"}
         cropped = engine.search(image=tmp_path / "crop.jpg", k=3, min_score=0)
         assert cropped[0].path.startswith("coffee") and "same picture" not in {e.kind for h in cropped for e in h.evidence}

@@ -128,7 +128,7 @@ class Searcher:
             same = [m for m in identical_media(self.db, part.value, condition) if only is None or m in only]  # type: ignore[arg-type]
             certain = [(m, SegmentHit(0, f"{name}/file", 1.0, 1.0, IDENTICAL)) for m in same]
             # and its picture in other bytes (an export, a re-save): as certain
-            pictures = [seg for i, *_ in vectors for seg in same_picture_segments(part.value, self.embedders[i], self.registry, self.spaces[i], allowed)]
+            pictures = [seg for i, *_ in vectors for seg in same_picture_segments(part.value, self.embedders[i], self.registry, self.spaces[i], allowed, self.db)]
             picture_owners = segment_owners(self.db, pictures)
             certain += [(m, SegmentHit(0, f"{name}/picture", 1.0, 1.0, SAME_PICTURE)) for m in sorted(set(picture_owners.values()))
                         if m not in same and (only is None or m in only)]

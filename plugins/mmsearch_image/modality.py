@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from PIL import Image, ImageOps
 
+from mmsearch.fingerprint import META_KEY, fingerprint
 from mmsearch.imaging import flatten
 from mmsearch.modality import Modality
 from mmsearch.types import IMAGE, Locator, Segment, Source
@@ -94,7 +95,7 @@ class ImageModality(Modality):
 
     def load(self, source: Source, frame: int = 0) -> tuple[Image.Image, dict[str, object]]:
         """The image (page ``frame`` of a multi-page file), upright, RGB (transparency on white), at
-        most twice ``payload_side`` px, and its size and capture date."""
+        most twice ``payload_side`` px, and its size, capture date and fingerprint."""
         with Image.open(source.path) as img:
             if frame:
                 img.seek(frame)
@@ -117,7 +118,13 @@ class ImageModality(Modality):
             # so a second resize here would only cost time. PNGs and friends cannot draft.
             if max(img.size) > 2 * self.payload_side:
                 img.thumbnail((self.payload_side, self.payload_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        return img, {"width": width, "height": height, **({"taken": taken} if taken else {})}
+        meta: dict[str, object] = {"width": width, "height": height}
+        if taken:
+            meta["taken"] = taken
+        picture = fingerprint(img)  # for "the same picture" when searching by example (fingerprint.py)
+        if picture:
+            meta[META_KEY] = picture
+        return img, meta
 
 
 _EXIF_ORIENTATION = 0x0112
