@@ -7,7 +7,7 @@ description. ``Embedder.languages`` names what the text side learnt; a query tha
 in another language gets the same treatment as one in an unlearnt script (``legs.UNREAD_CAP``):
 its vector scores still order results, but only a found word (the keyword leg) shows a match.
 
-The test is naive Bayes over word frequencies (``words.json.gz``, built from wordfreq by
+The test is naive Bayes over word frequencies (``words.tsv.gz``, built from wordfreq by
 ``scripts/build_language_table.py``): the model's own languages start with PRIOR of the belief,
 and a query is unread when, after its words, they keep less than DECIDE. Only words found in some
 language's list count, and at least MIN_KNOWN of them: a name, a typo or a single loanword
@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import functools
 import gzip
-import json
 import math
 import re
 import unicodedata
 from pathlib import Path
 
-TABLE = Path(__file__).with_name("words.json.gz")
+TABLE = Path(__file__).with_name("words.tsv.gz")
 PRIOR = 0.9
 DECIDE = 0.01
 MIN_KNOWN = 2
@@ -39,8 +38,11 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 @functools.cache
 def _table() -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    with gzip.open(TABLE, "rt", encoding="utf-8") as raw:
-        languages: dict[str, dict[str, float]] = json.load(raw)["languages"]
+    languages: dict[str, dict[str, float]] = {}
+    for line in gzip.decompress(TABLE.read_bytes()).decode("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, words, tenths = line.split("\t")
+            languages[code] = dict(zip(words.split(" "), (-int(t) / 10 for t in tenths.split(" "))))
     floors = {code: min(words.values()) - FLOOR_MARGIN for code, words in languages.items()}
     return languages, floors
 
