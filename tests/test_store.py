@@ -108,6 +108,7 @@ def test_wheel_ships_migrations_and_builtin_plugins(tmp_path: Path) -> None:
     assert scripts and {f"mmsearch/migrations/versions/{s}" for s in scripts} <= names
     assert {"mmsearch/migrations/env.py", "mmsearch/migrations/script.py.mako"} <= names
     assert {"mmsearch_image/__init__.py", "mmsearch_text/__init__.py", "mmsearch_lite/projection.npz"} <= names
+    assert "mmsearch/search/words.tsv.gz" in names  # language.py reads it on every text query
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[mmsearch]" in text and "image = mmsearch_image" in text
