@@ -82,6 +82,7 @@ def test_an_emptied_library_folder_keeps_its_files_and_says_why(tmp_path: Path, 
     engine.index(lib)
     lib.rename(tmp_path / "lib.offline")
     lib.mkdir()
+    os.utime(lib, (1e9, 1e9))  # a mount point: a folder that has not changed since before the drive was indexed
     summary = engine.index(lib)
     assert summary.removed == 0 and summary.skipped == 1, summary
     assert "empty" in summary.failures[0].error and "mmsearch remove" in summary.failures[0].error
@@ -92,6 +93,27 @@ def test_an_emptied_library_folder_keeps_its_files_and_says_why(tmp_path: Path, 
     assert (summary.unchanged, summary.added, summary.removed) == (3, 0, 0), summary
     engine.remove(lib)  # deleting them on purpose still works
     assert engine.search("sailing knots", k=5, min_score=0) == []
+
+
+def test_a_folder_emptied_by_deleting_or_moving_its_files_loses_them(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """Deleting a folder's last file, or moving everything out of an inbox, changes the folder (an
+    unmount does not): the deleted file was still found at 1.000 and the moved ones twice, under
+    their old and new paths (an outside probe)."""
+    lib = tmp_path / "lib"
+    for folder in ("x", "inbox", "sorted"):
+        (lib / folder).mkdir(parents=True)
+    (lib / "x" / "w.txt").write_text("a walrus on the ice floe\n")
+    for i, words in enumerate(("sailing knots", "sourdough starter", "tax return")):
+        (lib / "inbox" / f"n{i}.txt").write_text(f"note {i} about {words}\n")
+    engine = open_engine()
+    engine.index(lib)
+    (lib / "x" / "w.txt").unlink()
+    for i in range(3):
+        (lib / "inbox" / f"n{i}.txt").rename(lib / "sorted" / f"n{i}.txt")
+    summary = engine.index(lib)
+    assert (summary.removed, summary.renamed, summary.added, summary.skipped) == (1, 3, 0, 0), summary
+    assert [h.path for h in engine.search("walrus", k=5, min_score=0) if h.path.startswith("x/")] == []
+    assert sorted(h.path for h in engine.search("note about", k=10, min_score=0)) == [f"sorted/n{i}.txt" for i in range(3)]
 
 
 def _with_private_folder(tmp_path: Path, open_engine):  # type: ignore[no-untyped-def]
@@ -117,6 +139,7 @@ def test_an_emptied_folder_inside_a_library_keeps_its_files(tmp_path: Path, open
     engine.index(lib)
     (lib / "usbdrive").rename(tmp_path / "offline")
     (lib / "usbdrive").mkdir()
+    os.utime(lib / "usbdrive", (1e9, 1e9))  # a mount point, unchanged since before the drive was indexed
     summary = engine.index(lib)
     assert (summary.removed, summary.unchanged, summary.skipped) == (0, 1, 1), summary
     assert summary.failures[0].path == "usbdrive" and "empty" in (summary.failures[0].error or "")

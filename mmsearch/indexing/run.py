@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import Engine as SqlEngine
@@ -251,11 +252,14 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
         for item in scan.walk(root_id, library, ctx.ignore, follow, start=path):
             if item.skip is not None and item.skip.startswith((scan.UNREADABLE_FOLDER, scan.EMPTY_FOLDER)):
                 # What is stored below a folder that cannot be read now is unknown, not gone. An
-                # empty folder that held indexed files is far more often an unmounted drive (the
-                # library's, or one mounted inside it) than a deliberate deletion of everything in
-                # it: removing them would cost hours of re-embedding when it comes back.
+                # empty folder that held indexed files may be an unmounted drive (the library's, or
+                # one mounted inside it): removing them would cost hours of re-embedding when it
+                # comes back. Unless the folder itself changed after they were indexed: deleting or
+                # moving a file out sets its folder's mtime, unmounting does not.
                 inside = "" if item.relpath == "." else item.relpath + "/"
                 held = {key for key, k in here.items() if k.relpath.startswith(inside)}
+                if item.skip.startswith(scan.EMPTY_FOLDER) and held and _emptied_since(item.path, [here[key] for key in held]):
+                    continue  # they are missing: removed, or found again where they were moved
                 here = {key: k for key, k in here.items() if key not in held}
                 if item.skip.startswith(scan.EMPTY_FOLDER):
                     if not held:
@@ -272,6 +276,17 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
         known.update(here)
         found.extend(walked)
     return found, known
+
+
+def _emptied_since(folder: Path, held: Sequence[scan.Known]) -> bool:
+    """Whether ``folder`` was modified after the last of ``held`` was indexed (a file deleted or
+    moved out of it since)."""
+    stamps = [k.indexed_at for k in held if k.indexed_at is not None]
+    try:
+        changed = folder.stat().st_mtime
+    except OSError:
+        return False
+    return bool(stamps) and changed > max(stamps).replace(tzinfo=UTC).timestamp()
 
 
 def _ignored_but_present(ctx: IndexContext, library: Path, relpath: str) -> bool:

@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,13 @@ class Known:
     content_hash: str
     status: str
     ctime_ns: int | None = None
+    indexed_at: datetime | None = None  # naive UTC, as stored
 
     @classmethod
     def of(cls, media: Any) -> Known:
         """From a ``store.models.Media`` row."""
-        return cls(media.id, media.root_id, media.relpath, media.size, media.mtime_ns, media.content_hash, media.status, media.ctime_ns)
+        return cls(media.id, media.root_id, media.relpath, media.size, media.mtime_ns, media.content_hash, media.status, media.ctime_ns,
+                   getattr(media, "indexed_at", None))
 
 
 @dataclass
