@@ -41,7 +41,6 @@ def test_which_queries_an_english_model_reads() -> None:
     english = ["a croissant", "pizza margherita", "kindergarten", "plumbing invoice for Carla Rossi", "the weather in Paris",
                "de facto standard", "how to set up a Python virtual environment", "Tom Okafor", "Nachtruhe", "invoice 48245", "xkq vlorp zzt"]
     assert [q for q in english if not reads(q, ENGLISH)] == []
-    assert not readable("lettre de démission", frozenset({"LATIN"}), ENGLISH) and readable("lettre de démission", frozenset({"LATIN"}))
 
 
 def test_no_query_of_the_generic_bank_or_of_two_eval_sets_is_taken_for_foreign(tmp_path: Path) -> None:
@@ -110,7 +109,8 @@ def test_french_and_spanish_queries_to_the_english_lite_space(tmp_path: Path, db
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Before: "lettre de démission" (no letter of resignation here) showed the crêpe recipe and
     "receta de paella valenciana" the Barcelona plan, each as a confident match: an English model
-    puts any two texts of one foreign language close together."""
+    puts any two texts of one foreign language close together. Only texts in such a language are
+    capped for a foreign query: capping every hit hid the steak for "sous vide steak"."""
     monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -122,9 +122,13 @@ def test_french_and_spanish_queries_to_the_english_lite_space(tmp_path: Path, db
         "por la noche cenamos en un restaurante del barrio Gótico.\n")
     (lib / "chores.txt").write_text("The dishwasher does not drain; call the plumber on Monday.\n")
     (lib / "cake.txt").write_text("Recipe: apple cake with cinnamon and sugar, baked for forty minutes.\n")
+    (lib / "steak.txt").write_text("Cooking a steak sous vide: seal the beef in a bag and hold it in a water bath at 54 degrees.\n")
+    (lib / "football.txt").write_text("Spanish football: the league table after round ten, with Barcelona and Madrid level on points.\n")
     engine = open_engine(db=db_url, embedders=["lite"], plugins=[])
     engine.index(lib)
     shown = lambda q: [h.path for h in engine.search(q, k=4)]  # noqa: E731
     assert shown("lettre de démission") == [] and shown("receta de paella valenciana") == []
+    # an English query holding a foreign phrase is still trusted on English texts (a second probe's find)
+    assert shown("sous vide steak") == ["steak.txt"] and shown("la liga standings") == ["football.txt"]
     assert shown("recette des crêpes") == ["recette-crepes.txt"]  # its words are in the file
     assert shown("plumber for the dishwasher") == ["chores.txt"] and shown("an apple cake recipe") == ["cake.txt"]

@@ -16,7 +16,6 @@ from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
 from .calibrate import ROBUST_PAIRS, SAMPLE, Background, leg_features
-from .language import reads
 from .query import FILE, QueryPart
 
 
@@ -132,12 +131,9 @@ def spaces_for(part: QueryPart, embedders: Sequence[Embedder]) -> list[int]:
     return list(range(len(embedders)))
 
 
-def readable(text: str, scripts: frozenset[str] | None, languages: frozenset[str] | None = None) -> bool:
-    """Whether at least half the letters of ``text`` are in ``scripts`` (None: any script) and its
-    words are not almost surely of a language outside ``languages`` (None: any; ``language.py``).
-    Text without letters (digits, an identifier) is readable by any model."""
-    if not reads(text, languages):
-        return False
+def readable(text: str, scripts: frozenset[str] | None) -> bool:
+    """Whether at least half the letters of ``text`` are in ``scripts`` (None: any script). Text
+    without letters (digits, an identifier) is readable by any model. (Languages: ``language.py``.)"""
     if scripts is None:
         return True
     letters = [c for c in text if c.isalpha()]

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import select
 
 from ..embedder import Embedder
 from ..errors import QueryError
 from ..plugins import Registry
+from ..store.models import Segment as SegmentRow
 from ..types import TEXT, Hit
 from ..vectors.cache import SpaceIndexes
 from . import intent, keyword, literals
@@ -23,6 +25,7 @@ from .curves import FALLBACK, Calibration, Curve, for_embedder
 from .filters import allowed_segments, media_condition
 from .fusion import Fuser, LegScores, WeightedSum
 from .identical import IDENTICAL, SAME_PICTURE, identical_media, same_picture_segments
+from .language import reads
 from .legs import UNREAD_CAP, SegmentHit, query_vector, readable, run_leg, spaces_for
 from .query import FILE, MAX_K, MAX_OFFSET, Query, QueryPart
 
@@ -160,9 +163,23 @@ class Searcher:
             unseen = np.setdiff1d(extra, np.fromiter((h.segment_id for h in hits), dtype=np.int64))
             if len(unseen):
                 hits += run_leg(name, vector, self.spaces[i], calibration, len(unseen), unseen, curves, query_kind)
-        if part.kind == TEXT and not readable(part.value, embedder.scripts, embedder.languages):
+        if part.kind == TEXT and not readable(part.value, embedder.scripts):
             hits = [replace(h, score=min(h.score, UNREAD_CAP)) for h in hits]
+        elif part.kind == TEXT and not reads(part.value, embedder.languages):
+            # A foreign query is trusted on texts the model reads ("sous vide steak" on a steak
+            # recipe: 0.99), not on texts of a language it never learnt ("lettre de démission" on a
+            # French crêpe recipe: 0.84). Pictures have no language: their scores stand.
+            foreign = self._foreign_segments([h.segment_id for h in hits if h.kind == TEXT], embedder.languages)
+            hits = [replace(h, score=min(h.score, UNREAD_CAP)) if h.segment_id in foreign else h for h in hits]
         return hits
+
+    def _foreign_segments(self, segment_ids: Sequence[int], languages: frozenset[str] | None) -> set[int]:
+        """Of these text segments, those almost surely written in a language outside ``languages``."""
+        if not segment_ids:
+            return set()
+        with self.db.connect() as conn:
+            rows = conn.execute(select(SegmentRow.id, SegmentRow.text).where(SegmentRow.id.in_(sorted(set(segment_ids)))))
+            return {int(i) for i, text in rows if text and not reads(text, languages)}
 
     def _holders_segments(self, held: literals.LiteralEvidence, allowed: np.ndarray | None) -> np.ndarray | None:
         """The segments of the media holding a literal of the query, if few enough to score all."""
