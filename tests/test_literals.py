@@ -33,6 +33,8 @@ def test_names_and_amounts_are_soft_literals_and_title_case_or_years_are_not() -
     assert soft("minutes of the August meeting") == ["August"] and soft("I met Tom") == ["Tom"]
     assert soft("Brian O'Neill") == ["Brian", "Neill"] and soft("Kowalczyk") == ["Kowalczyk"]
     assert soft("account stood at 2133 pounds") == ["2133"] and soft("bake at 200 degrees") == ["200"]
+    assert soft("flat rent of 1,250 a month") == [] and soft("salary of 45,000 a year") == [] and soft("costs 12.50 each") == []
+    assert soft("room 205, floor 3") == ["205"] and soft("an offer of 250.") == ["250"]
     for words in ("The cat on the mat", "How To Cook Pasta", "A RED CAR", "annual report 2023", "iphone 15 case", "Python notes",
                   "A wheelie bin! Give me your trash"):
         assert soft(words) == [], words
@@ -45,11 +47,19 @@ def test_a_name_counts_on_its_own_capped_and_only_when_some_file_holds_it() -> N
     assert both.factor(1) == pytest.approx(SOFT_CAP * SOFT_CAP)  # rare: each lift stops at SOFT_CAP
     assert both.factor(2) == pytest.approx(SOFT_CAP * MISS_SOFT / (1 - 1 / 30))  # another Carla
     assert both.factor(3) == pytest.approx(MISS_SOFT**2 / ((1 - 2 / 30) * (1 - 1 / 30)))  # neither name
-    assert both.weigh(3, 0.95) < 0.5 < 0.9 < both.weigh(1, 0.59)
+    assert both.weigh(3, 0.95, soft=True) < 0.5 < 0.9 < both.weigh(1, 0.59, soft=True)
+    assert both.weigh(3, 0.95) == 0.95  # without soft=True only codes count
     nobody = LiteralEvidence({literals("bake at 200 degrees")[0]: frozenset()}, total=30)
     assert nobody.factor(5) == 1.0  # no file says 200: the recipe that says 180 keeps its score
     invoice_200 = LiteralEvidence({literals("bake at 200 degrees")[0]: frozenset({9})}, total=30)
-    assert invoice_200.weigh(9, 0.05) < 0.5 and invoice_200.weigh(5, 0.95) > 0.75
+    assert invoice_200.weigh(9, 0.05, soft=True) < 0.5 and invoice_200.weigh(5, 0.95, soft=True) > 0.75
+
+
+def test_names_count_only_when_the_best_hit_or_a_near_copy_of_it_holds_them() -> None:
+    python = LiteralEvidence({literals("notes about Python")[0]: frozenset({2})}, total=30)
+    assert python.contest(frozenset({1, 3})) == frozenset()  # the snake sheet is no copy of the answer
+    assert python.contest(frozenset({1, 2, 3})) == frozenset({1, 2, 3})
+    assert python.weigh(1, 0.8, soft=True, lift=False) < 0.8 and python.weigh(2, 0.3, soft=True, lift=False) == 0.3
 
 
 def test_a_holder_gains_odds_by_rarity_and_a_file_holding_none_loses_them() -> None:
@@ -204,4 +214,38 @@ def test_a_name_month_or_amount_picks_one_of_near_identical_documents(tmp_path: 
         shown = [h.path for h in engine.search(query, k=5)]
         if shown[:1] != [f"minutes-{i}.txt"]:
             wrong.append(f"{query!r}: shown {shown}, right minutes-{i}.txt")
+    assert not wrong, "\n".join(wrong)
+
+
+@needs_lite
+@pytest.mark.slow
+def test_a_capitalised_word_or_number_in_an_unrelated_file_changes_nothing(tmp_path: Path, open_engine,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second probe: with names weighed in every file, "notes about Python" showed a snake care
+    sheet ("ball pythons") at 0.72, "my trip to Paris" an expense claim at 0.80 (the diary never
+    says "Paris"), "my Amazon order" sank the order to 0.57 because a rainforest report holds
+    "amazon", and "cook the chicken at 180 degrees" the braise because a pie recipe says 180."""
+    monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)  # the shipped cut
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    files = {  # the probe's own files
+        "python-notes.txt": 'Notes on learning python: list comprehensions, generators, decorators and the standard library. Use virtual environments and pip to install packages. Type hints help larger programs.',
+        "snake-care.txt": 'Reptile care sheet. Ball pythons need a warm enclosure at 30 degrees with a hide, fresh water and a frozen mouse every ten days. Snakes shed their skin several times a year.',
+        "trip.txt": 'Travel diary, spring holiday in france. We climbed the eiffel tower, walked along the seine, visited the louvre and ate croissants every morning near our hotel in montmartre.',
+        "expenses.txt": 'Conference expense claim: train ticket to Paris 180.00, hotel two nights 240.00, taxi 35.00. Approved by Bob from finance.',
+        "order.txt": 'Order confirmation: wireless headphones, qty 1, price 129.99, shipped from the online store warehouse, expected delivery Tuesday.',
+        "rainforest.txt": 'Rainforest field trip report. The amazon river basin holds the largest tropical rainforest; we saw macaws, river dolphins and giant water lilies on a boat tour.',
+        "chicken.txt": 'Chicken braised in red wine. Marinate chicken thighs overnight in burgundy with thyme and bay leaf, brown them with bacon lardons, mushrooms and pearl onions, then cook slowly in the wine until tender. A classic French country dish.',
+        "pie.txt": 'Apple pie recipe. Mix sliced apples with sugar and cinnamon, fill a buttered pie crust, cover with pastry and bake at 180 degrees for 45 minutes until golden.',
+    }
+    for name, text in files.items():
+        (lib / name).write_text(text + "\n")
+    engine = open_engine(embedders=["lite"], plugins=[])
+    engine.index(lib)
+    wrong = []
+    for query, right in (("notes about Python", "python-notes.txt"), ("my trip to Paris", "trip.txt"),
+                         ("my Amazon order", "order.txt"), ("cook the chicken at 180 degrees", "chicken.txt")):
+        shown = [h.path for h in engine.search(query, k=4)]
+        if shown != [right]:
+            wrong.append(f"{query!r}: shown {shown}, right {right}")
     assert not wrong, "\n".join(wrong)

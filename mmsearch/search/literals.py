@@ -37,7 +37,12 @@ common token ("200") held by an unrelated file must not make it a match, so a so
 * counts only when some file holds it (nobody holding "200" says nothing: the recipe that says 180
   is still the answer to "bake at 200 degrees");
 * lifts a holder's odds by at most SOFT_CAP (an unrelated invoice holding "200" at 0.05 stays
-  under the cut).
+  under the cut);
+* counts only when the best text hit of a vector leg or one of its near-copies (SIBLING_COSINE,
+  see :meth:`LiteralEvidence.contest`) holds it, and lifts only those: it picks between siblings
+  the model cannot tell apart and lowers the rest, but never lifts a loosely related file into a match
+  ("notes about Python" put a snake care sheet that says "pythons" at 0.72) nor sinks the answer
+  because an unrelated file holds the word ("my Amazon order", a rainforest note).
 
 MISS and MISS_SOFT are stated assumptions about users, not constants fitted here; the effect is
 measured on the held-out ``records`` set and an outside probe's documents (mmsearch/eval/RESULTS.md).
@@ -63,6 +68,13 @@ MISS = 0.02
 MISS_SOFT = 0.2
 #: The most a soft literal multiplies a holder's odds by (see the module docstring).
 SOFT_CAP = 10.0
+#: Cosine of a text hit's vector to the leg's best text hit's at and above which the two are
+#: siblings (one template, other names or amounts), among which a soft literal decides. Among
+#: near-identical invoices and minutes the model's calibrated scores still spread from 0.04 to 0.76,
+#: so siblings are told by the documents' likeness, not by their scores. lite, measured: an outside
+#: probe's invoice PDFs 0.89-1.0 to each other; unrelated files sharing a word 0.0-0.35 (Python notes
+#: and a python care sheet, an order and a rainforest report), two travel diaries 0.64.
+SIBLING_COSINE = 0.8
 #: Years are left out of the soft numbers: "annual report 2023" is often a report that never spells it.
 YEARS = range(1900, 2100)
 MAX_LITERALS = 4
@@ -72,6 +84,8 @@ MIN_CHARS = 3
 # A literal is a run of word characters joined by the punctuation identifiers use.
 _JOINERS = "-./:#_"
 _TOKEN = re.compile(r"\w+(?:[-./:#_]\w+)*")
+# a number with its thousands separators and decimals, standing alone (not inside a word or code)
+_NUMBER = re.compile(r"(?<![\w.,:/#-])\d+(?:[,.\u00a0\u202f ]\d{3})*(?:[.,]\d+)?(?![\w/#-]|[.,:]\d)")
 
 
 @dataclass(frozen=True)
@@ -92,14 +106,22 @@ class LiteralEvidence:
     holders: Mapping[Literal, frozenset[int]]
     total: int
 
-    def factor(self, media_id: int) -> float:
+    def contest(self, siblings: frozenset[int]) -> frozenset[int]:
+        """The media a soft literal may lift: ``siblings`` (a leg's best text hit and its
+        near-copies) if one of them holds a soft literal; else none, and then the soft literals
+        count for no file of the leg."""
+        soft = [holders for lit, holders in self.holders.items() if lit.soft and holders]
+        return siblings if any(siblings & holders for holders in soft) else frozenset()
+
+    def factor(self, media_id: int, soft: bool = True, lift: bool = True) -> float:
         """The odds multiplier of a text segment of ``media_id`` (1.0: no literal in the query).
 
         Several codes are alternatives, not all required (a pasted list of invoice numbers asks
         for any of them): a file holding some gains for each one it holds and loses nothing for
         the rest; one holding none loses once, by MISS over the chance of holding none. Names and
         amounts describe the one wanted file together ("James Miller"), so each counts on its own
-        (see the module docstring for the ones nobody holds)."""
+        (see the module docstring for the ones nobody holds). ``soft=False``: codes only;
+        ``lift=False``: a soft literal held does not lift (only leaders are lifted)."""
         n = max(self.total, 1)
         share = {lit: min(len(holders), n) / n for lit, holders in self.holders.items()}
         codes = [lit for lit in self.holders if not lit.soft]
@@ -112,17 +134,18 @@ class LiteralEvidence:
                 none = math.prod(1.0 - share[lit] for lit in codes)
                 factor = min(1.0, MISS / max(none, 1.0 / n))
         for lit, holders in self.holders.items():
-            if lit.soft and holders:  # a name or amount nobody holds says nothing (misspelt, misremembered)
+            if soft and lit.soft and holders:  # a name or amount nobody holds says nothing (misspelt, misremembered)
                 if media_id in holders:
-                    factor *= min(SOFT_CAP, max(1.0, (1.0 - MISS_SOFT) / share[lit]))
+                    factor *= min(SOFT_CAP, max(1.0, (1.0 - MISS_SOFT) / share[lit])) if lift else 1.0
                 else:
                     factor *= min(1.0, MISS_SOFT / max(1.0 - share[lit], 1.0 / n))
         return factor
 
-    def weigh(self, media_id: int, score: float, boost: bool = True) -> float:
+    def weigh(self, media_id: int, score: float, boost: bool = True, soft: bool = False, lift: bool = True) -> float:
         """``score`` with its odds multiplied by :meth:`factor`; ``boost=False`` only lowers it (the
-        keyword leg, whose coverage already counts a held literal's words)."""
-        factor = self.factor(media_id) if boost else min(1.0, self.factor(media_id))
+        keyword leg, whose coverage already counts a held literal's words); ``soft``: the soft
+        literals count too, ``lift``: and lift this media if it holds them (:meth:`contest`)."""
+        factor = self.factor(media_id, soft, lift) if boost else min(1.0, self.factor(media_id, soft, lift))
         if factor == 1.0 or score <= 0.0 or score >= 1.0:
             return score
         odds = score / (1.0 - score) * factor
@@ -172,7 +195,8 @@ def soft_literals(query: str) -> list[str]:
         # a capital after a sentence's end ("A wheelie bin! Give me…") opens a sentence, like the first word's
         out += [w for i, ((w, before), cap) in enumerate(zip(found, capital))
                 if cap and len(w) >= 3 and (first if i == 0 else before not in (".", "!", "?"))]
-    for token in _TOKEN.findall(query):
+    for match in _NUMBER.finditer(query):  # "1,250" and "45 000" are one amount, not "250" or "000"
+        token = match.group(0)
         if token.isdigit() and 3 <= len(token) < 5 and int(token) not in YEARS:
             out.append(token)
     return out

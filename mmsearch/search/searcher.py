@@ -115,8 +115,10 @@ class Searcher:
         held = literals.evidence(self.db, part.value) if part.kind == TEXT and self.keyword else None
         extra = self._holders_segments(held, allowed) if held is not None and only is None else None
         found: list[tuple[str, list[SegmentHit]]] = []
+        space_of: dict[str, int] = {}
         for i, vector, query_kind in vectors:
             name = f"{label}@{self.embedders[i].name}"
+            space_of[name] = i
             found.append((name, self._vector_leg(name, i, vector, query_kind, part, k, allowed, extra)))
         owners = segment_owners(self.db, (h.segment_id for _, hits in found for h in hits))
         self._tick("vector", clock)
@@ -124,7 +126,9 @@ class Searcher:
         for name, hits in found:
             owned = [(owners[h.segment_id], h) for h in hits if h.segment_id in owners]
             if held is not None:
-                owned = [(m, replace(h, score=held.weigh(m, h.score)) if h.kind == TEXT else h) for m, h in owned]
+                leaders = held.contest(self._siblings(space_of[name], owned))  # names and amounts lift near-copies only
+                owned = [(m, replace(h, score=held.weigh(m, h.score, soft=bool(leaders), lift=m in leaders)) if h.kind == TEXT else h)
+                         for m, h in owned]
             out.append(self._collect(name, part, p, owned, evidence))
         if part.kind == FILE:  # the example itself, if indexed: certain, whatever the model says
             name = f"{label}@identical"
@@ -172,6 +176,19 @@ class Searcher:
             foreign = self._foreign_segments([h.segment_id for h in hits if h.kind == TEXT], embedder.languages)
             hits = [replace(h, score=min(h.score, UNREAD_CAP)) if h.segment_id in foreign else h for h in hits]
         return hits
+
+    def _siblings(self, space: int, owned: Sequence[tuple[int, SegmentHit]]) -> frozenset[int]:
+        """The media of the leg's best text hit and of the text hits whose vectors are within
+        literals.SIBLING_COSINE of its (one template with other names or amounts)."""
+        text = [(m, h) for m, h in owned if h.kind == TEXT]
+        index = self.spaces[space].by_kind.get(TEXT)
+        if not text or index is None:
+            return frozenset()
+        best = max(text, key=lambda mh: mh[1].score)
+        ids = np.fromiter((h.segment_id for _, h in text), dtype=np.int64, count=len(text))
+        vectors = index.vectors(ids)
+        top = vectors[[h.segment_id for _, h in text].index(best[1].segment_id)]
+        return frozenset(m for (m, _), c in zip(text, vectors @ top) if c >= literals.SIBLING_COSINE) | {best[0]}
 
     def _foreign_segments(self, segment_ids: Sequence[int], languages: frozenset[str] | None) -> set[int]:
         """Of these text segments, those almost surely written in a language outside ``languages``."""
