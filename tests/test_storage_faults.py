@@ -308,3 +308,23 @@ def test_a_new_index_reuses_the_bank_of_a_model_searched_before(tmp_path: Path, 
     embedded.clear()
     changed = bank_module.QueryBank(tmp_path / "c").vectors(1, Retrained(), "text")
     assert sum(embedded) == 2 + len(bank_module.bank_texts()) and not np.allclose(changed, first)
+
+
+def test_a_full_disk_does_not_stop_a_run_at_the_lock_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a full disk the first run said so in one line, every later one died with a traceback
+    writing index.db.lock.json, a note that only tells a waiting writer who holds the lock."""
+    real = Path.write_text
+
+    def full(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name.endswith(".lock.json"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.txt").write_text("notes on sailing knots\n")
+    with mmsearch.Engine.open(tmp_path / "index", embedders=["hash"], plugins=[fake_plugin()]) as engine:
+        monkeypatch.setattr(Path, "write_text", full)
+        assert engine.index([lib]).added == 1
+        monkeypatch.undo()
+    assert not list((tmp_path / "index").glob("*.lock.json"))

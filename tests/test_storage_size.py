@@ -86,6 +86,21 @@ def test_compact_shrinks_an_index_made_with_small_pages_and_keeps_its_answers(
         assert [(h.path, round(h.score, 6)) for h in reopened.search("photo 42 about topic 8", k=5, min_score=0)] == before
 
 
+def test_compact_of_a_damaged_index_says_so(tmp_path: Path) -> None:
+    """A truncated index.db: every command said "damaged" in one line, `db compact` gave a traceback."""
+    index = tmp_path / "index"
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()]) as engine:
+        lib = tmp_path / "lib"
+        lib.mkdir()
+        for i in range(200):
+            (lib / f"n{i}.txt").write_text(f"note {i} " * 200)
+        engine.index([lib])
+    with open(index / "index.db", "r+b") as db:
+        db.truncate(50_000)
+    result = CliRunner().invoke(cli, ["--index", str(index), "db", "compact"])
+    assert result.exit_code == 1 and "is damaged" in result.output and "Traceback" not in result.output, result.output
+
+
 def test_compact_without_an_index_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--index", str(tmp_path / "none"), "db", "compact"])
     assert result.exit_code != 0

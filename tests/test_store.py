@@ -78,6 +78,8 @@ def test_newer_schema_is_refused_with_advice_to_upgrade_mmsearch(tmp_path: Path)
     engine.dispose()
     with pytest.raises(mmsearch.SchemaError, match="newer mmsearch"):
         mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()])
+    result = CliRunner().invoke(cli, ["--index", str(index), "db", "upgrade"])  # was alembic's "Can't locate revision" traceback
+    assert result.exit_code == 1 and "newer mmsearch (schema 9999" in result.stderr and "Traceback" not in result.output
 
 
 def test_foreign_database_is_not_taken_over(tmp_path: Path) -> None:

@@ -217,6 +217,9 @@ def upgrade(engine: Engine, *, lock: bool = True) -> tuple[str | None, str]:
         with writer_lock(engine, path.parent if path is not None else Path.cwd(), engine.url.render_as_string(hide_password=True), purpose="upgrade"):
             return upgrade(engine, lock=False)
     before = current_revision(engine)
+    if before is not None and before not in script_revisions()[1]:  # alembic would say "Can't locate revision"
+        raise SchemaError(f"the index database was written by a newer mmsearch (schema {before}; this one knows up to "
+                          f"{head_revision()}); upgrade mmsearch instead")
     from alembic import command
 
     cfg = alembic_config(engine)
@@ -249,7 +252,10 @@ def compact(engine: Engine) -> tuple[int, int, int, int]:
             conn.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
             conn.execute("VACUUM")
             conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
+            damaged = _sqlite_storage_error(exc, str(path))
+            if damaged is not None:  # a damaged file says so, as every other command does
+                raise damaged from exc
             raise StorageError(f"could not compact {path}: {exc}; close other mmsearch processes using it and check free disk space") from exc
         finally:
             conn.close()

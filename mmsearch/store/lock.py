@@ -109,7 +109,10 @@ def _file_lock(path: Path, where: str, timeout: float, notify: Notify | None, pu
         raise ReadOnlyIndexError(f"cannot {purpose} the index at {where}: its folder is read-only ({exc.strerror or exc}); "
                                  "searching works, changing it needs write access") from None
     try:
-        note.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": _now().isoformat()}))
+        try:
+            note.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": _now().isoformat()}))
+        except OSError:  # the note only tells a waiting writer who holds the lock: a full disk must not stop the run here
+            note.unlink(missing_ok=True)
         yield
     finally:
         note.unlink(missing_ok=True)
