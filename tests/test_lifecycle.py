@@ -193,6 +193,21 @@ def test_a_file_renamed_to_a_name_nothing_reads_leaves_the_index(tmp_path: Path,
     assert engine.search("skiing Norway", k=3, min_score=0) == []
 
 
+def test_a_file_renamed_to_another_kind_is_read_as_that_kind(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """o.txt -> o.png was counted as a rename: the text stayed searchable as a "png" and passed
+    type:image filters, while a fresh index fails the file (an outside probe)."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "o.txt").write_text("Skiing in Norway.\n")
+    engine = open_engine()
+    engine.index(lib)
+    (lib / "o.txt").rename(lib / "o.png")
+    summary = engine.index(lib)
+    assert (summary.removed, summary.renamed, summary.failed) == (1, 0, 1), summary
+    assert "o.png" in summary.failures[0].path and "not a readable image" in (summary.failures[0].error or "")
+    assert engine.search("skiing Norway", k=3, min_score=0) == []
+
+
 def test_another_index_inside_the_library_is_not_indexed(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
     """A served index in media/idx-a held thumbnails (JPEGs); indexing media with another index
     took them for photos."""

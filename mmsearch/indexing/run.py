@@ -60,9 +60,12 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         todo.unchanged, todo.touched = [], []
     for item, old in list(todo.renamed):
         # Renamed to a name no plugin reads ("ski.txt" -> "ski.txt.bak") or past a size limit:
-        # not that file under a new name, but one this index does not keep.
+        # not that file under a new name, but one this index does not keep. Renamed to another
+        # kind ("o.txt" -> "o.png"): read afresh by that kind's plugin, which may fail it, as a
+        # fresh index would (the probe found the text still searchable as a "png").
         modality = ctx.registry.modality_for(item.path)
-        if modality is None or _over_limit(ctx, item, modality) is not None:
+        other_kind = modality is not None and old.modality is not None and modality.name != old.modality
+        if modality is None or other_kind or _over_limit(ctx, item, modality) is not None:
             todo.renamed.remove((item, old))
             todo.new.append(item)
             todo.removed.append(old)

@@ -48,12 +48,13 @@ class Known:
     status: str
     ctime_ns: int | None = None
     indexed_at: datetime | None = None  # naive UTC, as stored
+    modality: str | None = None
 
     @classmethod
     def of(cls, media: Any) -> Known:
         """From a ``store.models.Media`` row."""
         return cls(media.id, media.root_id, media.relpath, media.size, media.mtime_ns, media.content_hash, media.status, media.ctime_ns,
-                   getattr(media, "indexed_at", None))
+                   getattr(media, "indexed_at", None), getattr(media, "modality", None))
 
 
 @dataclass
