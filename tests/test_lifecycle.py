@@ -308,3 +308,19 @@ def test_a_hidden_folder_indexed_by_name_stays_when_its_library_is_indexed(tmp_p
     assert [h.path for h in engine.search("alpine lake", k=1)] == [".private/d.txt"]
     (lib / ".private" / "d.txt").unlink()  # really gone: removed
     assert engine.index(lib).removed == 1
+
+
+def test_a_folder_given_twice_or_inside_another_given_is_indexed_once(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """`index ov ov/sub` embedded ov/sub's files twice, counted them twice and reported constraint
+    failures for them (an outside probe)."""
+    lib = tmp_path / "ov"
+    (lib / "sub").mkdir(parents=True)
+    (lib / "a.txt").write_text("a note about herons\n")
+    for i in range(3):
+        (lib / "sub" / f"n{i}.txt").write_text(f"note {i} on sailing knots\n")
+    engine = open_engine()
+    summary = engine.index([lib, lib / "sub", lib / "sub" / "n0.txt", lib])
+    assert (summary.added, summary.failed, summary.skipped) == (4, 0, 0), summary
+    assert len(engine.search("sailing knots", k=10, min_score=0)) == 4
+    summary = engine.index([lib / "sub", lib])
+    assert (summary.unchanged, summary.added, summary.failed) == (4, 0, 0), summary

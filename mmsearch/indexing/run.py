@@ -230,7 +230,7 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
     for raw in paths:  # every path checked before any library is recorded: a typo in the last changes nothing
         if not Path(raw).expanduser().exists():
             raise MMSearchError(f"{os.fsdecode(raw)}: {_missing_reason(Path(raw).expanduser())}; check the path and try again")
-    for raw in paths:
+    for raw in _outermost(paths):
         path = Path(raw).expanduser().resolve()
         folder = path.is_dir()
         adopted = None
@@ -279,6 +279,14 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
         known.update(here)
         found.extend(walked)
     return found, known
+
+
+def _outermost(paths: Sequence[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
+    """``paths`` less repeats and paths inside another one given: `index ov ov/sub` walked ov/sub
+    twice, embedded its files twice and reported a thousand constraint failures (an outside probe)."""
+    resolved = [Path(raw).expanduser().resolve() for raw in paths]
+    return [raw for i, (raw, path) in enumerate(zip(paths, resolved))
+            if path not in resolved[:i] and not any(other in path.parents for other in resolved)]
 
 
 def _emptied_since(folder: Path, held: Sequence[scan.Known]) -> bool:
