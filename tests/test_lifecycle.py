@@ -324,3 +324,24 @@ def test_a_folder_given_twice_or_inside_another_given_is_indexed_once(tmp_path: 
     assert len(engine.search("sailing knots", k=10, min_score=0)) == 4
     summary = engine.index([lib / "sub", lib])
     assert (summary.unchanged, summary.added, summary.failed) == (4, 0, 0), summary
+
+
+def test_indexing_a_deleted_file_or_folder_of_a_library_forgets_it(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """`index lib/old` after deleting lib/old said "no such file or folder" and kept its files;
+    bringing that part of the library up to date removes them. A typo still changes nothing."""
+    lib = tmp_path / "lib"
+    (lib / "old").mkdir(parents=True)
+    (lib / "keep.txt").write_text("a note about herons\n")
+    (lib / "gone.txt").write_text("a walrus on the ice\n")
+    for i in range(2):
+        (lib / "old" / f"n{i}.txt").write_text(f"note {i} on sailing knots\n")
+    engine = open_engine()
+    engine.index(lib)
+    for path in (lib / "old" / "n0.txt", lib / "old" / "n1.txt", lib / "gone.txt"):
+        path.unlink()
+    (lib / "old").rmdir()
+    summary = engine.index([lib / "old", lib / "gone.txt"])
+    assert (summary.removed, summary.added) == (3, 0), summary
+    assert [h.path for h in engine.search("note", k=10, min_score=0)] == ["keep.txt"]
+    with pytest.raises(mmsearch.MMSearchError, match="no such file or folder"):
+        engine.index(lib / "olld")

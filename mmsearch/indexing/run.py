@@ -227,11 +227,19 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
     found: list[scan.Found] = []
     known: dict[tuple[int, str], scan.Known] = {}
     follow = str(ctx.registry.settings.get("follow_symlinks", "inside")).strip().lower()
+    gone: dict[Path, dict[tuple[int, str], scan.Known]] = {}
     for raw in paths:  # every path checked before any library is recorded: a typo in the last changes nothing
         if not Path(raw).expanduser().exists():
-            raise MMSearchError(f"{os.fsdecode(raw)}: {_missing_reason(Path(raw).expanduser())}; check the path and try again")
+            # A file or folder of a library deleted since: bringing that part up to date removes it.
+            held = _held_below(ctx, Path(raw).expanduser().resolve())
+            if not held:
+                raise MMSearchError(f"{os.fsdecode(raw)}: {_missing_reason(Path(raw).expanduser())}; check the path and try again")
+            gone[Path(raw).expanduser().resolve()] = held
     for raw in _outermost(paths):
         path = Path(raw).expanduser().resolve()
+        if path in gone:
+            known.update(gone[path])
+            continue
         folder = path.is_dir()
         adopted = None
         with Session(ctx.db) as session, session.begin():
@@ -279,6 +287,18 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
         known.update(here)
         found.extend(walked)
     return found, known
+
+
+def _held_below(ctx: IndexContext, path: Path) -> dict[tuple[int, str], scan.Known]:
+    """What the index holds at or below ``path`` inside a library whose folder is still there."""
+    with Session(ctx.db) as session:
+        library = _library_of(session, path)
+        if library is None or path == library or not library.is_dir():
+            return {}
+        root_id = session.scalar(select(Root.id).where(Root.path == str(library)))
+        scope = scan.relpath_of(path, library)
+        return {(root_id, m.relpath): scan.Known.of(m) for m in session.scalars(select(Media).where(Media.root_id == root_id))
+                if m.relpath == scope or m.relpath.startswith(scope + "/")}
 
 
 def _outermost(paths: Sequence[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
