@@ -345,3 +345,21 @@ def test_indexing_a_deleted_file_or_folder_of_a_library_forgets_it(tmp_path: Pat
     assert [h.path for h in engine.search("note", k=10, min_score=0)] == ["keep.txt"]
     with pytest.raises(mmsearch.MMSearchError, match="no such file or folder"):
         engine.index(lib / "olld")
+
+
+def test_a_library_folder_moved_and_indexed_at_its_new_place_keeps_its_vectors_once(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """The CLI probe moved its library folder: every file was embedded again ("2000 added") and
+    every result came twice, once under the old folder, kept as an unplugged drive's would be."""
+    lib = tmp_path / "Photos"
+    lib.mkdir()
+    for i in range(3):
+        (lib / f"n{i}.txt").write_text(f"note {i} on sailing knots\n")
+    engine = open_engine()
+    engine.index(lib)
+    (tmp_path / "Pictures").mkdir()
+    lib.rename(tmp_path / "Pictures" / "Photos")
+    summary = engine.index(tmp_path / "Pictures")
+    assert (summary.renamed, summary.added) == (3, 0), summary
+    hits = engine.search("sailing knots", k=10, min_score=0)
+    assert sorted(h.abspath for h in hits) == [str(tmp_path / "Pictures" / "Photos" / f"n{i}.txt") for i in range(3)]
+    assert list(engine.status().roots) == [str(tmp_path / "Pictures")]  # the vanished library is gone for good

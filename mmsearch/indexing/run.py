@@ -55,6 +55,8 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     # an unreadable or emptied folder is kept: _survey leaves it out of ``known``.)
     skipped = [item for item in found if item.skip is not None]
     todo = scan.plan([item for item in found if item.skip is None], known, retry_failed)
+    if todo.new:  # a library folder moved away and indexed at its new place: its files, not copies of them
+        scan.match_moves(todo, _of_vanished_libraries(ctx, {f.size for f in todo.new}))
     if reextract:  # settings that change what a file yields (OCR, chunk size, audio model) reach every file
         todo.changed += [(f, known[(f.root_id, f.relpath)]) for f in todo.unchanged] + todo.touched
         todo.unchanged, todo.touched = [], []
@@ -231,10 +233,14 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
     for raw in paths:  # every path checked before any library is recorded: a typo in the last changes nothing
         if not Path(raw).expanduser().exists():
             # A file or folder of a library deleted since: bringing that part up to date removes it.
-            held = _held_below(ctx, Path(raw).expanduser().resolve())
-            if not held:
+            try:
+                where = Path(raw).expanduser().resolve()
+            except (OSError, RuntimeError):  # a link loop: Python < 3.13 reports it as RuntimeError
+                where = None
+            held = _held_below(ctx, where) if where is not None and not Path(raw).expanduser().is_symlink() else {}
+            if not held or where is None:
                 raise MMSearchError(f"{os.fsdecode(raw)}: {_missing_reason(Path(raw).expanduser())}; check the path and try again")
-            gone[Path(raw).expanduser().resolve()] = held
+            gone[where] = held
     for raw in _outermost(paths):
         path = Path(raw).expanduser().resolve()
         if path in gone:
@@ -287,6 +293,19 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
         known.update(here)
         found.extend(walked)
     return found, known
+
+
+def _of_vanished_libraries(ctx: IndexContext, sizes: set[int]) -> list[scan.Known]:
+    """Media of libraries whose folder is gone (of these sizes): moved with their folder, or on a
+    drive that is unplugged. A new file holding one's content is that file moved: a probe moved its
+    library folder and every file was embedded again, then found twice (the old root is kept, as an
+    unmounted drive's is). A copy of an unplugged drive's file takes its vectors the same way; the
+    drive's file is embedded again when it is back."""
+    with Session(ctx.db) as session:
+        gone = [rid for rid, path in session.execute(select(Root.id, Root.path)) if not Path(path).is_dir()]
+        if not gone:
+            return []
+        return [scan.Known.of(m) for m in session.scalars(select(Media).where(Media.root_id.in_(gone), Media.size.in_(sorted(sizes))))]
 
 
 def _held_below(ctx: IndexContext, path: Path) -> dict[tuple[int, str], scan.Known]:
@@ -375,6 +394,11 @@ def _apply_bookkeeping(ctx: IndexContext, todo: scan.Plan) -> None:
     with Session(ctx.db) as session, session.begin():
         delta = writer.remove_media(session, todo.removed, ctx.spaces)
         writer.move_media(session, todo.renamed)
+        # a vanished library whose every file was found moved is gone for good
+        emptied = {old.root_id for item, old in todo.renamed if old.root_id != item.root_id}
+        for root_id in emptied:
+            if session.scalar(select(Media.id).where(Media.root_id == root_id).limit(1)) is None:
+                session.execute(delete(Root).where(Root.id == root_id))
         for item, old in todo.touched:
             session.execute(update(Media).where(Media.id == old.media_id).values(mtime_ns=item.mtime_ns, ctime_ns=item.ctime_ns))
     with Session(ctx.db) as session:

@@ -206,6 +206,13 @@ def plan(found: list[Found], known: Mapping[tuple[int, str], Known], retry_faile
 
 def _match_renames(result: Plan, missing: list[Known]) -> None:
     """A new file with the content of a vanished one is that file moved: keep its vectors."""
+    match_moves(result, missing)
+    moved = {old.media_id for _, old in result.renamed}
+    result.removed = [old for old in missing if old.media_id not in moved]
+
+
+def match_moves(result: Plan, missing: list[Known]) -> None:
+    """New files of ``result`` with the content of one of ``missing`` become its renames."""
     by_size: dict[int, list[Known]] = {}
     for old in missing:
         if old.status == "indexed":
@@ -214,7 +221,7 @@ def _match_renames(result: Plan, missing: list[Known]) -> None:
     for item in result.new:
         candidates = by_size.get(item.size) if item.error is None else None
         if candidates:
-            digest = _hash_or_none(item.path)
+            digest = result.hashes.get(item.path) or _hash_or_none(item.path)
             match = next((c for c in candidates if c.content_hash == digest), None)
             if digest is not None:
                 result.hashes[item.path] = digest
@@ -224,8 +231,6 @@ def _match_renames(result: Plan, missing: list[Known]) -> None:
                 continue
         still_new.append(item)
     result.new = still_new
-    moved = {old.media_id for _, old in result.renamed}
-    result.removed = [old for old in missing if old.media_id not in moved]
 
 
 def _match_touches(result: Plan) -> None:
