@@ -7,6 +7,8 @@ import json
 import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
@@ -119,3 +121,32 @@ def test_a_snippet_is_one_line_of_words_without_escaped_breaks() -> None:
     line = format_hit(1, shown(Hit(1, "manual.pdf", "/lib/manual.pdf", "pdf", 0.8, (evidence,), {"leg": 0.8})))
     assert line.endswith('p. 2 "Bleeding the radiators. Air trapped at the top makes it cold \\x1b[31m"'), line
     assert "\\n" not in line and "\x1b" not in line
+
+
+SLEEPY = """
+import time, sys
+import mmsearch.cli as cli_mod
+cli_mod.warm.finish = lambda: time.sleep(1.0)  # what runs after "Interrupted.", made long enough to be hit
+@cli_mod.cli.command("sleepy")
+def sleepy():
+    print("ready", flush=True)
+    time.sleep(30)
+cli_mod.main(["sleepy"])
+"""
+
+
+@pytest.mark.parametrize("signals", [("SIGTERM",), ("SIGINT", "SIGINT")])
+def test_sigterm_and_a_second_ctrl_c_stop_as_one_ctrl_c_does(signals: tuple[str, ...]) -> None:
+    """The CLI probe: SIGTERM (timeout, systemd, docker stop) exited -15 silently, leaving the lock
+    note; a second Ctrl-C 0.3 s after the first gave a traceback and exit -2."""
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-c", SLEEPY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None and proc.stdout.readline().strip() == "ready"
+    proc.send_signal(getattr(signal, signals[0]))
+    first = proc.stderr.readline()
+    for name in signals[1:]:  # while the first one is being handled
+        proc.send_signal(getattr(signal, name))
+    _out, err = proc.communicate(timeout=30)
+    err = first + err
+    assert proc.returncode == 130 and "Interrupted." in err and "Traceback" not in err, (proc.returncode, err)

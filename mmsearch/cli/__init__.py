@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
 import sys
+import threading
 import warnings
 from typing import Any
 
@@ -101,8 +103,16 @@ def _one_line_warnings() -> None:
     warnings.showwarning = show
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    # `timeout`, systemd and `docker stop` send SIGTERM: stop as Ctrl-C does (what finished is
+    # kept, the lock note goes), instead of dying silently with the note left behind.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> Any:
     _one_line_warnings()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,9 @@ class Group(click.Group):
             click.echo(f"Error: {printable(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
+            # A second Ctrl-C while this one is being handled gave a traceback and exit -2.
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
             # True of every command: an index run commits file by file, so what finished is kept and
             # a file cut off in the middle (a long PDF, a film) is read again next time.
             click.echo("Interrupted. Files finished before this point are kept; a file cut off while being read "
