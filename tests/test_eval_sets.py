@@ -58,7 +58,7 @@ def test_photos_set_is_complete_and_deterministic(tmp_path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["clipart", "mixed", "speech"])
+@pytest.mark.parametrize("name", ["clipart", "mixed", "speech", "documents"])
 def test_package_sets_build_quickly_and_completely(tmp_path: Path, name: str):
     build, missing = BUILDERS[name]
     if missing():
@@ -73,6 +73,9 @@ def test_package_sets_build_quickly_and_completely(tmp_path: Path, name: str):
 
         assert len(answered) >= 150
         assert all(split_of(x["lite_id"]) == "test" for x in answered)  # never an image the lite space trained on
+    if name == "documents":  # as the probe wrote it: 68 files, 64 answered, 32 absent, 31 gibberish
+        assert sum(1 for p in (tmp_path / "library").rglob("*") if p.is_file()) == 68 and len(answered) == 64
+        assert sum(x.get("kind") == "absent" for x in lines) == 32 and sum(x.get("kind") == "gibberish" for x in lines) == 31
     if name == "mixed":
         assert len(list((tmp_path / "library" / "documents").iterdir())) == 20
         assert sum(x.get("near_document", False) for x in answered) >= 20

@@ -11,6 +11,8 @@ Each builder writes ``DIR/library/`` (the files to index) and ``DIR/labels.jsonl
 * ``mixed``: held-out clip art beside 20 documents on neighbouring topics.
 * ``records``: near-identical text records (invoices, tickets, …) told apart by identifiers.
 * ``stamps``: photographed objects on plain backgrounds (Tux Paint stamps, the half nothing was fitted on).
+* ``documents``: an outside probe's 68 documents and images (near-identical families, long PDFs,
+  foreign languages, homonyms, scans) with its own queries (``documents.py``).
 
 Every set also holds 40 absent-concept queries (plausible things with no word in that library)
 and 40 gibberish queries, chosen with a fixed seed so the sets are the same on every machine.
@@ -25,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import clipart, mixed, photos, records, speech, stamps
+from . import clipart, documents, mixed, photos, records, speech, stamps
 
 #: name -> (build(out), why the sources are missing or None)
 BUILDERS: dict[str, tuple[Callable[[Path], None], Callable[[], str | None]]] = {
@@ -35,4 +37,5 @@ BUILDERS: dict[str, tuple[Callable[[Path], None], Callable[[], str | None]]] = {
     "mixed": (mixed.build, clipart.missing_sources),
     "records": (records.build, records.missing_sources),
     "stamps": (stamps.build, stamps.missing_sources),
+    "documents": (documents.build, documents.missing_sources),
 }
