@@ -124,7 +124,8 @@ def test_a_snippet_is_one_line_of_words_without_escaped_breaks() -> None:
 
 
 SLEEPY = """
-import time, sys
+import signal, time, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal: a background job starts with SIGINT ignored
 import mmsearch.cli as cli_mod
 cli_mod.warm.finish = lambda: time.sleep(1.0)  # what runs after "Interrupted.", made long enough to be hit
 @cli_mod.cli.command("sleepy")
