@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .embedder import Embedder
 from .errors import ConfigError, ModelUnavailableError, SpaceMismatchError
 from .plugins import Registry
-from .store.models import SpaceRow
+from .store.models import Media, SpaceRow, Vector
 from .indexing.writer import now
 
 
@@ -28,6 +28,13 @@ def select_spaces(db: SqlEngine, registry: Registry, requested: Sequence[str] | 
     """The index's spaces and, for a new index, a line saying which was picked and why."""
     with Session(db) as session:
         recorded = list(session.scalars(select(SpaceRow).order_by(SpaceRow.id)))
+        empty = session.scalar(select(Media.id).limit(1)) is None and session.scalar(select(Vector.segment_id).limit(1)) is None
+    if recorded and requested and empty and [row.embedder for row in recorded] != list(requested):
+        # An index that holds nothing: its first run failed (a model that could not be downloaded
+        # offline), and asking for another embedder must not meet "was built with clip" forever.
+        with Session(db) as session, session.begin():
+            session.execute(delete(SpaceRow))
+        recorded = []
     if recorded:
         return [_match(row, registry, requested, where) for row in recorded], None
     embedders, note = _choose_for_new_index(registry, requested)

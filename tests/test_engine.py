@@ -201,6 +201,24 @@ def test_index_refuses_a_different_model(tmp_path: Path) -> None:
         mmsearch.Engine.open(tmp_path / "idx")
 
 
+def test_an_index_holding_nothing_takes_the_embedder_asked_for_next(tmp_path: Path, library: Path) -> None:
+    """The CLI probe's first run with `--embedder clip` failed offline (no weights): the empty index
+    then refused `--embedder lite` forever ("was built with clip"). An index holding anything is
+    still refused another model."""
+
+    class Other(HashEmbedder):
+        name = "other"
+
+    plugins = [fake_plugin(HashEmbedder(), Other())]
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=plugins):
+        pass  # the run that failed before indexing anything
+    with mmsearch.Engine.open(tmp_path / "idx", embedders=["other"], plugins=plugins) as engine:
+        assert [e.name for e in engine.embedders] == ["other"]
+        engine.index([library])
+    with pytest.raises(mmsearch.SpaceMismatchError, match="built with other"):
+        mmsearch.Engine.open(tmp_path / "idx", embedders=["hash"], plugins=plugins)
+
+
 def test_remove_forgets_media_but_keeps_files(library: Path, open_engine: OpenEngine) -> None:
     engine = open_engine()
     engine.index([library])
