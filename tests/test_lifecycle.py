@@ -5,6 +5,7 @@ folder, and a file renamed to a type nothing reads."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -363,3 +364,75 @@ def test_a_library_folder_moved_and_indexed_at_its_new_place_keeps_its_vectors_o
     hits = engine.search("sailing knots", k=10, min_score=0)
     assert sorted(h.abspath for h in hits) == [str(tmp_path / "Pictures" / "Photos" / f"n{i}.txt") for i in range(3)]
     assert list(engine.status().roots) == [str(tmp_path / "Pictures")]  # the vanished library is gone for good
+
+
+def _unplug(folder: Path, away: Path, leave: str | None = None) -> None:
+    """An unmounted drive: its files gone, its mount point an old, unchanged folder."""
+    folder.rename(away)
+    folder.mkdir()
+    if leave:
+        (folder / leave).write_text("")
+    os.utime(folder, (1e9, 1e9))
+
+
+def test_an_unplugged_drive_keeps_its_files_whatever_is_indexed_meanwhile(tmp_path: Path, open_engine,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second lifecycle probe: copies of an unplugged drive's file in another library under a name
+    no plugin reads or as another kind removed the drive's file; indexing a subfolder of the
+    unmounted drive removed it; a mount point holding only .DS_Store was not empty; and a library
+    folder that could not be checked made every run with new files crash."""
+    drive, other = tmp_path / "drive", tmp_path / "other"
+    (drive / "sub").mkdir(parents=True)
+    other.mkdir()
+    (drive / "z.txt").write_text("a zebra crossing the savanna\n")
+    (drive / "sub" / "s.txt").write_text("notes on sailing knots\n")
+    engine = open_engine()
+    engine.index([drive, other])
+    _unplug(drive, tmp_path / "offline", leave=".DS_Store")
+    assert engine.index(drive).removed == 0  # only a hidden file in the mount point: still empty
+    with pytest.raises(mmsearch.MMSearchError, match="has not changed since it was indexed"):
+        engine.index(drive / "sub")
+    shutil.copy(tmp_path / "offline" / "z.txt", other / "z.txt.bak")
+    shutil.copy(tmp_path / "offline" / "z.txt", other / "z.png")
+    summary = engine.index(other)
+    assert summary.removed == 0, summary
+    held = {h.abspath for h in engine.search("zebra savanna sailing", k=10, min_score=0)}
+    assert {str(drive / "z.txt"), str(drive / "sub" / "s.txt")} <= held
+    real_is_dir = Path.is_dir
+
+    def locked(self: Path) -> bool:
+        if self == drive:
+            raise PermissionError(13, "Permission denied")
+        return real_is_dir(self)
+
+    shutil.rmtree(drive)  # now the library folder cannot even be checked
+    drive.mkdir()
+    monkeypatch.setattr(Path, "is_dir", locked)
+    (other / "new.txt").write_text("a heron by the river\n")
+    assert engine.index(other).added == 1
+
+
+def test_a_drive_remounted_elsewhere_and_unplugged_again_keeps_its_files(tmp_path: Path, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """Found moved to a new mount point, the files kept the time they were first indexed, so the
+    new mount point (made after that) looked changed when the drive was unplugged: all removed."""
+    import time
+
+    lib = tmp_path / "lib"
+    (lib / "mnt1").mkdir(parents=True)
+    for name in ("a", "b"):
+        (lib / "mnt1" / f"{name}.txt").write_text(f"notes {name} on sailing knots\n")
+    engine = open_engine()
+    engine.index(lib)
+    time.sleep(0.05)
+    (lib / "mnt2").mkdir()
+    made = (lib / "mnt2").stat().st_mtime
+    for name in ("a", "b"):
+        (lib / "mnt1" / f"{name}.txt").rename(lib / "mnt2" / f"{name}.txt")
+    (lib / "mnt1").rmdir()
+    time.sleep(0.05)
+    assert engine.index(lib).renamed == 2
+    (lib / "mnt2").rename(tmp_path / "offline")
+    (lib / "mnt2").mkdir()
+    os.utime(lib / "mnt2", (made, made))  # the mount point as it was before the drive was mounted on it
+    summary = engine.index(lib)
+    assert summary.removed == 0, summary

@@ -55,8 +55,11 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     # an unreadable or emptied folder is kept: _survey leaves it out of ``known``.)
     skipped = [item for item in found if item.skip is not None]
     todo = scan.plan([item for item in found if item.skip is None], known, retry_failed)
+    elsewhere: set[int] = set()  # media of vanished libraries matched by this run's new files
     if todo.new:  # a library folder moved away and indexed at its new place: its files, not copies of them
+        before = len(todo.renamed)
         scan.match_moves(todo, _of_vanished_libraries(ctx, {f.size for f in todo.new}))
+        elsewhere = {old.media_id for _, old in todo.renamed[before:]}
     if reextract:  # settings that change what a file yields (OCR, chunk size, audio model) reach every file
         todo.changed += [(f, known[(f.root_id, f.relpath)]) for f in todo.unchanged] + todo.touched
         todo.unchanged, todo.touched = [], []
@@ -70,7 +73,8 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         if modality is None or other_kind or _over_limit(ctx, item, modality) is not None:
             todo.renamed.remove((item, old))
             todo.new.append(item)
-            todo.removed.append(old)
+            if old.media_id not in elsewhere:  # a vanished library's file (an unplugged drive's) stays
+                todo.removed.append(old)
     counts = {"added": 0, "updated": 0, "unchanged": len(todo.unchanged), "removed": len(todo.removed),
               "renamed": len(todo.renamed), "failed": 0, "skipped": len(skipped), "segments": 0,
               "still_failing": sum(1 for f in todo.unchanged if (k := known.get((f.root_id, f.relpath))) is not None
@@ -231,7 +235,11 @@ def _survey(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]]) -> tuple
     follow = str(ctx.registry.settings.get("follow_symlinks", "inside")).strip().lower()
     gone: dict[Path, dict[tuple[int, str], scan.Known]] = {}
     for raw in paths:  # every path checked before any library is recorded: a typo in the last changes nothing
-        if not Path(raw).expanduser().exists():
+        try:
+            there = Path(raw).expanduser().exists()
+        except OSError as exc:  # a folder on the way that cannot be read
+            raise MMSearchError(f"{os.fsdecode(raw)}: cannot be reached ({exc.strerror or exc}); check its permissions") from None
+        if not there:
             # A file or folder of a library deleted since: bringing that part up to date removes it.
             try:
                 where = Path(raw).expanduser().resolve()
@@ -302,10 +310,26 @@ def _of_vanished_libraries(ctx: IndexContext, sizes: set[int]) -> list[scan.Know
     unmounted drive's is). A copy of an unplugged drive's file takes its vectors the same way; the
     drive's file is embedded again when it is back."""
     with Session(ctx.db) as session:
-        gone = [rid for rid, path in session.execute(select(Root.id, Root.path)) if not Path(path).is_dir()]
+        gone = [rid for rid, path in session.execute(select(Root.id, Root.path)) if _vanished(Path(path))]
         if not gone:
             return []
         return [scan.Known.of(m) for m in session.scalars(select(Media).where(Media.root_id.in_(gone), Media.size.in_(sorted(sizes))))]
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _vanished(folder: Path) -> bool:
+    """Whether a library folder is gone; one that cannot be checked (no permission, a hung network
+    mount) is not known to be gone."""
+    try:
+        return not folder.is_dir()
+    except OSError:
+        return False
 
 
 def _held_below(ctx: IndexContext, path: Path) -> dict[tuple[int, str], scan.Known]:
@@ -316,8 +340,14 @@ def _held_below(ctx: IndexContext, path: Path) -> dict[tuple[int, str], scan.Kno
             return {}
         root_id = session.scalar(select(Root.id).where(Root.path == str(library)))
         scope = scan.relpath_of(path, library)
-        return {(root_id, m.relpath): scan.Known.of(m) for m in session.scalars(select(Media).where(Media.root_id == root_id))
+        held = {(root_id, m.relpath): scan.Known.of(m) for m in session.scalars(select(Media).where(Media.root_id == root_id))
                 if m.relpath == scope or m.relpath.startswith(scope + "/")}
+    parent = next(p for p in path.parents if p == library or _is_folder(p))
+    if held and not _emptied_since(parent, list(held.values())):
+        # Deleting it would have changed the folder that held it; an unmounted drive does not.
+        raise MMSearchError(f"{path}: not there, but {parent} has not changed since it was indexed (an unmounted drive?): "
+                            f"its {len(held)} file(s) are kept; `mmsearch remove {path}` deletes them")
+    return held
 
 
 def _outermost(paths: Sequence[str | os.PathLike[str]]) -> list[str | os.PathLike[str]]:
@@ -400,6 +430,7 @@ def _apply_bookkeeping(ctx: IndexContext, todo: scan.Plan) -> None:
             if session.scalar(select(Media.id).where(Media.root_id == root_id).limit(1)) is None:
                 session.execute(delete(Root).where(Root.id == root_id))
         for item, old in todo.touched:
-            session.execute(update(Media).where(Media.id == old.media_id).values(mtime_ns=item.mtime_ns, ctime_ns=item.ctime_ns))
+            session.execute(update(Media).where(Media.id == old.media_id).values(mtime_ns=item.mtime_ns, ctime_ns=item.ctime_ns,
+                                                                                  indexed_at=writer.now()))
     with Session(ctx.db) as session:
         writer.apply_delta(session, ctx.spaces, delta)

@@ -105,7 +105,8 @@ def walk(root_id: int, root: Path, ignore: Callable[[Path], bool], follow: str =
         except OSError as exc:
             yield Found(root_id, folder, relpath_of(folder, root), skip=f"{UNREADABLE_FOLDER}: {exc.strerror or exc}")
             continue
-        if not listing:  # said, so that what the index held below it is not taken for deleted
+        if not any(not ignore(folder / e.name) for e in listing):  # nothing but what is ignored (.DS_Store):
+            # said, so that what the index held below it is not taken for deleted
             yield Found(root_id, folder, relpath_of(folder, root), skip=EMPTY_FOLDER)
             continue
         subdirs: list[Path] = []

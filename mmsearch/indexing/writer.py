@@ -227,5 +227,7 @@ def move_media(session: Session, moves: Sequence[tuple[Found, Known]]) -> None:
         session.execute(
             update(Media)
             .where(Media.id == old.media_id)
-            .values(root_id=found.root_id, relpath=found.relpath, size=found.size, mtime_ns=found.mtime_ns, ctime_ns=found.ctime_ns)
+            # indexed_at: when it was last seen where it is, which an emptied folder is compared with
+            .values(root_id=found.root_id, relpath=found.relpath, size=found.size, mtime_ns=found.mtime_ns, ctime_ns=found.ctime_ns,
+                    indexed_at=now())
         )
