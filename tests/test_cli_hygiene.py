@@ -151,3 +151,16 @@ def test_sigterm_and_a_second_ctrl_c_stop_as_one_ctrl_c_does(signals: tuple[str,
     _out, err = proc.communicate(timeout=30)
     err = first + err
     assert proc.returncode == 130 and "Interrupted." in err and "Traceback" not in err, (proc.returncode, err)
+
+
+def test_an_error_with_json_asked_for_is_also_a_json_document(tmp_path: Path) -> None:
+    """The CLI probe: with --json, errors were only plain text on stderr, so a script reading
+    stdout got nothing to parse."""
+    from mmsearch.cli import cli
+
+    result = CliRunner().invoke(cli, ["--index", str(tmp_path / "index"), "search", "--json", "a cat"])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: there is no index")
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "MMSearchError" and "no index" in error["message"]
+    plain = CliRunner().invoke(cli, ["--index", str(tmp_path / "index"), "search", "--", "--json"])  # a query word
+    assert plain.exit_code == 1 and plain.stdout == ""

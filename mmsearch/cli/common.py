@@ -18,14 +18,19 @@ if TYPE_CHECKING:
 
 
 class Group(click.Group):
-    """Turns MMSearchError into one line on stderr and exit code 1 (a traceback only with --debug)."""
+    """Turns MMSearchError into one line on stderr and exit code 1 (a traceback only with --debug);
+    a command given ``--json`` also prints it as JSON on stdout, ``{"error": {"type", "message"}}``,
+    so that a script reading the output gets a document either way."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        as_json = _wants_json(list(ctx.args))  # read now: click empties ctx.args as it invokes the command
         try:
             return super().invoke(ctx)
         except MMSearchError as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
+            if as_json:
+                echo_json({"error": {"type": type(exc).__name__, "message": str(exc)}})
             click.echo(f"Error: {printable(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
@@ -37,6 +42,11 @@ class Group(click.Group):
             click.echo("Interrupted. Files finished before this point are kept; a file cut off while being read "
                        "is read again on the next run.", err=True)
             ctx.exit(130)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command's own options (before any ``--``) ask for --json."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
 
 
 def open_engine(ctx: click.Context, announce: bool = True, index: str | None = None) -> Engine:
