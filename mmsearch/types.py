@@ -204,7 +204,8 @@ class IndexSummary:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["failures"] = [{"path": f.path, "error": f.error} for f in self.failures]
+        # "action": "failed" (a file that could not be read) or "skipped" (deliberately not indexed)
+        data["failures"] = [{"path": f.path, "error": f.error, "action": f.action} for f in self.failures]
         data["seconds"] = round(self.seconds, 3)
         data["load_seconds"] = round(self.load_seconds, 3)
         return data

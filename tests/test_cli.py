@@ -53,6 +53,7 @@ def test_index_json_and_reindex_after_delete(run, library: Path) -> None:  # typ
                          "(--retry-failed tries them, mmsearch status lists them)"), line
     retried = json.loads(run("index", str(library), "--retry-failed", "--json").stdout)
     assert (retried["failed"], retried["still_failing"]) == (2, 0)
+    assert {f["action"] for f in retried["failures"]} == {"failed"}  # told apart from deliberate skips
 
 
 def test_search_prints_ranked_paths(run, library: Path) -> None:  # type: ignore[no-untyped-def]
