@@ -153,6 +153,9 @@ def test_video_thumbnail_is_the_frame_at_the_evidence(open_engine, tmp_path: Pat
 
     assert distance(0.5, "chelsea") < distance(0.5, "rocket")
     assert distance(3.0, "rocket") < distance(3.0, "chelsea")
+    for odd in ("nan", "inf", "-inf"):  # a 500 with a text/plain body before (an outside probe)
+        answer = api.get(base, params={"t": odd})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg", odd
 
 
 class SlowHash(HashEmbedder):

@@ -148,3 +148,33 @@ def test_loopback_server_refuses_foreign_host_names(indexed, open_engine) -> Non
     refused = api.get("/api/status", headers={"Host": "evil.example"})
     assert (refused.status_code, refused.json()) == (400, {"error": "Invalid host header"})  # JSON, as every other error
     assert api.get("/api/status", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+
+
+def test_a_cors_preflight_is_answered_before_the_token_is_asked_for(indexed, open_engine) -> None:  # type: ignore[no-untyped-def]
+    """A browser sends no Authorization on a preflight; answered 401 without CORS headers, a page on
+    the allowed origin could never send its token (an outside probe)."""
+    api = client(indexed, open_engine, token=TOKEN, cors_origins=("https://app.example",))
+    preflight = api.options("/api/jobs", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST",
+                                                  "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "https://app.example"
+    refused = api.options("/api/jobs", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in refused.headers
+    assert api.get("/api/status", headers={"Origin": "https://app.example"}).status_code == 401  # the token still guards
+    ok = api.get("/api/status", headers={"Origin": "https://app.example", "Authorization": f"Bearer {TOKEN}"})
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_an_indexed_html_or_svg_file_cannot_run_script_on_the_servers_origin(indexed, open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
+    """Stored XSS, from an outside probe: an indexed evil.html opened from a search result ran its
+    script on the API's origin and read /api/status (it could as well remove media or start jobs).
+    Such files are served sandboxed (an origin of their own, scripts off); others are not sniffed."""
+    (library / "docs" / "evil.html").write_text("<html><body><p>holiday plans</p><script>fetch('/api/status')</script></body></html>")
+    indexed.index([library])
+    api = client(indexed, open_engine)
+    root = _root_id(api)
+    page = api.get(f"/files/{root}/docs/evil.html")
+    assert page.status_code == 200 and page.headers["content-security-policy"].startswith("sandbox")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    image = api.get(f"/files/{root}/photos/cat.png")
+    assert image.status_code == 200 and "content-security-policy" not in image.headers  # PDFs and media play as before
+    assert image.headers["x-content-type-options"] == "nosniff"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path, PurePosixPath
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -18,7 +19,12 @@ from .state import ServerState, get_state
 from .thumbs import thumbnail
 
 router = APIRouter(tags=["media"])
-CACHE = {"Cache-Control": "private, max-age=3600"}
+CACHE = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+#: Indexed files that a browser would run script from (an HTML page, an SVG): served in a sandbox,
+#: an origin of their own with scripts off. An outside probe's indexed evil.html read /api/status
+#: (and could have removed media or started jobs) when opened from a search result.
+ACTIVE_TYPES = frozenset({"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/xsl"})
+SANDBOX = {"Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"}
 
 
 class AnyPath(Convertor[str]):
@@ -65,7 +71,9 @@ def _indexed(state: ServerState, root_id: int, readings: list[PurePosixPath]) ->
 @router.get("/files/{root_id}/{relpath:anypath}", summary="The original file (Range requests supported)")
 def original(root_id: int, relpath: str, state: ServerState = Depends(get_state)) -> FileResponse:
     real, _ = locate(state, root_id, relpath)
-    return FileResponse(real, headers=CACHE, content_disposition_type="inline", filename=encode_relpath(real.name))
+    kind = (mimetypes.guess_type(real.name)[0] or "").lower()
+    headers = {**CACHE, **SANDBOX} if kind in ACTIVE_TYPES or kind.endswith("+xml") else CACHE
+    return FileResponse(real, headers=headers, content_disposition_type="inline", filename=encode_relpath(real.name))
 
 
 @router.get("/thumbs/{root_id}/{relpath:anypath}", summary="A thumbnail: the image, the video frame at t, or an icon")

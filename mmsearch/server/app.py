@@ -58,15 +58,17 @@ def create_app(engine: Engine, open_engine: OpenEngine, config: ServerConfig | N
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    # Added last = outermost: the token is checked before anything else runs.
+    # Added last = outermost: the host name, then CORS, then the token, before anything else runs.
+    # CORS outside the token: a browser's preflight never carries the token, and answered 401 it
+    # kept every page on an allowed origin from sending one (an outside probe).
     app.add_middleware(UploadLimit, limit=config.max_upload_bytes)  # type: ignore[arg-type]
+    if config.token:
+        app.add_middleware(TokenGate, token=config.token)  # type: ignore[arg-type]
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     if config.allowed_hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts))
-    if config.token:
-        app.add_middleware(TokenGate, token=config.token)  # type: ignore[arg-type]
     app.add_middleware(PlainErrorsAsJson)  # type: ignore[arg-type]
     return app
 

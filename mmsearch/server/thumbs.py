@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import random
 from pathlib import Path
@@ -33,7 +34,8 @@ def thumbnail(real: Path, modality: str, at: float | None, cache_dir: Path, px: 
     stat = real.stat()
     # A tile per whole second, and none past a week: every distinct ?t= (even past the video's
     # end) wrote a new file.
-    when = float(min(int(max(at or 0.0, 0.0)), MAX_SECONDS)) if modality == "video" else 0.0
+    at = at if at is not None and math.isfinite(at) else 0.0  # ?t=nan or ?t=inf gave a 500
+    when = float(min(int(max(at, 0.0)), MAX_SECONDS)) if modality == "video" else 0.0
     key = hashlib.sha256(f"{real}|{stat.st_size}|{stat.st_mtime_ns}|{when}|{px}".encode()).hexdigest()[:32]
     out = cache_dir / key[:2] / f"{key}.jpg"
     if out.is_file():
