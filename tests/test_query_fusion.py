@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mmsearch.search.aggregate import choose_evidence, per_media
@@ -49,3 +51,17 @@ def test_evidence_groups_legs_per_segment_and_puts_the_name_last() -> None:
             SegmentHit(6, "q@lite/text", 0.5, 0.8, "text"), SegmentHit(5, "q@keyword/text", 2.0, 0.9, "text")]
     assert [(h.segment_id, h.leg) for h in choose_evidence(hits)] == [
         (5, "q@lite/text"), (5, "q@keyword/text"), (6, "q@lite/text"), (0, "q@keyword/name")]
+
+
+def test_pages_within_the_first_fifty_results_are_slices_of_one_ranking(open_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An outside probe paged by k=10 through 100 results and got 93 distinct ones: each page ran
+    on a deeper candidate pool, and items found by two legs moved in and out between pages."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(120):
+        (lib / f"n{i:03d}.txt").write_text(f"note {i} frog pond {'lily ' * (i % 7)}tadpole {i % 13} meadow {i % 5}\n")
+    engine = open_engine()
+    engine.index([lib])
+    whole = [h.path for h in engine.search("frog pond lily", k=50, min_score=0)]
+    paged = [h.path for offset in range(0, 50, 10) for h in engine.search("frog pond lily", k=10, offset=offset, min_score=0)]
+    assert paged == whole and len(set(whole)) == 50

@@ -35,6 +35,20 @@ from .query import FILE, MAX_K, MAX_OFFSET, Query, QueryPart
 #: in mmsearch/eval/RESULTS.md.
 DEFAULT_MIN_SCORE = 0.5
 STAGES = ("filter", "encode", "vector", "keyword", "fusion", "metadata")
+#: Segments each leg brings per result wanted: media have several segments, and fusion reorders.
+PER_RESULT = 5
+#: Results ranked on one candidate pool: every page within the first FIRST_DEPTH results comes from
+#: the same pool, then pools double. An outside probe paged by k=10 through 100 results and got 93
+#: distinct ones (the pool grew with every page, and items found by two legs moved in and out).
+FIRST_DEPTH = 50
+
+
+def depth(wanted: int) -> int:
+    """The number of results the pool is built for: FIRST_DEPTH, doubled until it covers ``wanted``."""
+    tier = FIRST_DEPTH
+    while tier < wanted:
+        tier *= 2
+    return tier
 
 
 class Searcher:
@@ -63,7 +77,7 @@ class Searcher:
         self._tick("filter", clock)
         if allowed is not None and len(allowed) == 0:
             return []
-        per_leg = max(50, (k + offset) * 5)  # segments per leg, enough to fill k media after grouping
+        per_leg = PER_RESULT * depth(k + offset)  # segments per leg, enough to fill k media after grouping
         condition = media_condition(query.filters, self.db.dialect.name)
         legs: list[LegScores] = []
         evidence: dict[int, list[SegmentHit]] = {}
