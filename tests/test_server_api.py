@@ -340,3 +340,14 @@ def test_a_query_that_is_not_utf8_is_refused_as_on_the_command_line(api: TestCli
     got = api.get("/api/search?q=caf%E9")
     assert got.status_code == 400 and "not UTF-8" in got.json()["error"]
     assert api.get("/api/search?q=caf%C3%A9").status_code == 200  # café, in UTF-8
+
+
+def test_request_filters_narrow_the_querys_own(api: TestClient) -> None:
+    """An app enforcing a view: `q=… type:image` with `type=text` returned both kinds, and after=
+    replaced the query's after: (an outside probe). Both now hold; a contradiction is a 400."""
+    both = api.get("/api/search", params={"q": "volcano cat type:image,text", "type": "text", "min_score": 0}).json()["hits"]
+    assert both and {h["modality"] for h in both} == {"text"}
+    clash = api.get("/api/search", params={"q": "volcano type:image", "type": "text"})
+    assert clash.status_code == 400 and "no file can be both" in clash.json()["error"]
+    later = api.get("/api/search", params={"q": "volcano after:2000", "after": "2999-01-01", "min_score": 0}).json()["hits"]
+    assert later == []  # the later bound holds, whichever came from where

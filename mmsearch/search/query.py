@@ -81,14 +81,21 @@ class Filters:
                     or self.title or self.author)
 
     def merge(self, other: Filters) -> Filters:
-        """Both sets of restrictions: types add up, any bound or glob in ``other`` wins."""
+        """Both sets of restrictions at once (flags or HTTP parameters on a query with its own
+        filters): types both allow, the later of two ``after`` and the earlier of two ``before``,
+        the tighter size bounds. An app could not narrow a user's `type:image` to text (both came
+        back) nor keep its own date range (an outside probe). A glob, title or author in ``other``
+        replaces the query's (one of each is kept)."""
+        if self.types and other.types and not self.types & other.types:
+            raise QueryError(f"the query asks for type {', '.join(sorted(self.types))} and the request for "
+                             f"{', '.join(sorted(other.types))}: no file can be both")
         return Filters(
-            types=self.types | other.types,
+            types=(self.types & other.types) if self.types and other.types else self.types | other.types,
             path=other.path or self.path,
-            after=other.after or self.after,
-            before=other.before or self.before,
-            min_size=other.min_size if other.min_size is not None else self.min_size,
-            max_size=other.max_size if other.max_size is not None else self.max_size,
+            after=max(filter(None, (self.after, other.after)), default=None),
+            before=min(filter(None, (self.before, other.before)), default=None),
+            min_size=max((v for v in (self.min_size, other.min_size) if v is not None), default=None),
+            max_size=min((v for v in (self.max_size, other.max_size) if v is not None), default=None),
             title=other.title or self.title,
             author=other.author or self.author,
         )
