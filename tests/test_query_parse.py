@@ -9,7 +9,7 @@ import pytest
 
 from mmsearch import QueryError
 from mmsearch.search.parse import parse, unparse
-from mmsearch.search.query import FILE, MAX_PARTS, Query, QueryPart
+from mmsearch.search.query import FILE, MAX_PARTS, MAX_TEXT_CHARS, Query, QueryPart
 
 
 def test_unquoted_words_form_one_text_part() -> None:
@@ -109,6 +109,13 @@ def test_a_query_of_too_many_parts_is_refused_with_the_limit() -> None:
     assert len(Query.parse(" + ".join(["cat"] * MAX_PARTS)).parts) == MAX_PARTS
     with pytest.raises(QueryError, match=rf"a query may combine at most {MAX_PARTS} parts, this one has 200"):
         Query.parse(" + ".join(["cat"] * 200))  # took a minute on the CLI, and held a server meanwhile
+
+
+def test_a_text_part_longer_than_any_model_reads_is_refused_with_the_limit() -> None:
+    """A 60,000-character query answered 12 MB for k=100: every hit repeats its part's text."""
+    assert Query.parse("a" * MAX_TEXT_CHARS).parts[0].value == "a" * MAX_TEXT_CHARS
+    with pytest.raises(QueryError, match=rf"at most {MAX_TEXT_CHARS} characters, this one has 60000"):
+        Query.parse("a" * 60_000)
 
 
 def test_a_query_typed_in_a_latin1_terminal_is_a_clear_error(open_engine) -> None:  # type: ignore[no-untyped-def]

@@ -38,6 +38,10 @@ def nothing_to_search(inputs: str = CLI_INPUTS, filters_only: bool = False) -> Q
 #: Parts one query may combine ("a" + "b" - "c"): each runs every leg, so a pasted list of
 #: hundreds of parts held a server for minutes.
 MAX_PARTS = 16
+#: The longest text part, in characters: about four times what any built-in text model reads (MiniLM
+#: 256 word pieces, CLIP 77 tokens). Each hit repeats its part's text in its legs and evidence, so a
+#: 60,000-character query answered 12 MB for k=100 (an outside probe).
+MAX_TEXT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class QueryPart:
         # Anything but "text" is read as a path: an unknown kind must not reach a file by a side door.
         if self.kind not in (TEXT, FILE):
             raise QueryError(f"query part kind {self.kind!r}: must be {TEXT!r} or {FILE!r}")
+        if self.kind == TEXT and len(self.value) > MAX_TEXT_CHARS:
+            raise QueryError(f"a text query may be at most {MAX_TEXT_CHARS} characters, this one has {len(self.value)}; "
+                             "the model reads the first few hundred only: search with its key words")
         if self.kind == TEXT and storable(self.value) != self.value:
             # a byte that is not UTF-8 (a Latin-1 terminal) reaches Python as a lone surrogate
             shown = storable(self.value)
