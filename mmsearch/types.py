@@ -137,6 +137,11 @@ class Hit:
     evidence: tuple[Evidence, ...] = ()
     legs: Mapping[str, float] = field(default_factory=dict)
 
+    def __hash__(self) -> int:
+        # ``legs`` is a dict, which made every Hit unhashable (no set of hits, no dict keyed by
+        # them); equal hits have equal ids, paths and scores.
+        return hash((self.media_id, self.path, self.score))
+
     @property
     def best(self) -> Evidence | None:
         return self.evidence[0] if self.evidence else None

@@ -320,3 +320,13 @@ def test_an_example_that_holds_nothing_says_so(library: Path, open_engine: OpenE
     blank.write_text("   \n\n  ")
     with pytest.raises(mmsearch.QueryError, match=r"blank.txt: the text plugin found nothing in it to search with"):
         engine.search(image=blank)
+
+
+def test_hits_can_be_put_in_sets_and_used_as_keys(library: Path, open_engine: OpenEngine) -> None:
+    """An app probe: every Hit raised "unhashable type: 'dict'" (its legs) in a set or as a key."""
+    engine = open_engine()
+    engine.index([library])
+    hits = engine.search("volcano lava", k=5, min_score=0)
+    again = engine.search("volcano lava", k=5, min_score=0)
+    assert hits == again and set(hits) == set(again) and len(set(hits + again)) == len(hits)
+    assert {hit: hit.score for hit in hits}[again[0]] == again[0].score
