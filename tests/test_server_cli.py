@@ -213,3 +213,23 @@ def test_cli_does_not_import_the_server_stack(tmp_path: Path) -> None:
         out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True,
                              env={**os.environ, "MMSEARCH_PLUGINS": "mmsearch.testing.plugin"}).stdout
         assert out.strip().splitlines()[-1] == "[]", (args, out)
+
+
+def test_a_second_server_leaves_the_first_ones_record(open_engine, library: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two servers on one index: the second took the discovery record over and removed it when it
+    stopped, so `mmsearch search` no longer found the first, still running (an outside probe)."""
+    import socket
+    import subprocess
+    import sys
+
+    engine = open_engine()
+    first = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # stands for the first server's process
+    try:
+        record = discovery.Discovery("http://127.0.0.1:1", first.pid, socket.gethostname(), str(engine.index_dir), "sqlite://", False)
+        discovery.write(engine.index_dir, record)
+        with live_server(engine, open_engine) as url:
+            assert url != record.url and discovery.live(engine.index_dir) == record
+        assert discovery.live(engine.index_dir) == record
+    finally:
+        first.kill()
+        first.wait()

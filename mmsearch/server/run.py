@@ -59,11 +59,20 @@ def serve(engine: Engine, open_engine: Callable[[], Engine], config: ServerConfi
                                engine.db.url.render_as_string(hide_password=True), bool(config.token))
     app = create_app(engine, open_engine, config)
     server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=10))
-    discovery.write(index_dir, info)
+    # A second server on one index took the record over and removed it on exit, leaving the first
+    # (still running) unknown to `mmsearch search` (an outside probe): the first keeps it.
+    other = discovery.live(index_dir)
+    ours = other is None or other.pid == os.getpid()
+    if ours:
+        discovery.write(index_dir, info)
     restore = _terminate_by_exception()
     try:
-        announce(f"Serving {index_dir} at {url}/ (API docs at {url}/docs); `mmsearch search` on this index now uses it. "
-                 "Ctrl-C to stop.")
+        if ours:
+            announce(f"Serving {index_dir} at {url}/ (API docs at {url}/docs); `mmsearch search` on this index now uses it. "
+                     "Ctrl-C to stop.")
+        else:
+            announce(f"Serving {index_dir} at {url}/ (API docs at {url}/docs). Another server (pid {other.pid}, {other.url}) "
+                     "already serves this index and stays the one `mmsearch search` uses. Ctrl-C to stop.")
         if started is not None:
             started(server)
         server.run(sockets=[sock])
