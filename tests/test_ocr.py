@@ -119,20 +119,3 @@ def test_leptonicas_internal_errors_do_not_reach_the_terminal() -> None:
     run = subprocess.run([sys.executable, "-c", script, str(sign), str(plugins)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() in {"True", "False"}, run.stderr
     assert "Error in" not in run.stderr, run.stderr
-
-
-def test_strokes_read_as_letter_noise_are_not_text() -> None:
-    """Tesseract read a tangram drawing as "¢ iy a"; an outside probe's query "aaaa" matched that
-    text at 0.51 and 300 a's at 0.89, over the cut. Text without a run of three letters or two
-    digits is dropped; a short real sign is kept."""
-    from mmsearch_ocr.reader import legible
-    from mmsearch_ocr.tesseract import Word
-
-    def said(*texts: str) -> list[Word]:
-        return [Word(t, 90, (0, 0, 10, 10), False, False) for t in texts]
-
-    assert not legible(said("¢", "iy", "a")) and not legible(said("|", "—", "i")) and not legible([])
-    assert legible(said("EXIT")) and legible(said("70", "£")) and legible(said("a", "cat"))
-    tangram = Path("/usr/share/openclipart/png/shapes/tangram_erwan_02.png")
-    if tangram.is_file():
-        assert ocr(tangram, mode="always") == []

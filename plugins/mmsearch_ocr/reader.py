@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Sequence
 
@@ -24,7 +23,6 @@ CHUNK_CHARS = 500
 TEST_SIDE = 800
 #: A page image whose page has fewer text-layer characters than this is taken for a scan.
 SCANNED_PAGE_CHARS = 20
-_WORDLIKE = re.compile(r"[^\W\d_]{3}|\d{2}")
 
 
 def ocr_segments(source: Source, segment: Segment, config: OcrConfig) -> list[Segment]:
@@ -48,14 +46,7 @@ def ocr_segments(source: Source, segment: Segment, config: OcrConfig) -> list[Se
     if image is None:
         return []
     words = [w for w in read_words(image, config.lang) if w.confidence >= config.min_confidence]
-    return to_segments(words, image.size, segment.locator.page) if legible(words) else []
-
-
-def legible(words: Sequence[Word]) -> bool:
-    """Whether the words read hold anything a person could search for: a run of three letters or
-    two digits. Tesseract reads strokes of clip art as "¢ iy a"; an outside probe's query "aaaa"
-    matched such text at 0.51 and 300 a's at 0.89, over the cut."""
-    return any(_WORDLIKE.search(w.text) for w in words)
+    return to_segments(words, image.size, segment.locator.page)
 
 
 def picture(source: Source, payload: object, side: int | None = None, page: int | None = None) -> Image.Image | None:
