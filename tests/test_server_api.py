@@ -351,3 +351,14 @@ def test_request_filters_narrow_the_querys_own(api: TestClient) -> None:
     assert clash.status_code == 400 and "no file can be both" in clash.json()["error"]
     later = api.get("/api/search", params={"q": "volcano after:2000", "after": "2999-01-01", "min_score": 0}).json()["hits"]
     assert later == []  # the later bound holds, whichever came from where
+
+
+def test_a_filter_parameter_that_is_not_utf8_is_refused_and_files_answer_head(api: TestClient) -> None:
+    """An app probe: path=%FF matched nothing and answered 200 (the same byte in q is a 400), and
+    HEAD on a file (how a client asks its size and type) was a 405."""
+    for params in ({"q": "volcano", "path": "docs/\ufffd*"}, {"q": "volcano", "type": "te\ufffdxt"}):
+        refused = api.get("/api/search", params=params)
+        assert refused.status_code == 400 and "not UTF-8" in refused.json()["error"], params
+    url = api.get("/api/search", params={"q": "volcano lava"}).json()["hits"][0]["file_url"]
+    head, get = api.head(url), api.get(url)
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == get.headers["content-length"]

@@ -68,6 +68,7 @@ def _indexed(state: ServerState, root_id: int, readings: list[PurePosixPath]) ->
     return readings[0], None
 
 
+@router.head("/files/{root_id}/{relpath:anypath}", include_in_schema=False)  # a client asking the size and type (was 405)
 @router.get("/files/{root_id}/{relpath:anypath}", summary="The original file (Range requests supported)")
 def original(root_id: int, relpath: str, state: ServerState = Depends(get_state)) -> FileResponse:
     real, _ = locate(state, root_id, relpath)

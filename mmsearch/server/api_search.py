@@ -110,6 +110,9 @@ def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) ->
 
     if query is None:
         raise QueryError(f"nothing to search for: give {INPUTS}")
+    for name, value in (("path", params.path), ("after", params.after), ("before", params.before), *(("type", t) for t in params.type)):
+        if value and "\ufffd" in value:  # a byte that is not UTF-8 matched nothing, answered 200 (an outside probe)
+            raise QueryError(f"the {name} parameter holds bytes that are not UTF-8 (decoded as \ufffd); percent-encode its UTF-8 bytes")
     after = date_value("after", params.after) if params.after else None
     before = date_value("before", params.before) if params.before else None
     types = frozenset(t.strip() for v in params.type for t in v.split(",") if t.strip())
