@@ -101,6 +101,8 @@ class Engine:
         env = Settings()
         if index is not None and (not isinstance(index, (str, os.PathLike)) or isinstance(index, (bytes, bytearray))):
             raise ArgumentError(f"Engine.open(): index must be a folder path (str or pathlib.Path), not {type(index).__name__}")
+        if settings is not None and not isinstance(settings, Mapping):  # a str gave a bare TypeError from deep inside
+            raise ArgumentError(f"Engine.open(): settings must be a mapping such as {{'search.min_score': 0.4}}, not {type(settings).__name__}")
         index_dir = Path(index or env.get("index") or default_index_dir()).expanduser().resolve()
         try:
             index_dir.mkdir(parents=True, exist_ok=True)

@@ -89,6 +89,8 @@ def test_search_arguments_of_the_wrong_type_are_named(library: Path, open_engine
         engine.search(b"pasta")  # type: ignore[arg-type]
     with pytest.raises(mmsearch.QueryError, match="unknown type photo; installed modalities: .*image"):
         engine.search("pasta", types=["photo"])  # matched nothing, silently, before
+    with pytest.raises(mmsearch.ArgumentError, match="settings must be a mapping"):  # a bare TypeError before (an app probe)
+        mmsearch.Engine.open(engine.index_dir, settings="search.min_score=0.4")  # type: ignore[arg-type]
 
 
 def test_a_cut_outside_0_1_is_refused_not_an_empty_answer(library: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch) -> None:
