@@ -106,6 +106,11 @@ class LiteralEvidence:
     holders: Mapping[Literal, frozenset[int]]
     total: int
 
+    @property
+    def soft_held(self) -> bool:
+        """Whether some file holds one of the query's names or amounts (else they change nothing)."""
+        return any(lit.soft and holders for lit, holders in self.holders.items())
+
     def contest(self, siblings: frozenset[int]) -> frozenset[int]:
         """The media a soft literal may lift: ``siblings`` (a leg's best text hit and its
         near-copies) if one of them holds a soft literal; else none, and then the soft literals

@@ -140,7 +140,8 @@ class Searcher:
         for name, hits in found:
             owned = [(owners[h.segment_id], h) for h in hits if h.segment_id in owners]
             if held is not None:
-                leaders = held.contest(self._siblings(space_of[name], owned))  # names and amounts lift near-copies only
+                # names and amounts lift near-copies of the best hit only (the siblings need the hits' vectors)
+                leaders = held.contest(self._siblings(space_of[name], owned)) if held.soft_held else frozenset()
                 owned = [(m, replace(h, score=held.weigh(m, h.score, soft=bool(leaders), lift=m in leaders)) if h.kind == TEXT else h)
                          for m, h in owned]
             out.append(self._collect(name, part, p, owned, evidence))
