@@ -88,3 +88,60 @@ def test_a_zip_that_is_not_a_document_fails_saying_what_is_missing(tmp_path: Pat
     kind = name.rsplit(".", 1)[1].upper()
     with pytest.raises(ExtractError, match=f"{name}: not a readable {kind} document \\(a zip archive without '{re.escape(member)}'"):
         list(DocumentModality().segments(source_for(path)))
+
+
+def test_headings_and_titles_name_the_sections_of_the_paragraphs_under_them(tmp_path: Path) -> None:
+    import docx
+
+    from mmsearch_office.formats import read_docx
+
+    document = docx.Document()
+    document.add_paragraph("Garden book", style="Title")
+    document.add_paragraph("A preface under the title.")
+    document.add_heading("Planting", 1)
+    document.add_paragraph("Tomatoes go along the south fence.")
+    document.add_heading("Pruning", 2)
+    document.add_paragraph("Cut the apple tree back in winter.", style="List Bullet")
+    document.save(str(tmp_path / "garden.docx"))
+    sections = [(p.text, p.section) for p in read_docx(tmp_path / "garden.docx").paragraphs]
+    assert sections == [("Garden book", "Garden book"), ("A preface under the title.", "Garden book"),
+                        ("Planting", "Planting"), ("Tomatoes go along the south fence.", "Planting"),
+                        ("Pruning", "Pruning"), ("Cut the apple tree back in winter.", "Pruning")]
+
+
+def _docx_with_markup(path: Path, megabytes: int) -> Path:
+    """A small file whose document part inflates to ``megabytes`` of WordprocessingML (a zip bomb)."""
+    import zipfile
+
+    seed = write_docx(path.with_name("seed.docx"), ["seed"])
+    paragraph = "<w:p><w:r><w:t>" + "A" * 1000 + "</w:t></w:r></w:p>"
+    with zipfile.ZipFile(seed) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "word/document.xml":
+                dst.writestr(info, src.read(info))
+        body = paragraph * (megabytes * 1024)
+        dst.writestr("word/document.xml", src.read("word/document.xml").decode().replace("<w:body>", "<w:body>" + body, 1))
+    return path
+
+
+def test_a_document_holding_more_markup_than_one_may_is_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmsearch_office import formats
+
+    monkeypatch.setattr(formats, "MAX_MARKUP", 1024 * 1024)  # the shipped 64 MB, scaled down to keep the test quick
+    path = _docx_with_markup(tmp_path / "bomb.docx", 2)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(ExtractError, match=r"bomb.docx: Word document holds \d+ MB of markup, over the 1 MB"):
+        list(DocumentModality().segments(source_for(path)))
+    page = tmp_path / "huge.html"
+    page.write_text("<p>" + "word " * 500_000 + "</p>")
+    with pytest.raises(ExtractError, match=r"huge.html: 2 MB of HTML is over the 1 MB .* save it as text"):
+        list(DocumentModality().segments(source_for(page)))
+
+
+def test_documents_have_a_default_size_limit_that_a_setting_raises() -> None:
+    from mmsearch.modality import over_size_limit
+    from mmsearch.settings import Settings
+
+    reason = over_size_limit(Settings(), DocumentModality(), 2 * 1024**3)  # a 2 GB page filled memory to 4.8 GB
+    assert reason is not None and "document limit of 256.0 MB" in reason and "document.max_bytes" in reason
+    assert over_size_limit(Settings(), DocumentModality(), 10 * 1024**2) is None

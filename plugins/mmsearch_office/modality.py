@@ -4,6 +4,7 @@ the shared chunker with character ranges into the extracted text and the section
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,10 +19,17 @@ from .formats import READERS
 _PYPI = {"docx": "python-docx", "odf": "odfpy", "bs4": "beautifulsoup4", "lxml": "lxml"}
 
 
+#: Default for the setting ``document.max_bytes``: a bigger file is skipped with that reason. The
+#: text inside is bounded apart (formats.MAX_MARKUP): this bounds an HTML file's parse, and a docx
+#: whose pictures weigh hundreds of MB still passes.
+MAX_BYTES = 256 * 1024 * 1024
+
+
 class DocumentModality(Modality):
     name = "document"
     kinds = frozenset({TEXT})
     extensions = frozenset(READERS)
+    max_bytes = MAX_BYTES
 
     def __init__(self, chunk_chars: int = 1000, overlap: int = 200) -> None:
         self.chunk_chars = chunk_chars
@@ -51,7 +59,7 @@ class DocumentModality(Modality):
         doc: dict[str, Any] = {k: v for k, v in (("title", document.title), ("author", document.author),
                                                   ("taken", document.created)) if v}
         for chunk in chunk_text(text, self.chunk_chars, self.overlap):
-            index = max(i for i, s in enumerate(starts) if s <= chunk.start)
+            index = bisect_right(starts, chunk.start) - 1  # a scan per chunk was quadratic: hours for 300k paragraphs
             section = document.paragraphs[index].section
             meta = {**doc, **({"section": section} if section else {}), "paragraph": index + 1}
             yield Segment(kind=TEXT, payload=chunk.text, text=chunk.text,
