@@ -67,7 +67,7 @@ class Background:
 
 def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_variance: float | None,
             bank_on_hits: np.ndarray | None = None, robust: bool = False,
-            hit_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+            hit_vectors: np.ndarray | None = None, reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How far each raw score stands above this query's scores on the *other* segments of the
     leg (z, and the standard deviation used). Leaving the hit out matters in small libraries:
     with the match inside the sample, 4 images can never give z above 1.5. Its copies among the
@@ -77,6 +77,8 @@ def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_varian
     on that segment (``bank_on_hits``, hits x bank). ``robust``: see ROBUST_PAIRS."""
     sims = sample @ query
     n = len(sims)
+    if reference is not None and len(reference) > 1 and not robust:
+        return _with_reference(raw, sims, reference, hit_vectors)
     if n < 2 and bank_on_hits is not None:
         std = np.maximum(bank_on_hits.std(axis=1), MIN_STD)
         return (raw - bank_on_hits.mean(axis=1)) / std, std
@@ -113,6 +115,44 @@ def zscores(query: np.ndarray, raw: np.ndarray, sample: np.ndarray, prior_varian
         var = (m * var + PRIOR_WEIGHT * prior_variance) / (m + PRIOR_WEIGHT)
     std = np.maximum(np.sqrt(var), MIN_STD)
     return (raw - mean) / std, std
+
+
+def _with_reference(raw: np.ndarray, sims: np.ndarray, reference: np.ndarray,
+                    hit_vectors: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """z against the library's other segments pooled with PRIOR_WEIGHT pseudo-segments that score
+    as the query scores on generic texts (``reference``, see text_reference): the mean and the
+    spread both. A text leg of a few segments (the OCR of one scanned page among photos, three
+    words Tesseract read in clip-art strokes) otherwise measured a hit against one or two others
+    and a spread of nearly nothing: a page mentioning coins scored 0.998 for "old coins on a
+    table" at cosine 0.46 (z 14), above the coins photo. In a library of thousands the pseudo-
+    segments weigh nothing; copies of a hit are left out as in zscores."""
+    n = len(sims)
+    mu_r, var_r = float(reference.mean()), float(reference.var())
+    raw64 = raw.astype(np.float64)
+    if n <= SAMPLE:
+        copies = (hit_vectors @ hit_vectors.T >= COPY_COSINE) if hit_vectors is not None and len(raw) > 1 else np.eye(len(raw), dtype=bool)
+        copies |= np.eye(len(raw), dtype=bool)
+        m = np.maximum(n - copies.sum(axis=1), 0).astype(np.float64)
+        total = float(sims.astype(np.float64).sum()) - copies @ raw64
+        squares = float((sims.astype(np.float64) ** 2).sum()) - copies @ raw64**2
+    else:
+        m = np.full(len(raw), float(n))
+        total = np.full(len(raw), float(sims.astype(np.float64).sum()))
+        squares = np.full(len(raw), float((sims.astype(np.float64) ** 2).sum()))
+    w = PRIOR_WEIGHT
+    mean = (total + w * mu_r) / (m + w)
+    second = (squares + w * (var_r + mu_r**2)) / (m + w)
+    std = np.maximum(np.sqrt(np.maximum(second - mean**2, 0.0)), MIN_STD)
+    return (raw - mean) / std, std
+
+
+def text_reference(query: np.ndarray, bank: np.ndarray | None, null: np.ndarray | None) -> np.ndarray | None:
+    """What a text query scores on generic texts: the query bank (short English captions) and the
+    gibberish bank. Both, because a library's texts hold junk as well as prose (OCR of strokes:
+    "Onl", "AS ="), and gibberish queries score such junk far above English captions: with the
+    captions alone "golskour" passed the cut on "Onl" in clip art."""
+    parts = [m @ query for m in (bank, null) if m is not None and len(m)]
+    return np.concatenate(parts) if parts else None
 
 
 def null_margin(raw: np.ndarray, hit_vectors: np.ndarray, null: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -170,7 +210,7 @@ def query_specificity(query: np.ndarray, bank: np.ndarray | None, k: int = HUB_K
 
 def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | None, sample: np.ndarray,
                  prior: float | None, bank: np.ndarray | None, null: np.ndarray | None,
-                 names: Sequence[str] = FEATURES, robust: bool = False) -> np.ndarray:
+                 names: Sequence[str] = FEATURES, robust: bool = False, reference: np.ndarray | None = None) -> np.ndarray:
     """(hits, len(names)) features, by default in ``curves.FEATURES`` order: raw cosine, cosine
     minus the segment's hubness (0 when the query kind has no bank), z capped by the gibberish null
     margin, and ``gap``, how far the hit stands out from the leg's next hits in cosine units
@@ -181,7 +221,7 @@ def leg_features(query: np.ndarray, raw: np.ndarray, hit_vectors: np.ndarray | N
     raw = np.asarray(raw)
     on_bank = bank is not None and hit_vectors is not None
     bank_on_hits = hit_vectors @ bank.T if on_bank else None  # type: ignore[union-attr]
-    z, std = zscores(query, raw, sample, prior, bank_on_hits if len(sample) < 2 else None, robust, hit_vectors)
+    z, std = zscores(query, raw, sample, prior, bank_on_hits if len(sample) < 2 else None, robust, hit_vectors, reference)
     margin, gap = standout(raw, raw - z * std)
     if null is not None and hit_vectors is not None:
         z = np.minimum(z, null_margin(raw, hit_vectors, null, std) + NULL_SLACK)

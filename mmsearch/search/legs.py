@@ -15,7 +15,7 @@ from ..modality import over_size_limit
 from ..plugins import Registry
 from ..types import TEXT, Source
 from ..vectors.cache import SpaceIndexes
-from .calibrate import ROBUST_PAIRS, SAMPLE, Background, leg_features
+from .calibrate import ROBUST_PAIRS, SAMPLE, Background, leg_features, text_reference
 from .query import FILE, QueryPart
 
 
@@ -113,7 +113,8 @@ def run_leg(
         # the hits' own vectors: for the bank and null terms, and for copies of a hit (zscores)
         hit_vectors = index.vectors(ids_kept) if (null is not None or bank is not None or len(index) <= SAMPLE) else None
         robust = (query_kind, kind) in ROBUST_PAIRS
-        calibrated = curve_for(kind)(leg_features(query, raw, hit_vectors, sample, prior, bank, null, robust=robust))
+        reference = text_reference(query, bank, null) if query_kind == TEXT and kind == TEXT else None
+        calibrated = curve_for(kind)(leg_features(query, raw, hit_vectors, sample, prior, bank, null, robust=robust, reference=reference))
         hits.extend(SegmentHit(int(i), f"{name}/{kind}", float(r), float(c), kind) for i, r, c in zip(ids_kept, raw, calibrated))
     return hits
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from mmsearch.search.bank import bank_texts, null_texts
-from mmsearch.search.calibrate import ROBUST_PAIRS, leg_features
+from mmsearch.search.calibrate import ROBUST_PAIRS, leg_features, text_reference
 from mmsearch.eval.fit import CUT, Examples, figures, fit_decision_curve, separation
 from mmsearch.search.curves import CANDIDATES, FEATURES, FITTED, Calibration, Curve, read_file
 
@@ -75,7 +75,7 @@ def ambiguous(query_name: str, hit_name: str) -> bool:
 
 def simulate(segments: np.ndarray, segment_names: list[str], queries: np.ndarray, query_names: list[str],
              gibberish: np.ndarray, bank: np.ndarray | None, null: np.ndarray | None, seed: int, sizes: tuple[int, ...],
-             noisy: Callable[[str, str], bool] | None = None, robust: bool = False) -> Examples:
+             noisy: Callable[[str, str], bool] | None = None, robust: bool = False, texts: bool = False) -> Examples:
     rng = np.random.default_rng(seed)
     rows, labels, top1, kinds = [], [], [], []
     names = np.array(segment_names)
@@ -95,7 +95,8 @@ def simulate(segments: np.ndarray, segment_names: list[str], queries: np.ndarray
             order = np.argsort(-sims)[:TOP]
             if noisy is not None and kind != "gibberish" and noisy(qname, str(names[library][order[0]])):
                 continue  # neither a clean negative nor a clean positive: left out of the fit
-            feats = leg_features(vector, sims[order], sample[order], sample, prior, bank, null, CANDIDATES, robust=robust)
+            reference = text_reference(vector, bank, null) if texts else None  # text->text, as legs.py
+            feats = leg_features(vector, sims[order], sample[order], sample, prior, bank, null, CANDIDATES, robust=robust, reference=reference)
             rows.append(feats)
             labels.append(names[library][order] == qname)
             top1.append(np.arange(len(order)) == 0)
@@ -186,7 +187,7 @@ def build_examples(embedder: LiteEmbedder) -> tuple[dict[str, dict[str, Examples
         qnames = list(dict.fromkeys(titles + others))
         qvecs = as_text(unit(features.text_vectors(qnames, cache)))
         sizes = tuple(s for s in (30, 100, len(docs) - 20) if s < len(docs))
-        examples.setdefault("text->text", {})[split] = simulate(docs, titles, qvecs, qnames, gibberish, bank, null, 21 if split == "train" else 22, sizes, ambiguous)
+        examples.setdefault("text->text", {})[split] = simulate(docs, titles, qvecs, qnames, gibberish, bank, null, 21 if split == "train" else 22, sizes, ambiguous, texts=True)
         if embedder.mode == "blend":  # search by example: altered copies of training images query with [0 | projection]
             copies = chosen[:EXAMPLE_QUERIES[split]]
             examples.setdefault("image->image", {})[split] = simulate(

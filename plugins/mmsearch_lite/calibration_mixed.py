@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from mmsearch.search.bank import bank_texts, null_texts
-from mmsearch.search.calibrate import ROBUST_PAIRS, leg_features
+from mmsearch.search.calibrate import ROBUST_PAIRS, leg_features, text_reference
 from mmsearch.search.curves import FEATURES, Calibration, Curve, read_file
 
 from . import blend, data, features, towers
@@ -82,15 +82,16 @@ def simulate(images: np.ndarray, image_names: np.ndarray, queries: np.ndarray, q
         lib_d = np.sort(rng.choice(len(docs), min(DOCUMENT_SIZES[round_ % len(DOCUMENT_SIZES)], len(docs) - 5), replace=False))
         legs = []
         for sample, curve, top, kind in ((images[lib_i], to_image, IMAGE_TOP, "image"), (docs[lib_d], to_text, DOCUMENT_TOP, "text")):
-            legs.append((sample, float((bank @ sample.T).var(axis=1).mean()), curve, top, ("text", kind) in ROBUST_PAIRS))
+            legs.append((sample, float((bank @ sample.T).var(axis=1).mean()), curve, top, ("text", kind) in ROBUST_PAIRS, kind))
 
         def scored(vector: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
             out = []
-            for sample, prior, curve, top, robust in legs:
+            for sample, prior, curve, top, robust, kind in legs:
                 sims = sample @ vector
                 order = np.argsort(-sims)[:top]
+                reference = text_reference(vector, bank, null) if kind == "text" else None  # as legs.py
                 out.append((order, _logit(curve, leg_features(vector, sims[order], sample[order], sample, prior, bank, null, FEATURES,
-                                                              robust=robust))))
+                                                              robust=robust, reference=reference))))
             return out
 
         inside = set(image_names[lib_i].tolist())
