@@ -290,3 +290,22 @@ def test_status_says_which_media_no_installed_plugin_reads_now(run, library: Pat
     assert json.loads(run("status", "--json").stdout)["unread_modalities"] == {"text": 2}
     monkeypatch.delenv("MMSEARCH_LOAD_PLUGINS")
     assert "not read by any installed plugin" not in run("status").stdout
+
+
+@pytest.mark.parametrize("url, words", [
+    ("mysql://u@127.0.0.1:1/x", "no installed database driver handles 'mysql'"),
+    ("postgresql://u:secret@127.0.0.1:1/x", "cannot connect to the database --db postgresql+psycopg://u:***@127.0.0.1:1/x"),
+])
+def test_a_database_that_cannot_be_reached_is_one_line_and_json(run, tmp_path: Path, url: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    """A missing driver or a PostgreSQL server that does not answer printed a SQLAlchemy traceback."""
+    (tmp_path / "index").mkdir()
+    for command in (["status"], ["search", "--no-server", "pasta"], ["index", str(tmp_path)]):
+        result = run("--db", url, *command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], result.stderr
+        assert "secret" not in result.output
+    result = run("--db", url, "status", "--json")
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "ConfigError" and words in error["message"]

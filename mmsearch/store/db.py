@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from ..errors import ConfigError, SchemaError
 from .errors import ReadOnlyIndexError, StorageError
@@ -84,12 +84,40 @@ def create_db_engine(url: str, read_only: bool = False) -> Engine:
         uri = f"{path.resolve().as_uri()}?{flags}"
         engine = create_engine(parsed, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        try:
+            engine = create_engine(parsed, pool_pre_ping=True)
+        except (NoSuchModuleError, ImportError) as exc:
+            # mysql:// without MySQLdb, or a dialect SQLAlchemy does not know: a traceback said only
+            # "No module named 'MySQLdb'", not which option asked for it.
+            raise ConfigError(f"--db {_shown(parsed)}: no installed database driver handles {parsed.drivername!r} "
+                              f"({exc}); install it, or use sqlite:///PATH or postgresql+psycopg://host/db") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_functions)
+    else:
+        _check_reachable(engine)
     event.listen(engine, "handle_error", _storage_errors)
     return engine
+
+
+def _shown(url: object) -> str:
+    """A URL as an error may print it: never with its password."""
+    render = getattr(url, "render_as_string", None)
+    return render(hide_password=True) if render is not None else str(url)
+
+
+def _check_reachable(engine: Engine) -> None:
+    """Connect once now, so that a server that is down, a wrong port, user or database name is one
+    line naming the URL, instead of a SQLAlchemy traceback from whichever statement came first.
+    The connection goes back to the pool and serves the first real statement."""
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = " ".join(str(exc.orig).split()) if exc.orig is not None else str(exc).splitlines()[0]
+        raise ConfigError(f"cannot connect to the database --db {_shown(engine.url)} ({reason}); check that the server is "
+                          "running and that the URL's host, port, user and database name are right") from exc
 
 
 def _sqlite_functions(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
