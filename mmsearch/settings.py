@@ -140,6 +140,9 @@ class Settings:
                     file_values = _flatten(tomllib.loads(path.read_text("utf-8")))
                 except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                     raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+                except RecursionError:  # tomllib recurses per nested array or table: deep nesting crashed every command
+                    raise ConfigError(f"{path}: not valid TOML (arrays or tables nested too deeply to read); "
+                                      "fix or delete the file") from None
         settings = cls(file_values, overrides)
         if file_values:
             settings.source = index_dir / SETTINGS_FILE  # type: ignore[operator]
