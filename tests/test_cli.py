@@ -309,3 +309,19 @@ def test_a_database_that_cannot_be_reached_is_one_line_and_json(run, tmp_path: P
     assert result.exit_code == 1
     error = json.loads(result.stdout)["error"]
     assert error["type"] == "ConfigError" and words in error["message"]
+
+
+def test_an_empty_path_argument_is_refused(run, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`mmsearch remove "$DIR"` with DIR unset forgot everything under the working directory."""
+    assert run("index", str(library)).exit_code == 0
+    monkeypatch.chdir(library)
+    for command in ("remove", "index"):
+        result = run(command, "")
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (f"Error: mmsearch {command}: an empty path was given (an unset shell variable?); "
+                                 "name the file or folder, or '.' for the current folder\n")
+    status = json.loads(run("status", "--json").stdout)
+    assert status["roots"] == [str(library)] and sum(status["media"].values()) == 5
+    other = tmp_path / "other-index"
+    result = CliRunner().invoke(cli, ["--index", str(other), "--embedder", "hash", "index", ""])
+    assert result.exit_code == 1 and not other.exists()  # refused before an index was made for nothing
