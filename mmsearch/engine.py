@@ -47,6 +47,7 @@ class Engine:
     """An open index. Use :meth:`open`, preferably as a context manager."""
 
     def __init__(self, index_dir: Path, db_url: str, settings: Settings, plugins: Iterable[object], embedders: Sequence[str] | None) -> None:
+        store_db.refuse_in_memory(db_url)  # before anything touches the index folder's caches
         self.index_dir = index_dir
         self.db_url = db_url
         self.settings = settings

@@ -325,3 +325,17 @@ def test_an_empty_path_argument_is_refused(run, library: Path, tmp_path: Path, m
     other = tmp_path / "other-index"
     result = CliRunner().invoke(cli, ["--index", str(other), "--embedder", "hash", "index", ""])
     assert result.exit_code == 1 and not other.exists()  # refused before an index was made for nothing
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?uri=true"])
+def test_an_in_memory_database_is_refused_and_the_index_folder_left_alone(run, library: Path, tmp_path: Path, url: str) -> None:  # type: ignore[no-untyped-def]
+    """`--db sqlite://` said "Indexed 2 files", kept nothing, and rewrote the real index's vector caches."""
+    assert run("index", str(library)).exit_code == 0
+    index = tmp_path / "index"
+    before = {p.name: p.read_bytes() for p in index.iterdir() if p.is_file()}
+    for command in (["index", str(library / "docs")], ["search", "--no-server", "pasta"], ["status"]):
+        result = run("--db", url, *command)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"Error: --db {url!r} is an in-memory database: nothing indexed into it would be kept"), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in index.iterdir() if p.is_file()} == before

@@ -55,6 +55,29 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def is_in_memory(url: str) -> bool:
+    """True for a SQLite database that lives only in this process (``sqlite://``, ``:memory:``,
+    ``file::memory:`` or ``mode=memory``): whatever is indexed into it is gone at exit."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return (database in ("", ":memory:") or database.startswith("file::memory:")
+            or "mode=memory" in database or parsed.query.get("mode") == "memory")
+
+
+def refuse_in_memory(url: str) -> None:
+    """An in-memory index reported "Indexed 2 files", kept nothing, and rewrote the vector cache
+    files of the real index in the same folder with its own vectors: refuse it at the door."""
+    if is_in_memory(url):
+        raise ConfigError(f"--db {url!r} is an in-memory database: nothing indexed into it would be kept, and the index "
+                          "folder's vector caches would be overwritten; give a file (sqlite:///PATH/index.db), a "
+                          "PostgreSQL URL, or leave --db out to use the index folder's own database")
+
+
 def is_read_only(index_dir: Path, url: str) -> bool:
     """True when this process cannot write the index: its directory (the vector cache, the
     lock, SQLite's journal files) or its SQLite file is not writable. ``os.access`` also
