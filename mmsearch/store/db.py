@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -90,9 +91,11 @@ def is_read_only(index_dir: Path, url: str) -> bool:
     )
 
 
-def create_db_engine(url: str, read_only: bool = False) -> Engine:
+def create_db_engine(url: str, read_only: bool = False, index_dir: Path | None = None) -> Engine:
     """An engine for ``url``. ``read_only`` opens a SQLite file so that nothing is ever written
-    beside it (no journal, no shared-memory file), as a read-only directory demands."""
+    beside it (no journal, no shared-memory file), as a read-only directory demands. ``index_dir``
+    is the index folder the database belongs to: a damaged-file message may advise deleting that
+    folder only when the file is the folder's own database."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -115,11 +118,11 @@ def create_db_engine(url: str, read_only: bool = False) -> Engine:
             raise ConfigError(f"--db {_shown(parsed)}: no installed database driver handles {parsed.drivername!r} "
                               f"({exc}); install it, or use sqlite:///PATH or postgresql+psycopg://host/db") from exc
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else partial(_sqlite_pragmas, index_dir))
         event.listen(engine, "connect", _sqlite_functions)
     else:
         _check_reachable(engine)
-    event.listen(engine, "handle_error", _storage_errors)
+    event.listen(engine, "handle_error", partial(_storage_errors, index_dir))
     return engine
 
 
@@ -148,7 +151,7 @@ def _sqlite_functions(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-d
     dbapi_conn.create_function("casefold", 1, lambda s: s.casefold() if isinstance(s, str) else s, deterministic=True)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(index_dir: Path | None, dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
     try:
         # Takes effect only on a new, empty file (before WAL is set). With SQLite's default 4 KiB pages
@@ -161,7 +164,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
     except sqlite3.DatabaseError as exc:  # a damaged file fails here, before any statement of ours
-        raise _sqlite_storage_error(exc, _database_of(dbapi_conn)) or exc
+        raise _sqlite_storage_error(exc, _database_of(dbapi_conn), index_dir) or exc
     finally:
         cur.close()
 
@@ -183,14 +186,29 @@ def _database_of(dbapi_conn) -> str:  # type: ignore[no-untyped-def]
         return "the index database"
 
 
-def _sqlite_storage_error(exc: sqlite3.Error, where: str) -> Exception | None:
+def _is_own_database(where: str, index_dir: Path | None) -> bool:
+    """Whether ``where`` is the database an index folder keeps inside itself (no --db)."""
+    if index_dir is None:
+        return False
+    try:
+        return Path(where).resolve() == (index_dir / DB_FILE).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _sqlite_storage_error(exc: sqlite3.Error, where: str, index_dir: Path | None = None) -> Exception | None:
     """The one-line error for a storage failure SQLite reports, or None for other errors."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT_"):
-        return StorageError(
-            f"the index database {where} is damaged ({exc}); restore it from a backup, or delete the index directory "
-            f"{Path(where).parent} and index your library again (`sqlite3 {where} 'PRAGMA quick_check'` shows the damage)"
-        )
+        check = f"(`sqlite3 {where} 'PRAGMA quick_check'` shows the damage)"
+        if _is_own_database(where, index_dir):
+            return StorageError(f"the index database {where} is damaged ({exc}); restore it from a backup, or delete the index "
+                                f"directory {index_dir} and index your library again {check}")
+        # A --db file elsewhere: its folder is not the index's (--db sqlite:////tmp/notes.txt advised
+        # deleting /tmp). Name only the file, and the likelier mistake of a wrong --db.
+        return StorageError(f"the index database {where} is damaged or not a database ({exc}); check that --db (or MMSEARCH_DB, "
+                            f"or db in mmsearch.toml) names the index's database file; if it does, restore it from a backup, "
+                            f"or delete that one file and index your library again {check}")
     if name == "SQLITE_FULL":
         return StorageError(f"cannot write the index database {where}: {exc}; free space on that disk and run again (what was written before is kept)")
     if name.startswith("SQLITE_READONLY"):
@@ -200,13 +218,13 @@ def _sqlite_storage_error(exc: sqlite3.Error, where: str) -> Exception | None:
     return None
 
 
-def _storage_errors(context: ExceptionContext) -> None:
+def _storage_errors(index_dir: Path | None, context: ExceptionContext) -> None:
     """Turn a damaged file, a full disk or a read-only database into one clear line."""
     exc = context.original_exception
     engine = context.engine
     where = str(engine.url.database) if engine is not None and engine.url.database else "the index database"
     if isinstance(exc, sqlite3.Error):
-        error = _sqlite_storage_error(exc, where)
+        error = _sqlite_storage_error(exc, where, index_dir)
         if error is not None:
             raise error from exc
     if getattr(exc, "sqlstate", None) == "53100":  # PostgreSQL disk_full
@@ -280,7 +298,7 @@ def upgrade(engine: Engine, *, lock: bool = True) -> tuple[str | None, str]:
     return before, head_revision()
 
 
-def compact(engine: Engine) -> tuple[int, int, int, int]:
+def compact(engine: Engine, index_dir: Path | None = None) -> tuple[int, int, int, int]:
     """Rewrite a SQLite index file with :data:`SQLITE_PAGE_SIZE` pages and no free pages (VACUUM).
 
     Files made before mmsearch used large pages keep 4 KiB pages, where every vector row takes a
@@ -304,7 +322,7 @@ def compact(engine: Engine) -> tuple[int, int, int, int]:
             conn.execute("VACUUM")
             conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
-            damaged = _sqlite_storage_error(exc, str(path))
+            damaged = _sqlite_storage_error(exc, str(path), index_dir)
             if damaged is not None:  # a damaged file says so, as every other command does
                 raise damaged from exc
             raise StorageError(f"could not compact {path}: {exc}; close other mmsearch processes using it and check free disk space") from exc
