@@ -275,9 +275,8 @@ def test_a_bad_value_in_the_settings_file_points_to_the_file_not_the_environment
     index.mkdir()
     (index / "mmsearch.toml").write_text('embedders = "hash"\n[search]\nmin_score = "high"\n')
     monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)
-    with mmsearch.Engine.open(index, plugins=[fake_plugin()]) as engine:
-        with pytest.raises(mmsearch.ConfigError) as caught:
-            engine.search("kitten")
+    with pytest.raises(mmsearch.ConfigError) as caught:  # at open, not at the first search (README, Typed settings)
+        mmsearch.Engine.open(index, plugins=[fake_plugin()])
     assert str(caught.value) == f"setting 'search.min_score' (in {index / 'mmsearch.toml'}) must be a number from 0 to 1, got 'high'"
 
 
