@@ -16,14 +16,24 @@ def path_list(paths: object, method: str) -> list[str | os.PathLike[str]]:
     """``paths`` as a list of paths: one path alone is taken as itself. Iterating a string would
     give its characters, and ``remove("/x/y")`` would then forget everything under ``/``."""
     if isinstance(paths, (str, os.PathLike)):
-        return [paths]
-    if isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
+        items: list[str | os.PathLike[str]] = [paths]
+    elif isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
         raise ArgumentError(f"Engine.{method}() takes a path or a list of paths (str or pathlib.Path), not {type(paths).__name__}")
-    items = list(paths)
+    else:
+        items = list(paths)
     for item in items:
         if not isinstance(item, (str, os.PathLike)) or isinstance(item, (bytes, bytearray)):
             raise ArgumentError(f"Engine.{method}(): {item!r} is not a path (give str or pathlib.Path)")
+    refuse_empty(items, f"Engine.{method}()")
     return items
+
+
+def refuse_empty(paths: Iterable[str | os.PathLike[str]], command: str) -> None:
+    """An empty path resolves to the working directory: ``remove "$DIR"`` with ``DIR`` unset forgot
+    everything under it, ``index ""`` indexed it. ``rm ''`` refuses it; so does mmsearch."""
+    if any(os.fspath(p) == "" for p in paths):
+        raise ArgumentError(f"{command}: an empty path was given (an unset shell variable?); name the file or folder, "
+                            "or '.' for the current folder")
 
 
 def check_search_args(query: object, image: object, k: object, offset: object, types: object, path: object,

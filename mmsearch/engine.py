@@ -47,6 +47,7 @@ class Engine:
     """An open index. Use :meth:`open`, preferably as a context manager."""
 
     def __init__(self, index_dir: Path, db_url: str, settings: Settings, plugins: Iterable[object], embedders: Sequence[str] | None) -> None:
+        store_db.refuse_in_memory(db_url)  # before anything touches the index folder's caches
         self.index_dir = index_dir
         self.db_url = db_url
         self.settings = settings
@@ -58,7 +59,7 @@ class Engine:
         #: Told, in one line, when a write waits for another process's writer lock (default: stderr);
         #: the HTTP server's jobs show it as what the job is doing.
         self.on_wait: Callable[[str], None] = _notify
-        self.db = store_db.create_db_engine(db_url, read_only=self.read_only)
+        self.db = store_db.create_db_engine(db_url, read_only=self.read_only, index_dir=index_dir)
         self._closed = False
         try:
             # Creating the schema and the spaces: one process at a time; opening a ready index (or

@@ -190,6 +190,7 @@ class Registry:
         self.settings_sections: dict[str, Registered] = {}
         self._collect("register_settings", SettingsSection, self.settings_sections)
         settings.check(entry.obj for entry in self.settings_sections.values())  # typos stop here
+        settings.check_builtin(set(self.settings_sections))  # and in the built-in sections (README, Typed settings)
         self._collect("register_transcribers", Transcriber, self.transcribers, settings=settings)
         transcribers = MappingProxyType({name: entry.obj for name, entry in self.transcribers.items()})
         self._collect("register_modalities", Modality, self.modalities, settings=settings, transcribers=transcribers)

@@ -5,10 +5,11 @@ Keys are dotted (``clip.weights``); the environment spells them ``MMSEARCH_CLIP_
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,30 @@ DEFAULTS: Mapping[str, Any] = {
     "text.chunk_chars": 1000,
     "text.chunk_overlap": 200,
     "vectors.backend": "auto",  # auto | flat | ivf | torch | faiss-gpu (see mmsearch.vectors.backends)
+}
+
+
+#: The keys mmsearch and its bundled plugins read, by TOML section ("": the top level). The README
+#: ("Typed settings") promises that a typo stops the index from opening with the known keys listed;
+#: these sections are not declared through register_settings, so they are listed here. Any section
+#: may also hold ``max_bytes`` (the per-modality size limit, see mmsearch.modality.over_size_limit).
+BUILTIN_KEYS: Mapping[str, frozenset[str]] = {
+    "": frozenset({"embedders", "workers", "batch_size", "device", "max_image_pixels", "follow_symlinks", "lock_timeout",
+                   "db", "index", "index_dir", "executor", "offline", "models", "ocr"}),
+    "vectors": frozenset({"backend"}),
+    "text": frozenset({"chunk_chars", "chunk_overlap"}),
+    "search": frozenset({"min_score"}),
+    "ray": frozenset({"address", "workers", "cpus_per_worker", "gpus_per_worker", "files_per_batch", "data"}),
+    "image": frozenset({"max_pages"}),
+    "pdf": frozenset({"max_pages", "image_below_chars", "render_dpi"}),
+    "ocr": frozenset({"mode", "modalities", "lang", "min_confidence"}),
+    "clip": frozenset({"model", "pretrained", "weights", "text_runtime", "image_runtime", "export_dir", "cache_dir", "device",
+                       "precision", "offline", "batch_size", "threads"}),
+    "lite": frozenset({"runtime", "mode", "projection", "device"}),
+    "audio": frozenset({"backend", "model", "compute_type", "device", "language", "cache_dir", "allow_download", "beam_size",
+                        "no_speech_threshold", "threads", "vad", "max_pause", "window_seconds"}),
+    "video": frozenset({"min_interval", "max_interval", "transcribe", "transcriber", "scene_threshold", "dedup_threshold",
+                        "blank_threshold", "analysis_fps", "max_side"}),
 }
 
 
@@ -140,6 +165,9 @@ class Settings:
                     file_values = _flatten(tomllib.loads(path.read_text("utf-8")))
                 except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                     raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+                except RecursionError:  # tomllib recurses per nested array or table: deep nesting crashed every command
+                    raise ConfigError(f"{path}: not valid TOML (arrays or tables nested too deeply to read); "
+                                      "fix or delete the file") from None
         settings = cls(file_values, overrides)
         if file_values:
             settings.source = index_dir / SETTINGS_FILE  # type: ignore[operator]
@@ -201,6 +229,36 @@ class Settings:
         value = self.get(key)
         return setting.default if value is None else setting.parse(key, value, self.origin(key))
 
+    def check_builtin(self, declared: Collection[str] = ()) -> None:
+        """Refuse, when the index opens, what the README says stops it: an unknown key in a built-in
+        section (file and flags), a section name one typo away from a known one, and a value a
+        built-in key cannot take (file, flags and environment), instead of ignoring the typo or
+        failing every file of the next index run. Sections in ``declared`` (a plugin's own, see
+        :meth:`check`) are left to their plugin; other unknown sections too (a plugin may read one)."""
+        for key in sorted({**self._file, **self._overrides}):
+            # Named where it was given: the file, or Engine.open(settings=...) and flags.
+            where = f"{self.source}: " if key not in self._overrides and self.source else ""
+            if key in self._overrides:
+                where = "settings given to Engine.open() or flags: "
+            section, _, name = key.rpartition(".")
+            if section in declared or name == "max_bytes" and section:
+                continue
+            known = BUILTIN_KEYS.get(section)
+            if known is None:
+                close = difflib.get_close_matches(section, [*BUILTIN_KEYS, *declared], n=1, cutoff=0.8)
+                if close and close[0]:
+                    raise ConfigError(f"{where}unknown section [{section}] (key {key!r}); did you mean [{close[0]}]? "
+                                      f"[{close[0]}] takes: {', '.join(sorted(BUILTIN_KEYS.get(close[0], ())))}")
+                continue
+            known = known | {k.rpartition(".")[2] for k in DEFAULTS if k.rpartition(".")[0] == section}
+            if name not in known:
+                table = f"in [{section}]" if section else "at the top level"
+                raise ConfigError(f"{where}unknown setting {key!r} {table}; it takes: {', '.join(sorted(known))}")
+        for key, check in _VALUE_CHECKS.items():
+            check(self, key)
+        for key in {k for k in {**self._file, **self._overrides} if k.endswith(".max_bytes")}:
+            self.get_int(key, low=0)
+
     def check(self, sections: Iterable[SettingsSection]) -> None:
         """Refuse unknown keys in a declared section and values of the wrong type (file and flags;
         declared keys from the environment too), naming the keys the section takes."""
@@ -215,3 +273,48 @@ class Settings:
                                       f"[{section.name}] takes: {known}")
             for name, setting in section.keys.items():
                 self.typed(prefix + name, setting)
+
+
+def _whole(default: int, low: int) -> Callable[[Settings, str], None]:
+    def check(settings: Settings, key: str) -> None:
+        settings.get_int(key, default, low=low)
+    return check
+
+
+def _choice(default: str | None, *choices: str) -> Callable[[Settings, str], None]:
+    def check(settings: Settings, key: str) -> None:
+        value = settings.get(key, default)
+        if value is not None and str(value).strip().lower() not in choices:
+            raise invalid(key, value, "one of " + ", ".join(repr(c) for c in choices), settings.origin(key))
+    return check
+
+
+def _seconds(settings: Settings, key: str) -> None:
+    parse_float(key, settings.get(key, 600), low=0, origin=settings.origin(key))  # NaN fails it too
+
+
+def _score(settings: Settings, key: str) -> None:
+    settings.get_score(key, 0.5)
+
+
+_OCR_MODES = ("auto", "always", "never")
+
+#: The values of built-in keys checked when an index opens (see Settings.check_builtin); the code
+#: that uses each key reads it again, so these only move the error to where it belongs.
+_VALUE_CHECKS: Mapping[str, Callable[[Settings, str], None]] = {
+    "workers": _whole(0, low=0),
+    "batch_size": _whole(32, low=1),
+    "max_image_pixels": _whole(100_000_000, low=1),
+    "lock_timeout": _seconds,
+    "follow_symlinks": _choice("inside", "inside", "all", "none"),
+    "executor": _choice("local", "local", "ray"),
+    "vectors.backend": _choice("auto", "auto", "flat", "ivf", "torch", "faiss-gpu"),
+    "text.chunk_chars": _whole(1000, low=1),
+    "text.chunk_overlap": _whole(200, low=0),  # the chunker caps it at half a chunk
+    "search.min_score": _score,
+    "ocr.mode": _choice("auto", *_OCR_MODES),
+    "ocr": _choice(None, *_OCR_MODES),  # the short spelling (MMSEARCH_OCR=never), unset by default
+    "pdf.max_pages": _whole(2000, low=1),
+    "pdf.render_dpi": _whole(200, low=1),
+    "pdf.image_below_chars": _whole(200, low=0),
+}

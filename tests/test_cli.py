@@ -290,3 +290,52 @@ def test_status_says_which_media_no_installed_plugin_reads_now(run, library: Pat
     assert json.loads(run("status", "--json").stdout)["unread_modalities"] == {"text": 2}
     monkeypatch.delenv("MMSEARCH_LOAD_PLUGINS")
     assert "not read by any installed plugin" not in run("status").stdout
+
+
+@pytest.mark.parametrize("url, words", [
+    ("mysql://u@127.0.0.1:1/x", "no installed database driver handles 'mysql'"),
+    ("postgresql://u:secret@127.0.0.1:1/x", "cannot connect to the database --db postgresql+psycopg://u:***@127.0.0.1:1/x"),
+])
+def test_a_database_that_cannot_be_reached_is_one_line_and_json(run, tmp_path: Path, url: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    """A missing driver or a PostgreSQL server that does not answer printed a SQLAlchemy traceback."""
+    (tmp_path / "index").mkdir()
+    for command in (["status"], ["search", "--no-server", "pasta"], ["index", str(tmp_path)]):
+        result = run("--db", url, *command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], result.stderr
+        assert "secret" not in result.output
+    result = run("--db", url, "status", "--json")
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "ConfigError" and words in error["message"]
+
+
+def test_an_empty_path_argument_is_refused(run, library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`mmsearch remove "$DIR"` with DIR unset forgot everything under the working directory."""
+    assert run("index", str(library)).exit_code == 0
+    monkeypatch.chdir(library)
+    for command in ("remove", "index"):
+        result = run(command, "")
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (f"Error: mmsearch {command}: an empty path was given (an unset shell variable?); "
+                                 "name the file or folder, or '.' for the current folder\n")
+    status = json.loads(run("status", "--json").stdout)
+    assert status["roots"] == [str(library)] and sum(status["media"].values()) == 5
+    other = tmp_path / "other-index"
+    result = CliRunner().invoke(cli, ["--index", str(other), "--embedder", "hash", "index", ""])
+    assert result.exit_code == 1 and not other.exists()  # refused before an index was made for nothing
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file::memory:?uri=true"])
+def test_an_in_memory_database_is_refused_and_the_index_folder_left_alone(run, library: Path, tmp_path: Path, url: str) -> None:  # type: ignore[no-untyped-def]
+    """`--db sqlite://` said "Indexed 2 files", kept nothing, and rewrote the real index's vector caches."""
+    assert run("index", str(library)).exit_code == 0
+    index = tmp_path / "index"
+    before = {p.name: p.read_bytes() for p in index.iterdir() if p.is_file()}
+    for command in (["index", str(library / "docs")], ["search", "--no-server", "pasta"], ["status"]):
+        result = run("--db", url, *command)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"Error: --db {url!r} is an in-memory database: nothing indexed into it would be kept"), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in index.iterdir() if p.is_file()} == before

@@ -63,6 +63,20 @@ def test_one_path_given_alone_means_that_path_not_its_characters(library: Path, 
     assert sum(engine.status().media.values()) == 3
 
 
+def test_an_empty_path_is_refused_not_read_as_the_working_directory(library: Path, open_engine: OpenEngine,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``remove("")`` resolved to the working directory and forgot everything under it."""
+    engine = open_engine()
+    assert engine.index(library).added == 5
+    monkeypatch.chdir(library)
+    for bad in ("", [""], [library / "docs", ""]):
+        with pytest.raises(mmsearch.ArgumentError, match=r"Engine.remove\(\): an empty path was given.*'\.' for the current folder"):
+            engine.remove(bad)
+        with pytest.raises(mmsearch.ArgumentError, match=r"Engine.index\(\): an empty path was given"):
+            engine.index(bad)
+    assert sum(engine.status().media.values()) == 5 and engine.status().roots == (str(library),)
+
+
 def test_a_missing_path_among_several_records_no_library(library: Path, tmp_path: Path, open_engine: OpenEngine) -> None:
     engine = open_engine()
     with pytest.raises(mmsearch.MMSearchError, match="Documnets: no such file or folder"):
@@ -261,9 +275,8 @@ def test_a_bad_value_in_the_settings_file_points_to_the_file_not_the_environment
     index.mkdir()
     (index / "mmsearch.toml").write_text('embedders = "hash"\n[search]\nmin_score = "high"\n')
     monkeypatch.delenv("MMSEARCH_SEARCH_MIN_SCORE", raising=False)
-    with mmsearch.Engine.open(index, plugins=[fake_plugin()]) as engine:
-        with pytest.raises(mmsearch.ConfigError) as caught:
-            engine.search("kitten")
+    with pytest.raises(mmsearch.ConfigError) as caught:  # at open, not at the first search (README, Typed settings)
+        mmsearch.Engine.open(index, plugins=[fake_plugin()])
     assert str(caught.value) == f"setting 'search.min_score' (in {index / 'mmsearch.toml'}) must be a number from 0 to 1, got 'high'"
 
 

@@ -63,3 +63,11 @@ def test_duplicate_ids_and_empty_or_missing_files_are_refused(tmp_path):
         load(write(tmp_path, "# only a comment"))
     with pytest.raises(LabelError, match="cannot read"):
         load(tmp_path / "missing.jsonl")
+
+
+def test_a_deeply_nested_line_is_a_label_error_naming_file_and_line(tmp_path):
+    """json's decoder recurses per bracket: such a line crashed eval and calibrate with RecursionError."""
+    deep = '{"query": "pasta", "relevant": ["docs/pasta.md"], "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path = write(tmp_path, '{"query": "cats", "relevant": ["cat.png"]}', deep)
+    with pytest.raises(LabelError, match=r"labels\.jsonl:2: JSON nested too deeply"):
+        load(path)

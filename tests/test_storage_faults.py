@@ -328,3 +328,18 @@ def test_a_full_disk_does_not_stop_a_run_at_the_lock_note(tmp_path: Path, monkey
         assert engine.index([lib]).added == 1
         monkeypatch.undo()
     assert not list((tmp_path / "index").glob("*.lock.json"))
+
+
+def test_a_damaged_database_given_with_db_is_never_advised_away_with_its_folder(cli_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`--db sqlite:////tmp/notadb.txt` advised "delete the index directory /tmp"."""
+    (tmp_path / "index").mkdir()
+    elsewhere = tmp_path / "notes"
+    elsewhere.mkdir()
+    notadb = elsewhere / "notadb.txt"
+    notadb.write_text("pasta recipes, not a database\n" * 200)
+    for command in (["search", "--no-server", "pasta"], ["status"], ["index", str(elsewhere)]):
+        line = _one_line_error(cli_run("--db", f"sqlite:///{notadb}", *command))
+        assert f"the index database {notadb} is damaged or not a database" in line, line
+        assert "check that --db" in line and "delete that one file" in line, line
+        assert "delete the index directory" not in line and f"{elsewhere} " not in line, line
+    assert notadb.read_text() == "pasta recipes, not a database\n" * 200

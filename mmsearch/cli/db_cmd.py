@@ -29,7 +29,7 @@ def upgrade(ctx: click.Context) -> None:
     if path is not None and not path.exists():  # upgrading nothing would create an empty index
         raise click.ClickException(f"no index database at {path}; nothing to upgrade (a new index is made by "
                                    "`mmsearch index PATH`)")
-    engine = store_db.create_db_engine(url)
+    engine = store_db.create_db_engine(url, index_dir=index_dir)
     try:
         before, after = store_db.upgrade(engine)
     finally:
@@ -50,13 +50,13 @@ def compact(ctx: click.Context) -> None:
     """
     from ..store import db as store_db
 
-    _index_dir, url = _where(ctx)
+    index_dir, url = _where(ctx)
     path = store_db.sqlite_file(url)
     if path is not None and not path.exists():
         raise click.ClickException(f"no index database at {path}; nothing to compact")
-    engine = store_db.create_db_engine(url)
+    engine = store_db.create_db_engine(url, index_dir=index_dir)
     try:
-        size0, page0, size1, page1 = store_db.compact(engine)
+        size0, page0, size1, page1 = store_db.compact(engine, index_dir)
     finally:
         engine.dispose()
     click.echo(f"Compacted {path}: {size0 / 2**20:.1f} MiB -> {size1 / 2**20:.1f} MiB "

@@ -43,6 +43,9 @@ def index(ctx: click.Context, paths: tuple[str, ...], as_json: bool, retry_faile
     if ray_address and executor is None:
         executor = "ray"
     options = {"retry_failed": retry_failed, "reextract": reextract, "executor": executor, "ray_address": ray_address}
+    from ..arguments import refuse_empty  # on use: it loads the query parser
+
+    refuse_empty(paths, "mmsearch index")  # before opening, which would create an index for nothing
     with open_engine(ctx) as engine:
         if console.is_terminal and not as_json:
             summary = _with_progress(console, engine, paths, options)
@@ -111,6 +114,9 @@ def summary_line(s: IndexSummary) -> str:
 @click.pass_context
 def remove(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Forget the media at or below PATHS (the files on disk are not touched)."""
+    from ..arguments import refuse_empty  # on use: it loads the query parser
+
+    refuse_empty(paths, "mmsearch remove")  # '' is the working directory: everything under it would go
     require_index(ctx)  # opening would create an empty index just to remove nothing from it
     with open_engine(ctx) as engine:
         count = engine.remove(paths)

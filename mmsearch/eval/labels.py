@@ -120,6 +120,9 @@ def parse_line(line: str, number: int = 0) -> LabelledQuery:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:  # json's decoder recurses per nested [ or {: thousands crashed eval
+        raise ValueError("JSON nested too deeply to read; a labelled query needs only a flat object "
+                         "like {\"query\": \"a cat\", \"relevant\": [\"cat.png\"]}") from None
     if not isinstance(obj, dict):
         raise ValueError("each line must be a JSON object like {\"query\": \"a cat\", \"relevant\": [\"cat.png\"]}")
     query = obj.get("query")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from ..errors import ConfigError, SchemaError
 from .errors import ReadOnlyIndexError, StorageError
@@ -55,6 +56,29 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def is_in_memory(url: str) -> bool:
+    """True for a SQLite database that lives only in this process (``sqlite://``, ``:memory:``,
+    ``file::memory:`` or ``mode=memory``): whatever is indexed into it is gone at exit."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return (database in ("", ":memory:") or database.startswith("file::memory:")
+            or "mode=memory" in database or parsed.query.get("mode") == "memory")
+
+
+def refuse_in_memory(url: str) -> None:
+    """An in-memory index reported "Indexed 2 files", kept nothing, and rewrote the vector cache
+    files of the real index in the same folder with its own vectors: refuse it at the door."""
+    if is_in_memory(url):
+        raise ConfigError(f"--db {url!r} is an in-memory database: nothing indexed into it would be kept, and the index "
+                          "folder's vector caches would be overwritten; give a file (sqlite:///PATH/index.db), a "
+                          "PostgreSQL URL, or leave --db out to use the index folder's own database")
+
+
 def is_read_only(index_dir: Path, url: str) -> bool:
     """True when this process cannot write the index: its directory (the vector cache, the
     lock, SQLite's journal files) or its SQLite file is not writable. ``os.access`` also
@@ -67,9 +91,11 @@ def is_read_only(index_dir: Path, url: str) -> bool:
     )
 
 
-def create_db_engine(url: str, read_only: bool = False) -> Engine:
+def create_db_engine(url: str, read_only: bool = False, index_dir: Path | None = None) -> Engine:
     """An engine for ``url``. ``read_only`` opens a SQLite file so that nothing is ever written
-    beside it (no journal, no shared-memory file), as a read-only directory demands."""
+    beside it (no journal, no shared-memory file), as a read-only directory demands. ``index_dir``
+    is the index folder the database belongs to: a damaged-file message may advise deleting that
+    folder only when the file is the folder's own database."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -84,12 +110,40 @@ def create_db_engine(url: str, read_only: bool = False) -> Engine:
         uri = f"{path.resolve().as_uri()}?{flags}"
         engine = create_engine(parsed, creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        try:
+            engine = create_engine(parsed, pool_pre_ping=True)
+        except (NoSuchModuleError, ImportError) as exc:
+            # mysql:// without MySQLdb, or a dialect SQLAlchemy does not know: a traceback said only
+            # "No module named 'MySQLdb'", not which option asked for it.
+            raise ConfigError(f"--db {_shown(parsed)}: no installed database driver handles {parsed.drivername!r} "
+                              f"({exc}); install it, or use sqlite:///PATH or postgresql+psycopg://host/db") from exc
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else partial(_sqlite_pragmas, index_dir))
         event.listen(engine, "connect", _sqlite_functions)
-    event.listen(engine, "handle_error", _storage_errors)
+    else:
+        _check_reachable(engine)
+    event.listen(engine, "handle_error", partial(_storage_errors, index_dir))
     return engine
+
+
+def _shown(url: object) -> str:
+    """A URL as an error may print it: never with its password."""
+    render = getattr(url, "render_as_string", None)
+    return render(hide_password=True) if render is not None else str(url)
+
+
+def _check_reachable(engine: Engine) -> None:
+    """Connect once now, so that a server that is down, a wrong port, user or database name is one
+    line naming the URL, instead of a SQLAlchemy traceback from whichever statement came first.
+    The connection goes back to the pool and serves the first real statement."""
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = " ".join(str(exc.orig).split()) if exc.orig is not None else str(exc).splitlines()[0]
+        raise ConfigError(f"cannot connect to the database --db {_shown(engine.url)} ({reason}); check that the server is "
+                          "running and that the URL's host, port, user and database name are right") from exc
 
 
 def _sqlite_functions(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +151,7 @@ def _sqlite_functions(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-d
     dbapi_conn.create_function("casefold", 1, lambda s: s.casefold() if isinstance(s, str) else s, deterministic=True)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(index_dir: Path | None, dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
     try:
         # Takes effect only on a new, empty file (before WAL is set). With SQLite's default 4 KiB pages
@@ -110,7 +164,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
     except sqlite3.DatabaseError as exc:  # a damaged file fails here, before any statement of ours
-        raise _sqlite_storage_error(exc, _database_of(dbapi_conn)) or exc
+        raise _sqlite_storage_error(exc, _database_of(dbapi_conn), index_dir) or exc
     finally:
         cur.close()
 
@@ -132,14 +186,29 @@ def _database_of(dbapi_conn) -> str:  # type: ignore[no-untyped-def]
         return "the index database"
 
 
-def _sqlite_storage_error(exc: sqlite3.Error, where: str) -> Exception | None:
+def _is_own_database(where: str, index_dir: Path | None) -> bool:
+    """Whether ``where`` is the database an index folder keeps inside itself (no --db)."""
+    if index_dir is None:
+        return False
+    try:
+        return Path(where).resolve() == (index_dir / DB_FILE).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _sqlite_storage_error(exc: sqlite3.Error, where: str, index_dir: Path | None = None) -> Exception | None:
     """The one-line error for a storage failure SQLite reports, or None for other errors."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or name.startswith("SQLITE_CORRUPT_"):
-        return StorageError(
-            f"the index database {where} is damaged ({exc}); restore it from a backup, or delete the index directory "
-            f"{Path(where).parent} and index your library again (`sqlite3 {where} 'PRAGMA quick_check'` shows the damage)"
-        )
+        check = f"(`sqlite3 {where} 'PRAGMA quick_check'` shows the damage)"
+        if _is_own_database(where, index_dir):
+            return StorageError(f"the index database {where} is damaged ({exc}); restore it from a backup, or delete the index "
+                                f"directory {index_dir} and index your library again {check}")
+        # A --db file elsewhere: its folder is not the index's (--db sqlite:////tmp/notes.txt advised
+        # deleting /tmp). Name only the file, and the likelier mistake of a wrong --db.
+        return StorageError(f"the index database {where} is damaged or not a database ({exc}); check that --db (or MMSEARCH_DB, "
+                            f"or db in mmsearch.toml) names the index's database file; if it does, restore it from a backup, "
+                            f"or delete that one file and index your library again {check}")
     if name == "SQLITE_FULL":
         return StorageError(f"cannot write the index database {where}: {exc}; free space on that disk and run again (what was written before is kept)")
     if name.startswith("SQLITE_READONLY"):
@@ -149,13 +218,13 @@ def _sqlite_storage_error(exc: sqlite3.Error, where: str) -> Exception | None:
     return None
 
 
-def _storage_errors(context: ExceptionContext) -> None:
+def _storage_errors(index_dir: Path | None, context: ExceptionContext) -> None:
     """Turn a damaged file, a full disk or a read-only database into one clear line."""
     exc = context.original_exception
     engine = context.engine
     where = str(engine.url.database) if engine is not None and engine.url.database else "the index database"
     if isinstance(exc, sqlite3.Error):
-        error = _sqlite_storage_error(exc, where)
+        error = _sqlite_storage_error(exc, where, index_dir)
         if error is not None:
             raise error from exc
     if getattr(exc, "sqlstate", None) == "53100":  # PostgreSQL disk_full
@@ -229,7 +298,7 @@ def upgrade(engine: Engine, *, lock: bool = True) -> tuple[str | None, str]:
     return before, head_revision()
 
 
-def compact(engine: Engine) -> tuple[int, int, int, int]:
+def compact(engine: Engine, index_dir: Path | None = None) -> tuple[int, int, int, int]:
     """Rewrite a SQLite index file with :data:`SQLITE_PAGE_SIZE` pages and no free pages (VACUUM).
 
     Files made before mmsearch used large pages keep 4 KiB pages, where every vector row takes a
@@ -253,7 +322,7 @@ def compact(engine: Engine) -> tuple[int, int, int, int]:
             conn.execute("VACUUM")
             conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
-            damaged = _sqlite_storage_error(exc, str(path))
+            damaged = _sqlite_storage_error(exc, str(path), index_dir)
             if damaged is not None:  # a damaged file says so, as every other command does
                 raise damaged from exc
             raise StorageError(f"could not compact {path}: {exc}; close other mmsearch processes using it and check free disk space") from exc
