@@ -362,3 +362,26 @@ def test_a_filter_parameter_that_is_not_utf8_is_refused_and_files_answer_head(ap
     url = api.get("/api/search", params={"q": "volcano lava"}).json()["hits"][0]["file_url"]
     head, get = api.head(url), api.get(url)
     assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == get.headers["content-length"]
+
+
+@pytest.mark.parametrize("name", [b"a" * 300 + b".txt", b"../../etc/passwd.txt", b"dir/sub/x.txt", b"nul\x00in.txt",
+                                  b"\xff\xfe not utf8.txt", b"\xed\xa0\x80.txt", "caf\u00e9.txt".encode()])
+def test_an_upload_is_saved_under_a_name_of_the_servers_own(api: TestClient, name: bytes) -> None:
+    """A name over 255 bytes failed with "File name too long" (a 500); the name is the client's to choose."""
+    body = (b'--x\r\nContent-Disposition: form-data; name="files"; filename="' + name + b'"\r\n'
+            b"Content-Type: text/plain\r\n\r\nhow to cook pasta\r\n--x--\r\n")
+    quiet = TestClient(api.app, raise_server_exceptions=False)
+    response = quiet.post("/api/search", content=body, headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 200, response.text
+    assert response.json()["hits"][0]["path"] == "docs/pasta.txt"
+
+
+def test_errors_about_an_upload_name_it_as_sent_even_a_long_name(api: TestClient) -> None:
+    long_name = "b" * 300 + ".png"
+    broken = api.post("/api/search", files=[("files", (long_name, b"\x89PNG not really", "image/png"))])
+    assert broken.status_code == 400, broken.text
+    error = broken.json()["error"]
+    assert error.startswith("b" * 40) and "…" in error and len(error) < 300 and "upload-" not in error
+    unknown = api.post("/api/search", files=[("files", ("notes.xyz", b"hello", "application/octet-stream"))])
+    assert unknown.json() == {"error": "notes.xyz: no installed modality reads this kind of file"}
+
