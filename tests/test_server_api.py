@@ -430,3 +430,9 @@ def test_a_malformed_query_field_is_named_in_the_clients_terms(api: TestClient, 
     """Before: "'int' object is not iterable", "list indices must be integers or slices, not str"."""
     response = api.post("/api/search", data={"query": query})
     assert response.status_code == 400 and response.json()["error"].startswith(expected), response.text
+
+
+@pytest.mark.parametrize("url", ["/files/1/", "/thumbs/1/"])
+def test_a_media_url_without_a_file_name_says_the_name_is_missing(api: TestClient, url: str) -> None:
+    response = api.get(url)
+    assert response.status_code == 400 and response.json()["error"].startswith("no file named: give its path relative"), response.text
