@@ -105,6 +105,8 @@ class Engine:
             raise ArgumentError(f"Engine.open(): index must be a folder path (str or pathlib.Path), not {type(index).__name__}")
         if settings is not None and not isinstance(settings, Mapping):  # a str gave a bare TypeError from deep inside
             raise ArgumentError(f"Engine.open(): settings must be a mapping such as {{'search.min_score': 0.4}}, not {type(settings).__name__}")
+        if isinstance(index, str) and not index.strip():  # an unset variable: the working directory, silently
+            raise ArgumentError("Engine.open(): index is empty; give a folder path, or None for the default index (setting index)")
         if index is not None and args.unencodable(os.fspath(index)):
             raise ArgumentError("Engine.open(): index holds a lone surrogate (such as '\\ud800') that no folder name can hold")
         args.text(db, "Engine.open()", "db (an SQLAlchemy URL)")

@@ -375,3 +375,10 @@ def test_every_public_argument_of_the_wrong_type_is_an_argument_error(library: P
         with pytest.raises(mmsearch.ArgumentError, match=message):
             call()
     assert engine.status().media  # nothing was forgotten or half-indexed on the way
+
+
+def test_an_empty_index_path_is_refused_not_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(mmsearch.ArgumentError, match="index is empty; give a folder path, or None"):
+        mmsearch.Engine.open("", embedders=["hash"], plugins=[fake_plugin()])
+    assert list(tmp_path.iterdir()) == []  # no index was made here
