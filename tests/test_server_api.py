@@ -436,3 +436,11 @@ def test_a_malformed_query_field_is_named_in_the_clients_terms(api: TestClient, 
 def test_a_media_url_without_a_file_name_says_the_name_is_missing(api: TestClient, url: str) -> None:
     response = api.get(url)
     assert response.status_code == 400 and response.json()["error"].startswith("no file named: give its path relative"), response.text
+
+
+def test_leg_names_show_the_uploads_own_name(api: TestClient, library: Path) -> None:
+    """The copy is saved as upload-0.png; the answer (and the CLI's output through a server) names mine.png."""
+    data = (library / "photos" / "rocket.png").read_bytes()
+    hit = api.post("/api/search", files=[("files", ("mine.png", data, "image/png"))], data={"explain": "true"}).json()["hits"][0]
+    assert any(leg.startswith("mine.png@") for leg in hit["legs"]) and all("upload-" not in leg for leg in hit["legs"])
+    assert all(e["leg"].startswith("mine.png@") for e in hit["evidence"]) and "upload-" not in hit["explain"]

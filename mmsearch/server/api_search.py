@@ -43,7 +43,8 @@ def search_post(request: Request, params: Annotated[SearchForm, Form()],
                 state: ServerState = Depends(get_state)) -> SearchOut:
     _require_form(request)
     with tempfile.TemporaryDirectory(prefix="mmsearch-upload-") as tmp:
-        saved = [_save(upload, Path(tmp), n) for n, upload in enumerate(files)]
+        copies = [_save(upload, Path(tmp), n) for n, upload in enumerate(files)]
+        saved = [(path, shown) for path, shown, _ in copies]
         uploads = [path for path, _ in saved]
         try:
             for path, shown in saved:
@@ -58,7 +59,9 @@ def search_post(request: Request, params: Annotated[SearchForm, Form()],
             else:
                 extra = [file_part(u) for u in uploads]
                 query = _parse(params.q, extra) if params.q.strip() else (SearchQuery.build(files=uploads) if uploads else None)
-            return _run(state, query, params)
+            # Leg names carry the example's file name: the client's, as a local search shows it
+            # (the CLI's output is the same through a server), not the private copy's.
+            return _relabel(_run(state, query, params), {Path(path).name: label for path, _, label in copies})
         except MMSearchError as exc:
             message = str(exc)
             # The server's private copy means nothing to the client: name the upload as it was
@@ -101,9 +104,23 @@ SHOWN_NAME_CHARS = 80
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,16}$")
 
 
-def _save(upload: UploadFile, folder: Path, n: int) -> tuple[str, str]:
+def _relabel(out: SearchOut, labels: dict[str, str]) -> SearchOut:
+    def fix(text: str) -> str:
+        for copy, label in labels.items():
+            text = re.sub(rf"(?<![\w.-]){re.escape(copy)}(?=@)", lambda _: label, text)
+        return text
+
+    for hit in out.hits:
+        hit.legs = {fix(leg): score for leg, score in hit.legs.items()}
+        for evidence in hit.evidence:
+            evidence.leg = fix(evidence.leg)
+        hit.explain = fix(hit.explain) if hit.explain is not None else None
+    return out
+
+
+def _save(upload: UploadFile, folder: Path, n: int) -> tuple[str, str, str]:
     """A private copy under a name made here, ``upload-N`` plus the client's extension (which
-    decides the modality); and the client's name as errors show it. The client's own name was
+    decides the modality); the client's name as errors show it; and as leg names show it. The client's own name was
     used before, and one over 255 bytes failed with "File name too long" (a 500): a header may
     hold any name, with slashes, NUL or bytes that are not UTF-8."""
     sent = unquote(PurePath((upload.filename or "").replace("\\", "/")).name)
@@ -115,7 +132,7 @@ def _save(upload: UploadFile, folder: Path, n: int) -> tuple[str, str]:
     with target.open("wb") as out:
         while chunk := upload.file.read(1 << 20):
             out.write(chunk)
-    return str(target), shown
+    return str(target), shown, storable(sent) or target.name
 
 
 def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) -> SearchOut:

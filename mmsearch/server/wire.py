@@ -59,7 +59,7 @@ def query_from_wire(data: Any, uploads: list[str]) -> Query:
                     raise QueryError(f"query part {value!r} names no uploaded file; send example files as uploads")
                 value = uploads[index]
             parts.append(QueryPart(kind, value, weight))
-        types = f.get("types") or ()
+        types = f.get("types") or []
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise QueryError(f"malformed query JSON: filters.types must be a list of modality names; {shape}")
         filters = Filters(frozenset(types), f.get("path"), _date(f.get("after")), _date(f.get("before")),
