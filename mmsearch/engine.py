@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -14,13 +15,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .embedder import Embedder
+from . import arguments as args
 from .arguments import check_search_args, path_list
 from .errors import ArgumentError, ConfigError, IndexGoneError, MMSearchError, QueryError
 from .indexing import writer
 from .indexing.run import IndexContext, ProgressFn, index_paths
 from .indexing.scan import Known
 from .paths import decode_relpath
-from .plugins import Registry, first_answer, make_plugin_manager, notify_index_finished
+from .plugins import PROJECT, Registry, first_answer, make_plugin_manager, notify_index_finished
 from .search.query import Query
 from .search.searcher import Searcher
 from .settings import Settings, parse_float
@@ -104,6 +106,14 @@ class Engine:
             raise ArgumentError(f"Engine.open(): index must be a folder path (str or pathlib.Path), not {type(index).__name__}")
         if settings is not None and not isinstance(settings, Mapping):  # a str gave a bare TypeError from deep inside
             raise ArgumentError(f"Engine.open(): settings must be a mapping such as {{'search.min_score': 0.4}}, not {type(settings).__name__}")
+        if isinstance(index, str) and not index.strip():  # an unset variable: the working directory, silently
+            raise ArgumentError("Engine.open(): index is empty; give a folder path, or None for the default index (setting index)")
+        if index is not None and args.unencodable(os.fspath(index)):
+            raise ArgumentError("Engine.open(): index holds a lone surrogate (such as '\\ud800') that no folder name can hold")
+        args.text(db, "Engine.open()", "db (an SQLAlchemy URL)")
+        # "lite" is one embedder, not the embedders l, i, t and e
+        embedders = None if embedders is None else args.name_list(embedders, "Engine.open()", "embedders")
+        plugins = _plugin_list(plugins)
         index_dir = Path(index or env.get("index") or default_index_dir()).expanduser().resolve()
         try:
             index_dir.mkdir(parents=True, exist_ok=True)
@@ -185,6 +195,10 @@ class Engine:
         one when unset) while this process plans and writes."""
         self._check_open()
         paths = path_list(paths, "index")
+        method = "Engine.index()"
+        args.flag(retry_failed, method, "retry_failed"), args.flag(reextract, method, "reextract")
+        args.callback(progress, method, "progress (called as progress(report, done, total))")  # else a TypeError mid-run
+        args.text(executor, method, "executor ('local' or 'ray')"), args.text(ray_address, method, "ray_address")
         runner = self._runner(executor or str(self.settings.get("executor", "local")), ray_address)
         workers = self.settings.get_int("workers", low=0) or (os.cpu_count() or 1)
         ctx = IndexContext(
@@ -271,7 +285,7 @@ class Engine:
         self._check_open()
         # "image" or "image,video", as type: and --type take them; a bare str is not a list of letters
         names = tuple(types.split(",")) if isinstance(types, str) else tuple(types) if isinstance(types, Iterable) else None
-        check_search_args(query, image, k, offset, names, path, min_score)
+        check_search_args(query, image, k, offset, names, path, min_score, fuser)
         extra = [file_part(image)] if image is not None else []
         if isinstance(query, Query):
             query = query.with_parts(extra)
@@ -312,6 +326,13 @@ class Engine:
         from .search.searcher import DEFAULT_MIN_SCORE
 
         self._check_open()
+        method = "Engine.evaluate()"
+        if not isinstance(labelled_set, LabelledSet):
+            args.path(labelled_set, method, "labelled_set", optional=False)
+        args.path(library, method, "library"), args.callback(progress, method, "progress (called as progress(done, total))")
+        if (min_score is not None and not args.number(min_score)) or not args.whole(k) or not args.number(time_slack):
+            raise ArgumentError(f"{method}: min_score and time_slack must be numbers and k a whole number, "
+                                f"got min_score={min_score!r}, k={k!r}, time_slack={time_slack!r}")
         labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
         if min_score is None:
             min_score = self.settings.get_score("search.min_score", DEFAULT_MIN_SCORE)
@@ -335,6 +356,12 @@ class Engine:
         from .search.curves import write_index_file
 
         self._check_open()
+        method = "Engine.calibrate()"
+        # every argument before any work: a wrong one must not fail after the set was read
+        if not isinstance(labelled_set, LabelledSet):
+            args.path(labelled_set, method, "labelled_set", optional=False)
+        args.path(library, method, "library"), args.flag(save, method, "save")
+        features = None if features is None else args.name_list(features, method, "features")
         labelled = labelled_set if isinstance(labelled_set, LabelledSet) else load(labelled_set)
         fitted = calibrate(self, labelled, library, features)
         if save:
@@ -377,6 +404,26 @@ class Engine:
             db_bytes=db_bytes,
             vector_bytes=sum(s.indexes.nbytes() for s in self.spaces),
         )
+
+
+def _plugin_list(plugins: object) -> list[object]:
+    """Plugin objects (modules or instances with hook implementations). A str is refused, not
+    registered as a plugin that implements nothing: plugins are chosen by name with the
+    MMSEARCH_LOAD_PLUGINS setting, not here."""
+    if isinstance(plugins, (str, bytes, bytearray)) or not isinstance(plugins, Iterable):
+        raise ArgumentError(f"Engine.open(): plugins must be a list of plugin objects (modules or instances with "
+                            f"@mmsearch.hookimpl methods), not {type(plugins).__name__}; installed plugins load by themselves")
+    items = list(plugins)
+    for item in items:
+        if item is None or isinstance(item, (str, bytes, bytearray, numbers.Number)):
+            raise ArgumentError(f"Engine.open(): plugins must be plugin objects (modules or instances with "
+                                f"@mmsearch.hookimpl methods), not {item!r}; to choose installed plugins by name "
+                                "set MMSEARCH_LOAD_PLUGINS")
+        if not any(hasattr(getattr(item, attr, None), f"{PROJECT}_impl") for attr in dir(item)):
+            # registered, it would change nothing, silently: almost surely the wrong object
+            raise ArgumentError(f"Engine.open(): plugin {item!r} implements no mmsearch hook; decorate its hook "
+                                "functions with @mmsearch.hookimpl")
+    return items
 
 
 def _notify(message: str) -> None:

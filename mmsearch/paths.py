@@ -36,8 +36,12 @@ def decode_relpath(stored: str) -> str:
 _ESCAPE = re.compile(rb"\\\\|\\x([0-9a-f]{2})")
 
 
-def _has_surrogate(text: str) -> bool:
+def surrogates(text: str) -> bool:
+    """Whether ``text`` holds a surrogate: UTF-8 cannot encode it (without surrogateescape)."""
     return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+_has_surrogate = surrogates
 
 
 def storable(text: str) -> str:

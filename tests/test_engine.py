@@ -345,3 +345,53 @@ def test_hits_can_be_put_in_sets_and_used_as_keys(library: Path, open_engine: Op
     again = engine.search("volcano lava", k=5, min_score=0)
     assert hits == again and set(hits) == set(again) and len(set(hits + again)) == len(hits)
     assert {hit: hit.score for hit in hits}[again[0]] == again[0].score
+
+
+def test_one_name_given_alone_is_that_name_not_its_letters(library: Path, tmp_path: Path, open_engine: OpenEngine) -> None:
+    """``embedders='hash'`` was read as the embedders h, a, s, h; ``Query.build(files='x.png')`` as files x, ., p, …"""
+    engine = open_engine(tmp_path / "one-name", embedders="hash")
+    assert [e.name for e in engine.embedders] == ["hash"]
+    engine.index(library)
+    example = str(library / "photos" / "rocket.png")
+    query = mmsearch.Query.build(text="launch", files=example, types="image", negative="night")
+    assert [p.value for p in query.parts] == ["launch", example, "night"] and query.filters.types == {"image"}
+    assert engine.search(query)[0].path == "photos/rocket.png"
+    for plugins, message in (("image", "plugins must be a list of plugin objects"), ([object()], "implements no mmsearch hook"),
+                             (["image"], "plugins must be plugin objects")):
+        with pytest.raises(mmsearch.ArgumentError, match=message):  # accepted silently, doing nothing, before
+            mmsearch.Engine.open(tmp_path / "plugins", plugins=plugins)
+
+
+def test_every_public_argument_of_the_wrong_type_is_an_argument_error(library: Path, open_engine: OpenEngine) -> None:
+    """Bare UnicodeEncodeError, TypeError and AttributeError came from deep inside (some mid-run)."""
+    engine = open_engine()
+    engine.index([library])
+    calls: list[tuple[Any, str]] = [
+        (lambda: engine.search("pasta", path="\ud800"), r"Engine.search\(\): path holds a lone surrogate"),
+        (lambda: engine.search("pasta", fuser=3), "fuser must be a fuser's name"),
+        (lambda: engine.search("\ud800 pasta"), "query holds a lone surrogate"),
+        (lambda: engine.index(library, progress=1), r"Engine.index\(\): progress .* must be a function"),
+        (lambda: engine.index(library, retry_failed="no"), "retry_failed must be True or False"),
+        (lambda: engine.remove("/tmp/\ud800"), r"Engine.remove\(\): the path .* lone surrogate"),
+        (lambda: engine.evaluate(3), r"Engine.evaluate\(\): labelled_set must be a path"),
+        (lambda: engine.calibrate("labels.jsonl", features=[1]), r"Engine.calibrate\(\): features must be"),
+        (lambda: mmsearch.Engine.open(engine.index_dir, db=5), r"Engine.open\(\): db .* must be a str"),
+        (lambda: mmsearch.Engine.open(engine.index_dir, embedders=3), r"Engine.open\(\): embedders must be"),
+        (lambda: mmsearch.Query.parse(1), r"Query.parse\(\): text .* must be a str"),
+        (lambda: mmsearch.Query.build(text=1), r"Query.build\(\): text must be a str or None"),
+        (lambda: mmsearch.Query.build(text="a", files=[3]), r"Query.build\(\): 3 is not a path"),
+        (lambda: mmsearch.Query.build(text="a", after="2021"), "after must be a datetime"),
+        (lambda: mmsearch.Query.build(text="a", min_size="1MB"), "min_size must be a whole number"),
+        (lambda: mmsearch.Query.build(text="a", path="\ud800"), "path holds a lone surrogate"),
+    ]
+    for call, message in calls:
+        with pytest.raises(mmsearch.ArgumentError, match=message):
+            call()
+    assert engine.status().media  # nothing was forgotten or half-indexed on the way
+
+
+def test_an_empty_index_path_is_refused_not_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(mmsearch.ArgumentError, match="index is empty; give a folder path, or None"):
+        mmsearch.Engine.open("", embedders=["hash"], plugins=[fake_plugin()])
+    assert list(tmp_path.iterdir()) == []  # no index was made here

@@ -362,3 +362,85 @@ def test_a_filter_parameter_that_is_not_utf8_is_refused_and_files_answer_head(ap
     url = api.get("/api/search", params={"q": "volcano lava"}).json()["hits"][0]["file_url"]
     head, get = api.head(url), api.get(url)
     assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == get.headers["content-length"]
+
+
+@pytest.mark.parametrize("url, body", [
+    ("/api/remove", '{"paths": ["\\ud800"]}'),  # a relative path: the refusal quoted it, and could not be encoded
+    ("/api/jobs", '{"path": "\\ud800"}'),
+    ("/api/remove", '{"paths": ["/tmp/\\udc80"]}'),
+    ("/api/jobs", '{"path": "/x\\udfff/y"}'),
+])
+def test_a_lone_surrogate_in_a_json_body_is_a_json_error_not_a_500(api: TestClient, url: str, body: str) -> None:
+    """JSON allows "\\ud800"; the error quoting it could not be encoded and the server answered 500."""
+    quiet = TestClient(api.app, raise_server_exceptions=False)
+    response = quiet.post(url, content=body.encode(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert "lone surrogate" in response.json()["error"] and "send valid UTF-8" in response.json()["error"]
+
+
+def test_a_lone_surrogate_in_the_query_field_or_an_error_message_is_a_json_error(api: TestClient, library: Path) -> None:
+    quiet = TestClient(api.app, raise_server_exceptions=False)
+    upload = [("files", ("mine.png", (library / "photos" / "rocket.png").read_bytes(), "image/png"))]
+    for query in ('{"parts": [{"kind": "text", "value": "cat", "weight": 1}], "filters": {"path": "\\ud800"}}',
+                  '{"parts": [{"kind": "text", "value": "\\ud800", "weight": 1}]}'):
+        response = quiet.post("/api/search", data={"query": query}, files=upload)
+        assert response.status_code == 400 and "lone surrogate" in response.json()["error"], response.text
+
+    # The handler itself: whatever a route quotes in its error, the answer is JSON.
+    from fastapi import HTTPException
+
+    @api.app.get("/api/test-quotes-the-client")
+    def quotes() -> None:
+        raise HTTPException(400, "\ud800: refused")
+
+    answer = quiet.get("/api/test-quotes-the-client")
+    assert answer.status_code == 400 and answer.json() == {"error": "\\xed\\xa0\\x80: refused"}
+
+
+@pytest.mark.parametrize("name", [b"a" * 300 + b".txt", b"../../etc/passwd.txt", b"dir/sub/x.txt", b"nul\x00in.txt",
+                                  b"\xff\xfe not utf8.txt", b"\xed\xa0\x80.txt", "caf\u00e9.txt".encode()])
+def test_an_upload_is_saved_under_a_name_of_the_servers_own(api: TestClient, name: bytes) -> None:
+    """A name over 255 bytes failed with "File name too long" (a 500); the name is the client's to choose."""
+    body = (b'--x\r\nContent-Disposition: form-data; name="files"; filename="' + name + b'"\r\n'
+            b"Content-Type: text/plain\r\n\r\nhow to cook pasta\r\n--x--\r\n")
+    quiet = TestClient(api.app, raise_server_exceptions=False)
+    response = quiet.post("/api/search", content=body, headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 200, response.text
+    assert response.json()["hits"][0]["path"] == "docs/pasta.txt"
+
+
+def test_errors_about_an_upload_name_it_as_sent_even_a_long_name(api: TestClient) -> None:
+    long_name = "b" * 300 + ".png"
+    broken = api.post("/api/search", files=[("files", (long_name, b"\x89PNG not really", "image/png"))])
+    assert broken.status_code == 400, broken.text
+    error = broken.json()["error"]
+    assert error.startswith("b" * 40) and "…" in error and len(error) < 300 and "upload-" not in error
+    unknown = api.post("/api/search", files=[("files", ("notes.xyz", b"hello", "application/octet-stream"))])
+    assert unknown.json() == {"error": "notes.xyz: no installed modality reads this kind of file"}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ('{"parts": 5}', "malformed query JSON: 'parts' must be a list of objects"),
+    ("[1, 2, 3]", "malformed query JSON: 'parts' must be a list of objects"),
+    ('{"parts": [{"kind": "text", "value": "cat", "weight": 1}], "filters": 3}', "malformed query JSON: 'filters' must be an object"),
+    ('{"parts": [{"kind": "text", "value": "cat"}]}', "malformed query JSON: a part lacks 'weight'"),
+])
+def test_a_malformed_query_field_is_named_in_the_clients_terms(api: TestClient, query: str, expected: str) -> None:
+    """Before: "'int' object is not iterable", "list indices must be integers or slices, not str"."""
+    response = api.post("/api/search", data={"query": query})
+    assert response.status_code == 400 and response.json()["error"].startswith(expected), response.text
+
+
+@pytest.mark.parametrize("url", ["/files/1/", "/thumbs/1/"])
+def test_a_media_url_without_a_file_name_says_the_name_is_missing(api: TestClient, url: str) -> None:
+    response = api.get(url)
+    assert response.status_code == 400 and response.json()["error"].startswith("no file named: give its path relative"), response.text
+
+
+def test_leg_names_show_the_uploads_own_name(api: TestClient, library: Path) -> None:
+    """The copy is saved as upload-0.png; the answer (and the CLI's output through a server) names mine.png."""
+    data = (library / "photos" / "rocket.png").read_bytes()
+    hit = api.post("/api/search", files=[("files", ("mine.png", data, "image/png"))], data={"explain": "true"}).json()["hits"][0]
+    assert any(leg.startswith("mine.png@") for leg in hit["legs"]) and all("upload-" not in leg for leg in hit["legs"])
+    assert all(e["leg"].startswith("mine.png@") for e in hit["evidence"]) and "upload-" not in hit["explain"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import QueryError
+from ..errors import ArgumentError, QueryError
 from ..paths import storable
 from ..types import TEXT
 
@@ -138,9 +138,10 @@ class Query:
     @classmethod
     def parse(cls, text: str) -> Query:
         """Parse the query language, e.g. ``"red car" + ./ref.jpg - night type:image after:2021``."""
+        from .. import arguments as args
         from .parse import parse
 
-        return parse(text)
+        return parse(args.text(text, "Query.parse()", "text (the query language)", optional=False))  # type: ignore[arg-type]
 
     @classmethod
     def build(
@@ -158,7 +159,23 @@ class Query:
         title: str | None = None,
         author: str | None = None,
     ) -> Query:
-        """A query from structured arguments; ``text`` is taken literally (not parsed)."""
+        """A query from structured arguments; ``text`` is taken literally (not parsed). ``files``
+        and ``negative`` take one item or a list, ``types`` one name, a list or "image,video"."""
+        from .. import arguments as args
+
+        method = "Query.build()"
+        text = args.text(text, method, "text")
+        files = args.path_list(files, method)  # 'photo.jpg' is one file, not the files p, h, o, …
+        types = args.name_list(types, method, "types")
+        negative = args.name_list(negative, method, "negative", commas=False)
+        for what, value in (("path", path), ("title", title), ("author", author)):
+            args.text(value, method, what)
+        for what, value in (("after", after), ("before", before)):
+            if value is not None and not isinstance(value, datetime):
+                raise ArgumentError(f"{method}: {what} must be a datetime or None, not {type(value).__name__}")
+        for what, value in (("min_size", min_size), ("max_size", max_size)):
+            if value is not None and not args.whole(value):
+                raise ArgumentError(f"{method}: {what} must be a whole number of bytes or None, not {value!r}")
         parts = []
         if text is not None and text.strip():
             parts.append(QueryPart(TEXT, text.strip()))

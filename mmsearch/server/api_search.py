@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 
-from ..paths import decode_relpath, encode_relpath, not_utf8
+from ..paths import decode_relpath, encode_relpath, not_utf8, printable, storable
 from ..errors import MMSearchError, ModelUnavailableError, QueryError
 from ..search.parse import NUMBER, check_bounds, date_value, parse
 from ..search.query import FILE, Filters, QueryPart, file_part
@@ -43,11 +43,13 @@ def search_post(request: Request, params: Annotated[SearchForm, Form()],
                 state: ServerState = Depends(get_state)) -> SearchOut:
     _require_form(request)
     with tempfile.TemporaryDirectory(prefix="mmsearch-upload-") as tmp:
-        uploads = [_save(upload, Path(tmp), n) for n, upload in enumerate(files)]
+        copies = [_save(upload, Path(tmp), n) for n, upload in enumerate(files)]
+        saved = [(path, shown) for path, shown, _ in copies]
+        uploads = [path for path, _ in saved]
         try:
-            for path in uploads:
+            for path, shown in saved:
                 if Path(path).stat().st_size == 0:
-                    raise QueryError(f"{Path(path).name}: the uploaded file is empty")
+                    raise QueryError(f"{shown}: the uploaded file is empty")
             if params.query:
                 try:
                     data = json.loads(params.query)
@@ -57,12 +59,18 @@ def search_post(request: Request, params: Annotated[SearchForm, Form()],
             else:
                 extra = [file_part(u) for u in uploads]
                 query = _parse(params.q, extra) if params.q.strip() else (SearchQuery.build(files=uploads) if uploads else None)
-            return _run(state, query, params)
+            # Leg names carry the example's file name: the client's, as a local search shows it
+            # (the CLI's output is the same through a server), not the private copy's.
+            return _relabel(_run(state, query, params), {Path(path).name: label for path, _, label in copies})
         except MMSearchError as exc:
-            if tmp not in str(exc) or isinstance(exc, ModelUnavailableError):
+            message = str(exc)
+            # The server's private copy means nothing to the client: name the upload as it was
+            # sent, whether the message holds the copy's whole path or its name alone.
+            for path, shown in saved:
+                message = re.sub(rf"(?:{re.escape(tmp)}/)?\b{re.escape(Path(path).name)}(?![\w.])", lambda _: shown, message)
+            if message == str(exc) or isinstance(exc, ModelUnavailableError):
                 raise
-            # The server's private copy means nothing to the client: name the upload as it was sent.
-            raise QueryError(re.sub(re.escape(tmp) + r"/\d+/", "", str(exc))) from exc
+            raise QueryError(message) from exc
 
 
 def _require_form(request: Request) -> None:
@@ -91,18 +99,40 @@ def _parse(q: str, extra: list[QueryPart] | None = None) -> SearchQuery | None:
     return query
 
 
-def _save(upload: UploadFile, folder: Path, n: int) -> str:
-    """A private copy under the client's base name (query labels and leg names show it, as in
-    the CLI); only that last component is kept, so the name cannot point anywhere."""
-    name = unquote(PurePath(upload.filename or "").name).replace("/", "_").replace("\\", "_").replace("\x00", "")
-    if name in ("", ".", ".."):
-        name = f"example-{n}"
-    target = folder / str(n) / name
-    target.parent.mkdir()
+#: The longest client file name an error message repeats (a name may be any length in a header).
+SHOWN_NAME_CHARS = 80
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,16}$")
+
+
+def _relabel(out: SearchOut, labels: dict[str, str]) -> SearchOut:
+    def fix(text: str) -> str:
+        for copy, label in labels.items():
+            text = re.sub(rf"(?<![\w.-]){re.escape(copy)}(?=@)", lambda _: label, text)
+        return text
+
+    for hit in out.hits:
+        hit.legs = {fix(leg): score for leg, score in hit.legs.items()}
+        for evidence in hit.evidence:
+            evidence.leg = fix(evidence.leg)
+        hit.explain = fix(hit.explain) if hit.explain is not None else None
+    return out
+
+
+def _save(upload: UploadFile, folder: Path, n: int) -> tuple[str, str, str]:
+    """A private copy under a name made here, ``upload-N`` plus the client's extension (which
+    decides the modality); the client's name as errors show it; and as leg names show it. The client's own name was
+    used before, and one over 255 bytes failed with "File name too long" (a 500): a header may
+    hold any name, with slashes, NUL or bytes that are not UTF-8."""
+    sent = unquote(PurePath((upload.filename or "").replace("\\", "/")).name)
+    extension = _EXTENSION.search(sent)
+    target = folder / f"upload-{n}{extension.group(0).lower() if extension else ''}"
+    shown = printable(storable(sent)) if sent not in ("", ".", "..") else f"example {n}"
+    if len(shown) > SHOWN_NAME_CHARS:
+        shown = shown[: SHOWN_NAME_CHARS - 1] + "…"
     with target.open("wb") as out:
         while chunk := upload.file.read(1 << 20):
             out.write(chunk)
-    return str(target)
+    return str(target), shown, storable(sent) or target.name
 
 
 def _run(state: ServerState, query: SearchQuery | None, params: SearchParams) -> SearchOut:

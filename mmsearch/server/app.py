@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ..errors import IndexGoneError, MMSearchError, ModelUnavailableError
+from ..paths import storable
 from . import api_info, api_jobs, api_media, api_search
 from .config import ServerConfig
 from .jobs import Jobs, OpenEngine
@@ -104,18 +105,23 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(MMSearchError)
     async def mmsearch_error(request: Request, exc: MMSearchError) -> JSONResponse:
         # The server cannot answer (no weights, its index deleted under it): not the request's fault.
-        return JSONResponse({"error": str(exc)}, status_code=503 if isinstance(exc, (ModelUnavailableError, IndexGoneError)) else 400)
+        return error_response(str(exc), 503 if isinstance(exc, (ModelUnavailableError, IndexGoneError)) else 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        return error_response(str(exc.detail), exc.status_code, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {_plain(e['msg'])}" for e in exc.errors())
-        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+        return error_response(f"invalid request: {problems}", 422)
 
 
+def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one JSON error shape. A message quoting what the client sent may hold a lone surrogate
+    (JSON allows "\\ud800"), which UTF-8 cannot encode: rendering it failed, and the error
+    became a 500. Such characters are written as \\xNN, as the CLI shows undecodable names."""
+    return JSONResponse({"error": storable(message)}, status_code=status, headers=headers)
 
 
 def _plain(message: str) -> str:

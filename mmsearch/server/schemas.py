@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from ..paths import surrogates
 
 from ..search.query import MAX_K, MAX_OFFSET
+
+
+class Inbound(BaseModel):
+    """What a client sends. A JSON string may hold a lone surrogate ("\\ud800"): no path, name or
+    answer can hold it, and it failed deep inside (a 500, an encoding error) instead of here."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _only_characters(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            # Even the \\udc80-\\udcff that stand for undecodable bytes in Python: no client means
+            # those, and echoed in an answer they fail to encode just the same.
+            if isinstance(item, str) and surrogates(item):
+                raise PydanticCustomError("lone_surrogate", "holds a lone surrogate (such as \\ud800), which is no character; "
+                                                            "send valid UTF-8 text (a \\u escape must be a complete pair)")
+        return value
 
 
 class ErrorOut(BaseModel):
@@ -56,7 +75,7 @@ class SearchOut(BaseModel):
     took_ms: float
 
 
-class SearchParams(BaseModel):
+class SearchParams(Inbound):
     """A search in the query language, e.g. ``"red car" - night type:image after:2021``."""
 
     q: str = Field("", description="The query language; example files must be uploaded (POST).")
@@ -113,7 +132,7 @@ class ModelOut(BaseModel):
     detail: str | None
 
 
-class PathsIn(BaseModel):
+class PathsIn(Inbound):
     paths: list[str] = Field(min_length=1)
 
 
@@ -121,7 +140,7 @@ class RemovedOut(BaseModel):
     removed: int
 
 
-class JobIn(BaseModel):
+class JobIn(Inbound):
     path: str = Field(description="A folder or file inside a library root (see `serve --root`).")
 
 

@@ -92,6 +92,8 @@ def safe_relpaths(relpath: str) -> list[PurePosixPath]:
     the name as the index stores it (``\\xNN`` for a byte that is not UTF-8, a backslash doubled;
     see :mod:`mmsearch.paths`), as ``file_url`` spells it, and the name exactly as written, where
     a backslash is an ordinary character. Refuses NUL, absolute paths and ``..`` in any reading."""
+    if not relpath:  # /files/1/ : the name is missing, not misplaced (said "paths must be relative" about "")
+        raise HTTPException(400, "no file named: give its path relative to the library root, as file_url has it (/files/ROOT/PATH)")
     if "\x00" in relpath:
         raise HTTPException(400, f"{printable(relpath)}: NUL is not allowed in a path")
     readings = _readings(relpath)

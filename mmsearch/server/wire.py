@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from ..errors import QueryError
+from ..paths import surrogates
 from ..search.query import FILE, Filters, Query, QueryPart
 from ..types import Evidence, Hit, Locator
 
@@ -35,9 +36,19 @@ def query_to_wire(query: Query) -> tuple[dict[str, Any], list[str]]:
     return {"parts": parts, "filters": filters}, files
 
 
-def query_from_wire(data: dict[str, Any], uploads: list[str]) -> Query:
+def query_from_wire(data: Any, uploads: list[str]) -> Query:
     """The inverse of :func:`query_to_wire`; ``uploads`` are the server's saved copies of the files.
     A file part must name an upload: a client never names a file on the server's disk."""
+    shape = "send {'parts': [{'kind': 'text', 'value': '…', 'weight': 1.0}, …], 'filters': {…}}"
+    if _holds_surrogate(data):  # JSON allows "\\ud800"; no path, name or answer can hold it
+        raise QueryError("the query JSON holds a lone surrogate (such as \\ud800), which is no character; send valid UTF-8 text")
+    # The shape is checked here, so that a wrong one is named in the client's terms, not Python's
+    # ("'int' object is not iterable" for {"parts": 5}).
+    if not isinstance(data, dict) or not isinstance(data.get("parts"), list) or not all(isinstance(p, dict) for p in data["parts"]):
+        raise QueryError(f"malformed query JSON: 'parts' must be a list of objects; {shape}")
+    f = data.get("filters") or {}
+    if not isinstance(f, dict):
+        raise QueryError(f"malformed query JSON: 'filters' must be an object; {shape}")
     try:
         parts = []
         for raw in data["parts"]:
@@ -48,12 +59,26 @@ def query_from_wire(data: dict[str, Any], uploads: list[str]) -> Query:
                     raise QueryError(f"query part {value!r} names no uploaded file; send example files as uploads")
                 value = uploads[index]
             parts.append(QueryPart(kind, value, weight))
-        f = data.get("filters") or {}
-        filters = Filters(frozenset(f.get("types") or ()), f.get("path"), _date(f.get("after")), _date(f.get("before")),
+        types = f.get("types") or []
+        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+            raise QueryError(f"malformed query JSON: filters.types must be a list of modality names; {shape}")
+        filters = Filters(frozenset(types), f.get("path"), _date(f.get("after")), _date(f.get("before")),
                           f.get("min_size"), f.get("max_size"), f.get("title"), f.get("author"))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise QueryError(f"malformed query JSON ({exc}); send {{'parts': [...], 'filters': {{...}}}}") from None
+    except KeyError as exc:
+        raise QueryError(f"malformed query JSON: a part lacks {exc}; {shape}") from None
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"malformed query JSON ({exc}); {shape}") from None
     return Query(tuple(parts), filters)
+
+
+def _holds_surrogate(data: Any) -> bool:
+    if isinstance(data, str):
+        return surrogates(data)
+    if isinstance(data, dict):
+        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_holds_surrogate(v) for v in data)
+    return False
 
 
 def hit_from_wire(data: dict[str, Any]) -> Hit:
