@@ -239,6 +239,11 @@ class Registry:
                     disable(self.pm, other, why.format(f"the built-in plugin {plugin_name!r}"))
                 else:
                     raise PluginConflictError(why.format(f"plugin {other!r}"))
+            if isinstance(obj, Modality):
+                try:
+                    obj.plugin = plugin_name  # its failures name the plugin (a modality with __slots__ stays unnamed)
+                except AttributeError:
+                    pass
             found[name] = Registered(name, plugin_name, obj)
 
         return register
@@ -284,8 +289,20 @@ class Registry:
         return out
 
     def modality_for(self, path: Any) -> Modality | None:
-        for entry in self.modalities.values():
-            if entry.obj.accepts(path):
+        """The modality that reads ``path``: the first registered whose ``accepts`` says so.
+
+        ``accepts`` is plugin code: one that raises took down ``mmsearch index`` with a traceback
+        (and a search by example blamed the embedder). Its plugin is disabled with one warning
+        naming it, as for any hook that raises, and the next modality answers."""
+        for entry in list(self.modalities.values()):
+            try:
+                accepted = entry.obj.accepts(path)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
+                self._drop(entry.plugin)
+                disable(self.pm, entry.plugin, f"modality {entry.name!r}: accepts() raised {_describe(exc)} "
+                                               f"on {getattr(path, 'name', path)}; its files are left to other plugins")
+                continue
+            if accepted:
                 return entry.obj
         return None
 

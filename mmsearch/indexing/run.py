@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..embedder import Embedder
 from ..modality import Modality, over_size_limit
 from ..plugins import Registry
+from ..settings import parse_float
 from ..store.models import Media, Root
 from ..types import FileReport, IndexSummary
 from . import pipeline, scan, survey, writer
@@ -79,6 +80,10 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     failures: list[FileReport] = []
     jobs: list[pipeline.Job] = []
     derive = ctx.registry.extra_segments if ctx.registry.adds_segments else None
+    settings = ctx.registry.settings
+    max_segments = settings.get_int("max_segments", pipeline.MAX_SEGMENTS, low=0)
+    max_chars = settings.get_int("max_segment_chars", pipeline.MAX_SEGMENT_CHARS, low=0)
+    time_limit = parse_float("extract_timeout", settings.get("extract_timeout", 0), low=0, origin=settings.origin("extract_timeout"))
     for item, old in [(f, None) for f in todo.new] + todo.changed:
         modality = ctx.registry.modality_for(item.path)
         too_big = _over_limit(ctx, item, modality) if modality is not None else None
@@ -92,7 +97,8 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 todo.removed.append(old)
                 counts["removed"] += 1
             continue
-        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
+        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive,
+                                 max_segments=max_segments, max_chars=max_chars))
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
     done = 0
 
@@ -154,7 +160,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     working()
     try:
         if models is not None:
-            pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments, models)
+            pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments, models, time_limit)
             load_seconds = models.seconds
         else:
             ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)

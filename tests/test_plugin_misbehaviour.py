@@ -1,0 +1,156 @@
+"""A third-party modality that misbehaves on one file fails that file, named, and the run goes on
+(the plugin probe, /work/probes/plugin/REPORT.md F1–F9): a raising ``accepts``, ``sys.exit`` or a
+ConfigError in ``extract``, an extract that yields forever or hangs, a 12 MB segment, an image
+payload that is a string."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mmsearch
+from conftest import OpenEngine
+from mmsearch import hookimpl
+from mmsearch.plugins import PluginWarning
+from mmsearch.testing import fake_plugin
+from mmsearch.types import IMAGE, TEXT, Segment, Source
+
+RELEASE = threading.Event()  # lets a hung extract go at the end of its test
+
+
+class Evil(mmsearch.Modality):
+    """Reads ``.evil`` files and does what the file says: its first word picks the misbehaviour."""
+
+    name = "evil"
+    kinds = frozenset({TEXT, IMAGE})
+    extensions = frozenset({".evil"})
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        how = source.path.read_text().split()[0]
+        if how == "exit":
+            sys.exit(3)
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        if how == "config":
+            raise mmsearch.ConfigError("plugin thinks a setting is bad")
+        if how == "boom":
+            raise RuntimeError("boom in extract")
+        if how == "forever":
+            while True:
+                yield Segment(TEXT, "again and again")
+        if how == "huge":
+            yield Segment(TEXT, "enormous haystack " * 200_000)
+        if how == "imagestr":
+            yield Segment(IMAGE, "not an image")
+        if how == "hang":
+            RELEASE.wait(60)
+        yield Segment(TEXT, "fine evil words")
+
+
+class AcceptRaises(mmsearch.Modality):
+    name = "grumpy"
+    kinds = frozenset({TEXT})
+
+    def accepts(self, path: Path) -> bool:
+        if path.suffix == ".acc":
+            raise RuntimeError("accepts exploded")
+        return False
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        yield Segment(TEXT, "never")
+
+
+class EvilPlugin:
+    def __init__(self, *modalities: mmsearch.Modality) -> None:
+        self.modalities = modalities or (Evil(),)
+
+    @hookimpl
+    def register_modalities(self, register: Any) -> None:
+        for modality in self.modalities:
+            register(modality)
+
+
+def _library(root: Path, **evil: str) -> Path:
+    lib = root / "lib"
+    lib.mkdir()
+    (lib / "a.txt").write_text("apples before the evil file")
+    for name, how in evil.items():
+        (lib / f"{name}.evil").write_text(how)
+    (lib / "z.txt").write_text("zebras after the evil file")
+    return lib
+
+
+def _engine(open_engine: OpenEngine, *modalities: mmsearch.Modality, **settings: Any) -> mmsearch.Engine:
+    return open_engine(plugins=[fake_plugin(), EvilPlugin(*modalities)], settings={"batch_size": 1, **settings})
+
+
+@pytest.mark.parametrize("how, reason", [
+    ("exit", r"modality 'evil' \(plugin .*\): called sys.exit\(3\)"),
+    ("interrupt", r"modality 'evil' \(plugin .*\): raised KeyboardInterrupt"),
+    ("config", r"modality 'evil' \(plugin .*\): plugin thinks a setting is bad"),
+    ("boom", r"modality 'evil' \(plugin .*\): RuntimeError: boom in extract"),
+])
+def test_what_extract_raises_fails_that_file_naming_the_modality_and_plugin(
+        tmp_path: Path, open_engine: OpenEngine, how: str, reason: str) -> None:
+    engine = _engine(open_engine)
+    summary = engine.index([_library(tmp_path, b=how)])
+    assert summary.added == 2, "the files before and after the broken one are indexed"
+    (failure,) = summary.failures
+    assert failure.path == "b.evil" and failure.action == "failed"
+    assert failure.error is not None
+    import re
+    assert re.search(reason, failure.error), failure.error
+
+
+def test_accepts_that_raises_disables_its_plugin_and_the_run_goes_on(tmp_path: Path, open_engine: OpenEngine) -> None:
+    lib = _library(tmp_path)
+    (lib / "b.acc").write_text("x")
+    engine = _engine(open_engine, AcceptRaises())
+    with pytest.warns(PluginWarning, match=r"modality 'grumpy': accepts\(\) raised RuntimeError: accepts exploded"):
+        summary = engine.index([lib])
+    assert summary.added == 2
+    assert "grumpy" not in engine.registry.modalities
+
+
+def test_a_file_that_yields_forever_fails_at_the_segment_cap(tmp_path: Path, open_engine: OpenEngine) -> None:
+    engine = _engine(open_engine, max_segments=500)
+    summary = engine.index([_library(tmp_path, b="forever")])
+    assert summary.added == 2
+    (failure,) = summary.failures
+    assert "yielded more than 500 segments" in (failure.error or "") and "max_segments" in (failure.error or "")
+
+
+def test_a_huge_segment_fails_its_file_naming_the_limit(tmp_path: Path, open_engine: OpenEngine) -> None:
+    engine = _engine(open_engine)
+    summary = engine.index([_library(tmp_path, b="huge")])
+    assert summary.added == 2
+    (failure,) = summary.failures
+    assert "over the limit of 1,000,000" in (failure.error or "") and "max_segment_chars" in (failure.error or "")
+
+
+def test_an_image_payload_that_is_not_an_image_is_the_modalitys_fault(tmp_path: Path, open_engine: OpenEngine) -> None:
+    engine = _engine(open_engine)
+    summary = engine.index([_library(tmp_path, b="imagestr")])
+    (failure,) = summary.failures
+    assert "modality 'evil'" in (failure.error or "") and "PIL.Image.Image, got str" in (failure.error or "")
+    assert "hash" not in (failure.error or ""), "the embedder is not to blame"
+
+
+def test_a_hung_extract_fails_at_the_time_limit_and_the_rest_is_written(tmp_path: Path, open_engine: OpenEngine) -> None:
+    RELEASE.clear()
+    engine = _engine(open_engine, extract_timeout=1)
+    started = time.monotonic()
+    try:
+        summary = engine.index([_library(tmp_path, b="hang")])
+    finally:
+        RELEASE.set()
+    assert time.monotonic() - started < 30
+    assert summary.added == 2
+    (failure,) = summary.failures
+    assert "took longer than 1 s" in (failure.error or "") and "extract_timeout" in (failure.error or "")
