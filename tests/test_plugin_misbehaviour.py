@@ -154,3 +154,65 @@ def test_a_hung_extract_fails_at_the_time_limit_and_the_rest_is_written(tmp_path
     assert summary.added == 2
     (failure,) = summary.failures
     assert "took longer than 1 s" in (failure.error or "") and "extract_timeout" in (failure.error or "")
+
+
+HANGING_PLUGIN = '''
+import os, time
+import mmsearch
+from mmsearch.types import TEXT, Segment
+
+class Hang(mmsearch.Modality):
+    name = "hang"
+    kinds = frozenset({TEXT})
+    extensions = frozenset({".hang"})
+
+    def extract(self, source):
+        open(os.environ["HANG_MARKER"], "w").close()
+        while True:  # a decoder stuck for good; ignores everything
+            time.sleep(1)
+        yield Segment(TEXT, "never")
+
+@mmsearch.hookimpl
+def register_modalities(register):
+    register(Hang())
+'''
+
+
+def test_ctrl_c_stops_a_run_held_by_a_hung_extract_and_keeps_what_finished(tmp_path: Path) -> None:
+    """The first Ctrl-C was swallowed (the pool joined a thread that never returns), and a.txt,
+    read before the hung file, was not written: README says "Files finished before this point
+    are kept"."""
+    import os
+    import signal
+    import subprocess
+
+    (tmp_path / "hangplugin.py").write_text(HANGING_PLUGIN)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.txt").write_text("apples finished before the hang")
+    (lib / "b.hang").write_text("x")
+    marker = tmp_path / "hanging"
+    env = {**os.environ, "MMSEARCH_PLUGINS": "mmsearch.testing.plugin,hangplugin", "MMSEARCH_EMBEDDERS": "hash",
+           "HANG_MARKER": str(marker), "MMSEARCH_BATCH_SIZE": "32",
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    index = tmp_path / "idx"
+    proc = subprocess.Popen([sys.executable, "-m", "mmsearch", "--index", str(index), "index", str(lib)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the hung extract never started"
+        time.sleep(2)  # a.txt is read meanwhile
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Interrupted." in err and "Traceback" not in err
+    listed = subprocess.run([sys.executable, "-m", "mmsearch", "--index", str(index), "status", "--json"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert '"text": 1' in listed.stdout.replace("\n", " ").replace("  ", " ") or "a.txt" in listed.stdout, listed.stdout

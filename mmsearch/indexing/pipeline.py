@@ -408,7 +408,8 @@ def _run(
         # of them (one that hangs, one that is long) are written now, unless the models are
         # still loading (nothing may be written before they have).
         finished = batch + [f.result() for _, f in window if f.done() and f.exception() is None]
-        if finished and not loading:
+        models_ready = not loading or (models is not None and models.loaded.is_set())
+        if finished and models_ready:  # a model that failed to load raises here instead: nothing is written
             flush(finished, inline=True)
         pool.shutdown()
         raise
