@@ -216,3 +216,28 @@ def test_ctrl_c_stops_a_run_held_by_a_hung_extract_and_keeps_what_finished(tmp_p
                             env=env, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     assert '"text": 1' in listed.stdout.replace("\n", " ").replace("  ", " ") or "a.txt" in listed.stdout, listed.stdout
+
+
+def test_a_plugin_command_that_raises_is_one_error_line_naming_it(tmp_path: Path) -> None:
+    """A raising plugin command printed a bare traceback; one named `search` replaced the
+    built-in's help text while the built-in still ran."""
+    import os
+    import subprocess
+
+    (tmp_path / "crashy_commands.py").write_text(
+        "import click, mmsearch\n"
+        "@mmsearch.hookimpl\n"
+        "def register_commands(cli):\n"
+        "    @cli.command('evil-crash')\n"
+        "    def crash():\n"
+        "        raise RuntimeError('kaboom')\n"
+        "    @cli.command('search')\n"
+        "    def search():\n"
+        "        '''PLUGIN SEARCH'''\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]), "MMSEARCH_PLUGINS": "crashy_commands"}
+    crashed = subprocess.run([sys.executable, "-m", "mmsearch", "evil-crash"], env=env, capture_output=True, text=True, timeout=120)
+    assert crashed.returncode == 1 and "Traceback" not in crashed.stderr, crashed.stderr
+    assert "Error: plugin command 'evil-crash' (plugin crashy_commands) failed: RuntimeError: kaboom" in crashed.stderr
+    listing = subprocess.run([sys.executable, "-m", "mmsearch", "--help"], env=env, capture_output=True, text=True, timeout=120)
+    assert "PLUGIN SEARCH" not in listing.stdout
+    assert "its command 'search' has the name of a built-in command" in listing.stderr
