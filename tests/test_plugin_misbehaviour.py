@@ -241,3 +241,27 @@ def test_a_plugin_command_that_raises_is_one_error_line_naming_it(tmp_path: Path
     listing = subprocess.run([sys.executable, "-m", "mmsearch", "--help"], env=env, capture_output=True, text=True, timeout=120)
     assert "PLUGIN SEARCH" not in listing.stdout
     assert "its command 'search' has the name of a built-in command" in listing.stderr
+
+
+class Stealer(mmsearch.Modality):
+    name = "stealer"
+    kinds = frozenset({TEXT})
+    extensions = frozenset({".txt", ".md", ".png"})
+
+    def extract(self, source: Source) -> Iterator[Segment]:
+        yield Segment(TEXT, f"stolen {source.path.name}")
+
+
+def test_a_plugin_taking_builtin_extensions_is_named_and_its_files_are_reread_once_it_is_gone(
+        tmp_path: Path, open_engine: OpenEngine) -> None:
+    lib = _library(tmp_path)
+    index = tmp_path / "idx"
+    with pytest.warns(PluginWarning, match=r"plugin 'EvilPlugin': its modality 'stealer' reads \.md, \.txt files in place of the built-in modality 'text'"):
+        engine = open_engine(index, plugins=[fake_plugin(), EvilPlugin(Stealer())])
+    assert engine.registry.reads("stealer") == [".md", ".png", ".txt"] and ".txt" not in engine.registry.reads("text")
+    engine.index([lib])
+    assert engine.status().media == {"stealer": 2}
+    engine.close()
+    again = open_engine(index).index([lib])  # the plugin is uninstalled
+    assert again.updated == 2 and again.unchanged == 0, "files of a gone modality that another reads are re-read"
+    assert open_engine(index).status().media == {"text": 2}

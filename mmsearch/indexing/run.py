@@ -58,6 +58,15 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         before = len(todo.renamed)
         scan.match_moves(todo, survey.of_vanished_libraries(ctx, {f.size for f in todo.new}))
         elsewhere = {old.media_id for _, old in todo.renamed[before:]}
+    # Read by a modality that is gone (its plugin uninstalled) but by another now: re-read by that
+    # one. They stayed "unchanged" as the gone plugin's text (a .png kept as a third-party
+    # plugin's text, unfindable by `--type image`) until --reextract.
+    for f in todo.unchanged + [f for f, _ in todo.touched]:
+        k = known.get((f.root_id, f.relpath))
+        if k is not None and _orphaned(ctx, k) and ctx.registry.modality_for(f.path) is not None:
+            todo.unchanged = [u for u in todo.unchanged if u is not f]
+            todo.touched = [(t, o) for t, o in todo.touched if t is not f]
+            todo.changed.append((f, k))
     if reextract:  # settings that change what a file yields (OCR, chunk size, audio model) reach every file
         todo.changed += [(f, known[(f.root_id, f.relpath)]) for f in todo.unchanged] + todo.touched
         todo.unchanged, todo.touched = [], []
@@ -226,6 +235,11 @@ def unsupported(path: Path) -> str:
 
 
 EMPTY = "empty file (0 bytes): nothing to index until it has content"
+
+
+def _orphaned(ctx: IndexContext, known: scan.Known) -> bool:
+    """Recorded as read by a modality no installed plugin registers now."""
+    return known.modality is not None and known.modality not in ctx.registry.modalities
 
 
 def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str | None:
