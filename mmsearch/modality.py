@@ -31,8 +31,8 @@ class Modality(ABC):
     #: True when extract() yields lazily from a long stream (audio, video): the pipeline then
     #: embeds its segments in chunks as they come, so memory stays flat as duration grows.
     streaming: ClassVar[bool] = False
-    #: The plugin that registered this modality (set by the registry): failures name it, so that a
-    #: user with several third-party plugins knows which one to blame.
+    #: The third-party plugin that registered this modality (set by the registry; None for built-in
+    #: ones): its failures name it, so that a user with several plugins knows which one to blame.
     plugin: str | None = None
 
     @property
@@ -44,6 +44,12 @@ class Modality(ABC):
     def accepts(self, path: Path) -> bool:
         """Whether this modality reads ``path``. The default matches the file extension."""
         return path.suffix.lower() in self.extensions
+
+    @property
+    def _blame(self) -> str:
+        """The prefix of a third-party modality's failures; built-in ones (which the registry leaves
+        without ``plugin``) keep their plain reasons, which name the file and what to change."""
+        return f"{self.label}: " if self.plugin else ""
 
     @abstractmethod
     def extract(self, source: Source) -> Iterator[Segment]:
@@ -71,9 +77,9 @@ class Modality(ABC):
         except (ExtractError, PluginError):
             raise  # already names the file or the modality
         except MMSearchError as exc:  # a ConfigError raised for one file is that file's failure
-            raise ExtractError(source.relpath, f"{self.label}: {exc}") from exc
+            raise ExtractError(source.relpath, f"{self._blame}{exc}") from exc
         except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's, not ours
-            raise ExtractError(source.relpath, f"{self.label}: {describe_exception(exc)}") from exc
+            raise ExtractError(source.relpath, f"{self._blame}{describe_exception(exc)}") from exc
         except SystemExit as exc:
             # A decoder wrapping a command-line tool calls sys.exit(): that ended the whole run
             # silently (exit 3, files read before it lost). It is this file's failure.

@@ -273,7 +273,7 @@ class Registry:
                     disable(self.pm, other, why.format(f"the built-in plugin {plugin_name!r}"))
                 else:
                     raise PluginConflictError(why.format(f"plugin {other!r}"))
-            if isinstance(obj, Modality):
+            if isinstance(obj, Modality) and not self._built_in(plugin_name):
                 try:
                     obj.plugin = self._readable(plugin_name)  # its failures name the plugin (a modality with __slots__ stays unnamed)
                 except AttributeError:
