@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from .errors import ConfigError, ExtractError, MMSearchError, ModelUnavailableError, PluginError
+from .errors import ExtractError, MMSearchError, ModelUnavailableError, PluginError
 from .segment_check import is_empty_text, problem
 from .settings import Settings, env_name
 from .types import Segment, Source
@@ -18,8 +19,10 @@ class Modality(ABC):
 
     Subclasses set ``name``, ``extensions`` (lower-case, with the dot) and ``kinds`` (the payload
     kinds they yield), and implement :meth:`extract`. Raise any exception for a file that cannot be
-    read; the base class turns it into an :class:`ExtractError` naming the file, and the indexing
-    run records it and goes on.
+    read (``SystemExit`` and a :class:`ConfigError` included); the base class turns it into an
+    :class:`ExtractError` naming the file, the modality and its plugin, and the indexing run
+    records it and goes on. Only :class:`ModelUnavailableError` stops the run: a model that is not
+    installed would fail every file of the kind, one by one, with the same reason.
     """
 
     name: ClassVar[str]
@@ -28,10 +31,25 @@ class Modality(ABC):
     #: True when extract() yields lazily from a long stream (audio, video): the pipeline then
     #: embeds its segments in chunks as they come, so memory stays flat as duration grows.
     streaming: ClassVar[bool] = False
+    #: The third-party plugin that registered this modality (set by the registry; None for built-in
+    #: ones): its failures name it, so that a user with several plugins knows which one to blame.
+    plugin: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How errors name this modality: ``modality 'gpx' (plugin mmsearch_gpx)``."""
+        name = getattr(self, "name", type(self).__name__)
+        return f"modality {name!r}" + (f" (plugin {self.plugin})" if self.plugin else "")
 
     def accepts(self, path: Path) -> bool:
         """Whether this modality reads ``path``. The default matches the file extension."""
         return path.suffix.lower() in self.extensions
+
+    @property
+    def _blame(self) -> str:
+        """The prefix of a third-party modality's failures; built-in ones (which the registry leaves
+        without ``plugin``) keep their plain reasons, which name the file and what to change."""
+        return f"{self.label}: " if self.plugin else ""
 
     @abstractmethod
     def extract(self, source: Source) -> Iterator[Segment]:
@@ -53,12 +71,24 @@ class Modality(ABC):
                     raise PluginError(f"modality {self.name!r} yielded a segment the index cannot hold: {reason}")
                 if not is_empty_text(segment):
                     yield segment
-        except (ExtractError, PluginError, ModelUnavailableError, ConfigError):
-            raise  # a missing model or bad setting is the run's problem, not this file's
-        except MMSearchError as exc:
-            raise ExtractError(source.relpath, str(exc)) from exc
+        except ModelUnavailableError as exc:
+            # Every file of this kind would fail the same way: stop, naming who needs the model.
+            raise ModelUnavailableError(f"{self.label} on {source.relpath}: {exc}") from exc
+        except (ExtractError, PluginError):
+            raise  # already names the file or the modality
+        except MMSearchError as exc:  # a ConfigError raised for one file is that file's failure
+            raise ExtractError(source.relpath, f"{self._blame}{exc}") from exc
         except Exception as exc:  # noqa: BLE001 - any decoder failure is the file's, not ours
-            raise ExtractError(source.relpath, describe_exception(exc)) from exc
+            raise ExtractError(source.relpath, f"{self._blame}{describe_exception(exc)}") from exc
+        except SystemExit as exc:
+            # A decoder wrapping a command-line tool calls sys.exit(): that ended the whole run
+            # silently (exit 3, files read before it lost). It is this file's failure.
+            raise ExtractError(source.relpath, f"{self.label}: called sys.exit({exc.code!r})") from exc
+        except KeyboardInterrupt as exc:
+            # Ctrl-C reaches the main thread only: off it, a KeyboardInterrupt is the plugin's own.
+            if threading.current_thread() is threading.main_thread():
+                raise
+            raise ExtractError(source.relpath, f"{self.label}: raised KeyboardInterrupt") from exc
 
 
 def over_size_limit(settings: Settings, modality: Modality, size: int, what: str = "to index it") -> str | None:

@@ -194,8 +194,42 @@ class Registry:
         self._collect("register_transcribers", Transcriber, self.transcribers, settings=settings)
         transcribers = MappingProxyType({name: entry.obj for name, entry in self.transcribers.items()})
         self._collect("register_modalities", Modality, self.modalities, settings=settings, transcribers=transcribers)
+        self._warn_shadowed()
         self._collect("register_embedders", Embedder, self.embedders, settings=settings)
         self._collect("register_fusers", Fuser, self.fusers)
+
+    def _warn_shadowed(self) -> None:
+        """Say when a third-party modality takes extensions from a built-in one: the first
+        registered wins (README "Hooks"), and a plugin claiming .txt and .png silently turned
+        every text file and photo into its own kind."""
+        entries = list(self.modalities.values())
+        for i, entry in enumerate(entries):
+            if self._built_in(entry.plugin):
+                continue
+            for later in entries[i + 1:]:
+                if not self._built_in(later.plugin):
+                    continue
+                taken = sorted(set(entry.obj.extensions) & set(later.obj.extensions))
+                if taken:
+                    warnings.warn(f"plugin {self._readable(entry.plugin)!r}: its modality {entry.name!r} reads {', '.join(taken)} files in place of "
+                                  f"the built-in modality {later.name!r}; if that is not what you want, uninstall it or leave it "
+                                  f"out of {LOAD_ENV}", PluginWarning, stacklevel=2)
+
+    def _readable(self, plugin_name: str) -> str:
+        """A plugin registered as an object without a name goes by its class (pluggy names it by id)."""
+        if not plugin_name.isdigit():
+            return plugin_name
+        plugin = self.pm.get_plugin(plugin_name)
+        return str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+
+    def reads(self, modality: str) -> list[str]:
+        """The extensions ``modality`` reads: those it claims that no modality registered before it claims."""
+        claimed: set[str] = set()
+        for entry in self.modalities.values():
+            if entry.name == modality:
+                return sorted(set(entry.obj.extensions) - claimed)
+            claimed |= set(entry.obj.extensions)
+        return []
 
     @property
     def failures(self) -> dict[str, PluginFailure]:
@@ -240,6 +274,11 @@ class Registry:
                     disable(self.pm, other, why.format(f"the built-in plugin {plugin_name!r}"))
                 else:
                     raise PluginConflictError(why.format(f"plugin {other!r}"))
+            if isinstance(obj, Modality) and not self._built_in(plugin_name):
+                try:
+                    obj.plugin = self._readable(plugin_name)  # its failures name the plugin (a modality with __slots__ stays unnamed)
+                except AttributeError:
+                    pass
             found[name] = Registered(name, plugin_name, obj)
 
         return register
@@ -285,8 +324,20 @@ class Registry:
         return out
 
     def modality_for(self, path: Any) -> Modality | None:
-        for entry in self.modalities.values():
-            if entry.obj.accepts(path):
+        """The modality that reads ``path``: the first registered whose ``accepts`` says so.
+
+        ``accepts`` is plugin code: one that raises took down ``mmsearch index`` with a traceback
+        (and a search by example blamed the embedder). Its plugin is disabled with one warning
+        naming it, as for any hook that raises, and the next modality answers."""
+        for entry in list(self.modalities.values()):
+            try:
+                accepted = entry.obj.accepts(path)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
+                self._drop(entry.plugin)
+                disable(self.pm, entry.plugin, f"modality {entry.name!r}: accepts() raised {_describe(exc)} "
+                                               f"on {getattr(path, 'name', path)}; its files are left to other plugins")
+                continue
+            if accepted:
                 return entry.obj
         return None
 
@@ -348,6 +399,7 @@ def describe_plugins(pm: PluginManager, registry: Registry) -> list[dict[str, An
                 "hooks": hooks,
                 "distribution": pm.versions.get(name),
                 "modalities": sorted(r.name for r in registry.modalities.values() if r.plugin == name),
+                "reads": {r.name: registry.reads(r.name) for r in registry.modalities.values() if r.plugin == name},
                 "embedders": sorted(r.name for r in registry.embedders.values() if r.plugin == name),
                 "fusers": sorted(r.name for r in registry.fusers.values() if r.plugin == name),
                 "transcribers": sorted(r.name for r in registry.transcribers.values() if r.plugin == name),
@@ -355,5 +407,5 @@ def describe_plugins(pm: PluginManager, registry: Registry) -> list[dict[str, An
         )
     for failure in pm.failures.values():
         rows.append({"name": failure.name, "status": "failed", "reason": failure.reason, "hooks": [],
-                     "distribution": pm.versions.get(failure.name), "modalities": [], "embedders": [], "fusers": [], "transcribers": []})
+                     "distribution": pm.versions.get(failure.name), "modalities": [], "reads": {}, "embedders": [], "fusers": [], "transcribers": []})
     return sorted(rows, key=lambda row: row["name"])

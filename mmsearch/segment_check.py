@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from .paths import storable
-from .types import TEXT, Locator, Segment
+from .types import IMAGE, TEXT, Locator, Segment
 
 
 def problem(segment: Segment) -> str | None:
@@ -26,6 +26,10 @@ def problem(segment: Segment) -> str | None:
             return f"a text payload must be str, got {type(segment.payload).__name__}"
         if not _unicode(segment.payload):
             return "its text payload holds characters that are not valid Unicode (decode with errors='replace')"
+    if segment.kind == IMAGE and not _is_image(segment.payload):
+        # Caught here, not in the embedder: "lite cannot prepare it: 'str' object has no attribute
+        # 'mode'" blamed the embedder for the modality's mistake.
+        return f"an image payload must be a PIL.Image.Image, got {type(segment.payload).__name__}"
     if segment.text is not None and (not isinstance(segment.text, str) or not _unicode(segment.text)):
         return "its text must be a str of valid Unicode or None"
     try:
@@ -33,6 +37,12 @@ def problem(segment: Segment) -> str | None:
     except (TypeError, ValueError) as exc:
         return f"its meta must be JSON-serialisable (finite numbers, strings, lists, dicts): {exc}"
     return None
+
+
+def _is_image(payload: Any) -> bool:
+    from PIL import Image  # imported on use: checking text segments needs no Pillow
+
+    return isinstance(payload, Image.Image)
 
 
 def is_empty_text(segment: Segment) -> bool:

@@ -23,6 +23,10 @@ DEFAULTS: Mapping[str, Any] = {
     "workers": 0,  # 0: one decode thread per core
     "device": "auto",
     "max_image_pixels": 100_000_000,
+    # What one file may cost (0: no limit); a file over one fails with a reason naming the setting.
+    "max_segments": 100_000,  # a plugin yielding forever grew memory until the machine ran out
+    "max_segment_chars": 1_000_000,  # a 12 MB segment came back in full in every search result
+    "extract_timeout": 0,  # seconds to read one file; off by default: a long film may take an hour
     "text.chunk_chars": 1000,
     "text.chunk_overlap": 200,
     "vectors.backend": "auto",  # auto | flat | ivf | torch | faiss-gpu (see mmsearch.vectors.backends)

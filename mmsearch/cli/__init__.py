@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .. import warm
-from ..errors import MMSearchError
+from ..errors import MMSearchError, PluginError
 from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, rebuild_bar, search_cmd, serve_cmd
 from .common import Group
 from .context import CliContext
@@ -77,11 +77,42 @@ def _add_plugin_commands() -> bool:
         return True
     for impl in pm.hook.register_commands.get_hookimpls():
         name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        before = dict(cli.commands)
         try:
             impl.function(**{arg: cli for arg in impl.argnames})
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not take the whole CLI down
             disable(pm, name, f"register_commands raised {type(exc).__name__}: {' '.join(str(exc).split())}")
+        for command_name, command in list(cli.commands.items()):
+            if before.get(command_name) is command:
+                continue
+            if command_name in before:
+                # A built-in still runs (it is found before plugin commands load), so --help would
+                # show the plugin's text for a command that does not run its code: keep the built-in.
+                cli.commands[command_name] = before[command_name]
+                disable(pm, name, f"its command {command_name!r} has the name of a built-in command; rename it")
+                continue
+            _guard(command, name)
     return True
+
+
+def _guard(command: click.Command, plugin: str) -> None:
+    """A plugin command that raises gives one ``Error:`` line naming it (a traceback with --debug),
+    as a hook that raises gives one ``Warning:`` line, instead of a bare traceback."""
+    callback = command.callback
+    if callback is None:
+        return
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (MMSearchError, click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # already one line, or click's own way out
+        except Exception as exc:  # noqa: BLE001 - the plugin's bug, reported as such
+            raise PluginError(f"plugin command {command.name!r} (plugin {plugin}) failed: {type(exc).__name__}: "
+                              f"{' '.join(str(exc).split()) or 'no details'}; run with --debug for the traceback, "
+                              f"and report it to the plugin's author") from exc
+
+    command.callback = guarded
 
 
 def _one_line_warnings() -> None:

@@ -72,6 +72,9 @@ def plugins(as_json: bool) -> None:
         if row["status"] == "failed":
             click.echo(f"{row['name']}: FAILED, disabled: {row['reason']}")
             continue
+        # what each modality reads: a plugin taking .txt from the built-in text modality shows here
+        reads = {name: f" ({' '.join(exts)})" if exts else "" for name, exts in row["reads"].items()}
+        row = {**row, "modalities": [name + reads.get(name, "") for name in row["modalities"]]}
         registered = [f"{what} {', '.join(row[what])}" for what in ("modalities", "embedders", "fusers", "transcribers") if row[what]]
         origin = f" [{row['distribution']}]" if row["distribution"] else ""
         click.echo(f"{row['name']}{origin}: hooks {', '.join(row['hooks'])}" + (f"; {'; '.join(registered)}" if registered else ""))

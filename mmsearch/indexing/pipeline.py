@@ -8,12 +8,14 @@ While the models load (``preload``), the first batch is decoded but not yet prep
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +25,17 @@ from ..embedder import Embedder
 from ..errors import EmbedError, ExtractError, MMSearchError, PluginError
 from ..modality import Modality, describe_exception
 from ..paths import storable
+from ..settings import env_name
 from ..types import Segment, Source
 from . import quiet
 from .preload import Preload
 from .scan import Found, Known, file_hash
 
 FLUSH_SECONDS = 2.0  # write at least this often, so progress and crash-safety keep pace
+POLL_SECONDS = 0.5  # how often the run looks whether the file it waits on is over its time limit
+#: Defaults of the settings that bound what one file may cost (README "Settings").
+MAX_SEGMENTS = 100_000
+MAX_SEGMENT_CHARS = 1_000_000
 
 
 @dataclass
@@ -39,6 +46,16 @@ class Job:
     content_hash: str | None = None
     #: (source, modality name, segment) -> segments other plugins add (the ``extra_segments`` hook)
     derive: Callable[[Source, str, Segment], list[Segment]] | None = None
+    #: most segments one file may yield (0: no limit): a plugin yielding forever grew memory
+    #: without bound until the machine ran out
+    max_segments: int = 0
+    #: most characters in one segment's text (0: no limit): a 12 MB segment came back in full in
+    #: every search result that cited it
+    max_chars: int = 0
+    #: set when the run gives up waiting on this file (its time limit): it stops at its next segment
+    abandoned: threading.Event = field(default_factory=threading.Event)
+    #: when a worker began reading it (time.monotonic()), for the per-file time limit
+    started: float | None = None
 
 
 @dataclass
@@ -87,12 +104,18 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64, loa
     with _failing_the_file(item):
         item.content_hash = job.content_hash or file_hash(found.path)
         source = Source(path=found.path, relpath=found.relpath, size=found.size)
-        pending = 0
+        pending = count = 0
         for segment in job.modality.segments(source):
-            if cancel is not None and cancel.is_set():
+            if (cancel is not None and cancel.is_set()) or job.abandoned.is_set():
                 raise Cancelled(found.relpath)
             found_here = [segment, *(job.derive(source, job.modality.name, segment) if job.derive is not None else ())]
+            count += len(found_here)
+            if job.max_segments and count > job.max_segments:
+                raise ExtractError(found.relpath, f"{job.modality.label} yielded more than {job.max_segments} segments; "
+                                                  f"if the file really holds that many, raise the setting max_segments "
+                                                  f"(env {env_name('max_segments')})")
             for one in found_here:
+                _check_size(job, one)
                 if defer:
                     item.unprepared.append(one)
                 else:
@@ -102,6 +125,19 @@ def extract(job: Job, embedders: Sequence[Embedder], stream_chunk: int = 64, loa
                 _embed_together([item], embedders)
                 pending = 0
     return item
+
+
+def _check_size(job: Job, segment: Segment) -> None:
+    """Fail the file when one segment's text is over ``max_chars``: the embedder reads only its
+    start, and search results would carry all of it."""
+    if not job.max_chars:
+        return
+    for what, value in (("text payload", segment.payload), ("text", segment.text)):
+        if isinstance(value, str) and len(value) > job.max_chars:
+            raise ExtractError(job.found.relpath, f"{job.modality.label} yielded a segment whose {what} holds {len(value):,} "
+                                                  f"characters, over the limit of {job.max_chars:,}: split it into several "
+                                                  f"segments (mmsearch.chunking), or raise the setting max_segment_chars "
+                                                  f"(env {env_name('max_segment_chars')})")
 
 
 def finish(item: Extracted, embedders: Sequence[Embedder]) -> Extracted:
@@ -135,6 +171,12 @@ def _failing_the_file(item: Extracted) -> Iterator[None]:
         item.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any other bug while reading this file fails it alone
         item.error = f"reading failed: {describe_exception(exc)}"
+    except SystemExit as exc:  # sys.exit() in a plugin's hook (extra_segments, prepare) ended the run silently
+        item.error = f"a plugin called sys.exit({exc.code!r}) while reading it"
+    except KeyboardInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            raise  # a real Ctrl-C
+        item.error = "a plugin raised KeyboardInterrupt while reading it"  # Ctrl-C only reaches the main thread
     finally:
         quiet.end()
     if item.error is not None:
@@ -207,6 +249,49 @@ def _embed_together(items: list[Extracted], embedders: Sequence[Embedder]) -> No
                 item.prepared[e][i] = None  # embedded: free the tensor, and never embed it twice
 
 
+class _Pool:
+    """Worker threads for extraction, as daemons.
+
+    ThreadPoolExecutor's threads are joined at shutdown and at interpreter exit: one plugin whose
+    ``extract`` never returns kept Ctrl-C and SIGTERM from ending the run (the probe needed
+    SIGKILL). A daemon thread stuck in plugin code is abandoned instead; the process exits.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._threads = 0
+        for _ in range(max(1, workers)):
+            self.add_worker()
+
+    def add_worker(self) -> None:
+        """One more thread: replaces one stuck in a file the run gave up on."""
+        self._threads += 1
+        threading.Thread(target=self._work, name=f"mmsearch-extract-{self._threads}", daemon=True).start()
+
+    def _work(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            future, call = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                future.set_exception(exc)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._tasks.put((future, lambda: fn(*args, **kwargs)))
+        return future
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        return [future.result() for future in [self.submit(fn, item) for item in items]]
+
+    def shutdown(self) -> None:
+        """Stop the threads once they are idle; wait for none of them."""
+        for _ in range(self._threads):
+            self._tasks.put(None)
+
+
 def run(
     jobs: Iterable[Job],
     embedders: Sequence[Embedder],
@@ -214,13 +299,36 @@ def run(
     workers: int,
     batch_segments: int,
     models: Preload | None = None,
+    time_limit: float = 0.0,
 ) -> None:
     """Extract ``jobs`` in ``workers`` threads, embed and ``write`` them in batches, in job order.
 
     ``models``: the embedders' models still loading in the background; files are extracted
-    meanwhile, and nothing is embedded or written before ``models.wait()`` has returned."""
+    meanwhile, and nothing is embedded or written before ``models.wait()`` has returned.
+
+    ``time_limit``: seconds one file may take to read (0: no limit); a file over it fails with
+    that reason, and its thread is left behind (Python cannot stop a thread) and replaced."""
     with quiet.routed_to_files():  # what decoders warn about goes to the file's record, not stderr
-        _run(jobs, embedders, write, workers, batch_segments, models)
+        _run(jobs, embedders, write, workers, batch_segments, models, time_limit)
+
+
+def _started(job: Job, fn: Callable[..., Extracted]) -> Callable[..., Extracted]:
+    def call(*args: Any, **kwargs: Any) -> Extracted:
+        job.started = time.monotonic()
+        return fn(*args, **kwargs)
+
+    return call
+
+
+def _result(future: Future[Extracted], job: Job, time_limit: float) -> Extracted | None:
+    """The file's result, or None once it has taken longer than ``time_limit`` to read. Waits in
+    short steps: a wait without a timeout is where a hung plugin held the run."""
+    while True:
+        try:
+            return future.result(timeout=POLL_SECONDS)
+        except FutureTimeout:
+            if time_limit and job.started is not None and time.monotonic() - job.started > time_limit:
+                return None
 
 
 def _run(
@@ -230,8 +338,9 @@ def _run(
     workers: int,
     batch_segments: int,
     models: Preload | None,
+    time_limit: float,
 ) -> None:
-    window: deque[Future[Extracted]] = deque()
+    window: deque[tuple[Job, Future[Extracted]]] = deque()
     todo = iter(jobs)
     # Once the model runs, keep a whole batch decoding while it embeds the current one: with a
     # few files ahead only, the decode threads idled during each batch's inference and the model
@@ -239,7 +348,7 @@ def _run(
     ahead = max(2, workers * 2)
     steady = max(ahead, batch_segments + workers)
     loading = models is not None
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mmsearch-extract")
+    pool = _Pool(workers)
     cancel = threading.Event()
 
     def top_up() -> None:
@@ -250,36 +359,62 @@ def _run(
             job = next(todo, None)
             if job is None:
                 return
-            window.append(pool.submit(extract, job, embedders, loaded=models.loaded if models is not None else None, cancel=cancel))
+            loaded = models.loaded if models is not None else None
+            window.append((job, pool.submit(_started(job, extract), job, embedders, loaded=loaded, cancel=cancel)))
 
-    def flush(batch: list[Extracted]) -> None:
+    def flush(batch: list[Extracted], inline: bool = False) -> None:
         nonlocal loading
         if loading and models is not None:
             models.wait()
             loading = False
-        list(pool.map(lambda item: finish(item, embedders), [item for item in batch if item.unprepared]))
+        unprepared = [item for item in batch if item.unprepared]
+        if inline:  # the workers may be stuck in a plugin
+            for item in unprepared:
+                finish(item, embedders)
+        else:
+            pool.map(lambda item: finish(item, embedders), unprepared)
         embed(batch, embedders)
         write(batch)
 
+    batch: list[Extracted] = []
     try:
         top_up()
-        batch: list[Extracted] = []
         pending_segments, last_flush = 0, time.monotonic()
         while window:
-            item = window.popleft().result()
+            job, future = window[0]
+            result = _result(future, job, time_limit)
+            window.popleft()
+            if result is None:
+                job.abandoned.set()  # should it ever yield again, it stops there
+                pool.add_worker()  # its thread stays stuck in the plugin: keep the pool its size
+                result = Extracted(job, error=f"{job.modality.label} took longer than {time_limit:g} s to read it; "
+                                              f"raise the setting extract_timeout (env {env_name('extract_timeout')}) "
+                                              f"if it needs longer")
             top_up()
-            batch.append(item)
-            pending_segments += len(item.segments) + len(item.unprepared)
+            batch.append(result)
+            pending_segments += len(result.segments) + len(result.unprepared)
             # A time-driven flush while the models load would only wait for them, idling the decoders.
             if pending_segments >= batch_segments or (not loading and time.monotonic() - last_flush > FLUSH_SECONDS):
                 flush(batch)
                 batch, pending_segments, last_flush = [], 0, time.monotonic()
         if batch:
             flush(batch)
+            batch = []
         if loading and models is not None:  # no file reached a batch: the models' verdict still stands
             models.wait()
-    except BaseException:
+    except KeyboardInterrupt:
         cancel.set()  # files being extracted stop at their next segment
-        pool.shutdown(wait=True, cancel_futures=True)  # a failed load stops now, not after the window
+        # "Files finished before this point are kept": those read but waiting for a file ahead
+        # of them (one that hangs, one that is long) are written now, unless the models are
+        # still loading (nothing may be written before they have).
+        finished = batch + [f.result() for _, f in window if f.done() and f.exception() is None]
+        models_ready = not loading or (models is not None and models.loaded.is_set())
+        if finished and models_ready:  # a model that failed to load raises here instead: nothing is written
+            flush(finished, inline=True)
+        pool.shutdown()
         raise
-    pool.shutdown(wait=True)
+    except BaseException:
+        cancel.set()
+        pool.shutdown()  # a failed load stops now, not after the window
+        raise
+    pool.shutdown()

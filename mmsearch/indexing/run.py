@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..embedder import Embedder
 from ..modality import Modality, over_size_limit
 from ..plugins import Registry
+from ..settings import parse_float
 from ..store.models import Media, Root
 from ..types import FileReport, IndexSummary
 from . import pipeline, scan, survey, writer
@@ -57,6 +58,15 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
         before = len(todo.renamed)
         scan.match_moves(todo, survey.of_vanished_libraries(ctx, {f.size for f in todo.new}))
         elsewhere = {old.media_id for _, old in todo.renamed[before:]}
+    # Read by a modality that is gone (its plugin uninstalled) but by another now: re-read by that
+    # one. They stayed "unchanged" as the gone plugin's text (a .png kept as a third-party
+    # plugin's text, unfindable by `--type image`) until --reextract.
+    for f in todo.unchanged + [f for f, _ in todo.touched]:
+        k = known.get((f.root_id, f.relpath))
+        if k is not None and _orphaned(ctx, k) and ctx.registry.modality_for(f.path) is not None:
+            todo.unchanged = [u for u in todo.unchanged if u is not f]
+            todo.touched = [(t, o) for t, o in todo.touched if t is not f]
+            todo.changed.append((f, k))
     if reextract:  # settings that change what a file yields (OCR, chunk size, audio model) reach every file
         todo.changed += [(f, known[(f.root_id, f.relpath)]) for f in todo.unchanged] + todo.touched
         todo.unchanged, todo.touched = [], []
@@ -79,6 +89,10 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     failures: list[FileReport] = []
     jobs: list[pipeline.Job] = []
     derive = ctx.registry.extra_segments if ctx.registry.adds_segments else None
+    settings = ctx.registry.settings
+    max_segments = settings.get_int("max_segments", pipeline.MAX_SEGMENTS, low=0)
+    max_chars = settings.get_int("max_segment_chars", pipeline.MAX_SEGMENT_CHARS, low=0)
+    time_limit = parse_float("extract_timeout", settings.get("extract_timeout", 0), low=0, origin=settings.origin("extract_timeout"))
     for item, old in [(f, None) for f in todo.new] + todo.changed:
         modality = ctx.registry.modality_for(item.path)
         too_big = _over_limit(ctx, item, modality) if modality is not None else None
@@ -92,7 +106,8 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
                 todo.removed.append(old)
                 counts["removed"] += 1
             continue
-        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive))
+        jobs.append(pipeline.Job(item, modality, old, todo.hashes.get(item.path), derive,
+                                 max_segments=max_segments, max_chars=max_chars))
     total = len(jobs) + len(todo.removed) + len(todo.renamed) + len(todo.touched) + len(todo.unchanged)
     done = 0
 
@@ -154,7 +169,7 @@ def index_paths(ctx: IndexContext, paths: Sequence[str | os.PathLike[str]], retr
     working()
     try:
         if models is not None:
-            pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments, models)
+            pipeline.run(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments, models, time_limit)
             load_seconds = models.seconds
         else:
             ctx.runner(jobs, ctx.embedders, write, ctx.workers, ctx.batch_segments)
@@ -220,6 +235,11 @@ def unsupported(path: Path) -> str:
 
 
 EMPTY = "empty file (0 bytes): nothing to index until it has content"
+
+
+def _orphaned(ctx: IndexContext, known: scan.Known) -> bool:
+    """Recorded as read by a modality no installed plugin registers now."""
+    return known.modality is not None and known.modality not in ctx.registry.modalities
 
 
 def _over_limit(ctx: IndexContext, item: scan.Found, modality: Modality) -> str | None:
