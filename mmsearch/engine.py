@@ -167,7 +167,11 @@ class Engine:
             self.check_database()
             for space in self.spaces:
                 space.indexes.refresh()
-            yield
+            try:
+                yield
+            finally:
+                # Still under the lock, so no writer of ours adds to the WAL while it is truncated.
+                store_db.checkpoint(self.db)
 
     # -- indexing ------------------------------------------------------------------------------
 
@@ -364,7 +368,7 @@ class Engine:
                 for row, active in zip(session.scalars(select(SpaceRow).order_by(SpaceRow.id)), self.spaces)
             )
         db_file = self.index_dir / store_db.DB_FILE
-        db_bytes = db_file.stat().st_size if self.db_url == store_db.default_url(self.index_dir) and db_file.exists() else None
+        db_bytes = store_db.disk_bytes(db_file) if self.db_url == store_db.default_url(self.index_dir) else None
         return Status(
             index_dir=str(self.index_dir),
             db_url=self.db.url.render_as_string(hide_password=True),
