@@ -46,7 +46,8 @@ def default_index_dir() -> Path:
 class Engine:
     """An open index. Use :meth:`open`, preferably as a context manager."""
 
-    def __init__(self, index_dir: Path, db_url: str, settings: Settings, plugins: Iterable[object], embedders: Sequence[str] | None) -> None:
+    def __init__(self, index_dir: Path, db_url: str, settings: Settings, plugins: Iterable[object], embedders: Sequence[str] | None,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         self.index_dir = index_dir
         self.db_url = db_url
         self.settings = settings
@@ -57,7 +58,7 @@ class Engine:
         self.read_only = store_db.is_read_only(index_dir, db_url)
         #: Told, in one line, when a write waits for another process's writer lock (default: stderr);
         #: the HTTP server's jobs show it as what the job is doing.
-        self.on_wait: Callable[[str], None] = _notify
+        self.on_wait: Callable[[str], None] = on_wait or _notify
         self.db = store_db.create_db_engine(db_url, read_only=self.read_only)
         self._closed = False
         try:
@@ -91,12 +92,16 @@ class Engine:
         embedders: Sequence[str] | None = None,
         settings: Mapping[str, Any] | None = None,
         plugins: Iterable[object] = (),
+        on_wait: Callable[[str], None] | None = None,
     ) -> Engine:
         """Open (creating if needed) the index in directory ``index``.
 
         ``db`` is any SQLAlchemy URL (default: SQLite inside ``index``); ``embedders`` names the
         embedders of a new index (default: the best one available offline); ``settings``
         override ``mmsearch.toml`` and ``MMSEARCH_*``; ``plugins`` are extra plugin objects.
+        ``on_wait`` is told, in one line, when a write waits for another writer's lock (default:
+        stderr); given here, it also receives the wait of creating a new index's schema, which
+        happens before ``open`` returns and so before ``engine.on_wait`` could be set.
         """
         env = Settings()
         if index is not None and (not isinstance(index, (str, os.PathLike)) or isinstance(index, (bytes, bytearray))):
@@ -114,7 +119,7 @@ class Engine:
         db_url = db or layered.get("db") or store_db.default_url(index_dir)
         if embedders is None and layered.get("embedders"):
             embedders = [e.strip() for e in str(layered.get("embedders")).split(",") if e.strip()]
-        return cls(index_dir, db_url, layered, plugins, embedders)
+        return cls(index_dir, db_url, layered, plugins, embedders, on_wait)
 
     def __enter__(self) -> Engine:
         return self
@@ -144,8 +149,11 @@ class Engine:
     def _writer_lock(self, purpose: str) -> Iterator[None]:
         """Hold the index's writer lock (see ``store/lock.py``); readers never take it."""
         if self.read_only:
+            # "This user" is wrong on a read-only mount, where even root cannot write: name the file system.
+            why = ("the file system is mounted read-only" if store_db.on_read_only_mount(self.index_dir)
+                   else f"this user cannot write {self.index_dir}")
             raise ReadOnlyIndexError(
-                f"cannot {purpose} the index at {self._where()}: it is read-only (this user cannot write {self.index_dir}); "
+                f"cannot {purpose} the index at {self._where()}: it is read-only ({why}); "
                 f"searching works, indexing needs write access"
             )
         timeout = parse_float("lock_timeout", self.settings.get("lock_timeout", DEFAULT_TIMEOUT_S), low=0)

@@ -67,6 +67,14 @@ def is_read_only(index_dir: Path, url: str) -> bool:
     )
 
 
+def on_read_only_mount(path: Path) -> bool:
+    """Whether ``path`` lies on a file system mounted read-only (no one can write it, root included)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # gone, or no statvfs (Windows): say nothing about the mount
+        return False
+
+
 def create_db_engine(url: str, read_only: bool = False) -> Engine:
     """An engine for ``url``. ``read_only`` opens a SQLite file so that nothing is ever written
     beside it (no journal, no shared-memory file), as a read-only directory demands."""
