@@ -48,7 +48,8 @@ def default_index_dir() -> Path:
 class Engine:
     """An open index. Use :meth:`open`, preferably as a context manager."""
 
-    def __init__(self, index_dir: Path, db_url: str, settings: Settings, plugins: Iterable[object], embedders: Sequence[str] | None) -> None:
+    def __init__(self, index_dir: Path, db_url: str, settings: Settings, plugins: Iterable[object], embedders: Sequence[str] | None,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         store_db.refuse_in_memory(db_url)  # before anything touches the index folder's caches
         self.index_dir = index_dir
         self.db_url = db_url
@@ -60,7 +61,7 @@ class Engine:
         self.read_only = store_db.is_read_only(index_dir, db_url)
         #: Told, in one line, when a write waits for another process's writer lock (default: stderr);
         #: the HTTP server's jobs show it as what the job is doing.
-        self.on_wait: Callable[[str], None] = _notify
+        self.on_wait: Callable[[str], None] = on_wait or _notify
         self.db = store_db.create_db_engine(db_url, read_only=self.read_only, index_dir=index_dir)
         self._closed = False
         try:
@@ -94,12 +95,16 @@ class Engine:
         embedders: Sequence[str] | None = None,
         settings: Mapping[str, Any] | None = None,
         plugins: Iterable[object] = (),
+        on_wait: Callable[[str], None] | None = None,
     ) -> Engine:
         """Open (creating if needed) the index in directory ``index``.
 
         ``db`` is any SQLAlchemy URL (default: SQLite inside ``index``); ``embedders`` names the
         embedders of a new index (default: the best one available offline); ``settings``
         override ``mmsearch.toml`` and ``MMSEARCH_*``; ``plugins`` are extra plugin objects.
+        ``on_wait`` is told, in one line, when a write waits for another writer's lock (default:
+        stderr); given here, it also receives the wait of creating a new index's schema, which
+        happens before ``open`` returns and so before ``engine.on_wait`` could be set.
         """
         env = Settings()
         if index is not None and (not isinstance(index, (str, os.PathLike)) or isinstance(index, (bytes, bytearray))):
@@ -125,7 +130,7 @@ class Engine:
         db_url = db or layered.get("db") or store_db.default_url(index_dir)
         if embedders is None and layered.get("embedders"):
             embedders = [e.strip() for e in str(layered.get("embedders")).split(",") if e.strip()]
-        return cls(index_dir, db_url, layered, plugins, embedders)
+        return cls(index_dir, db_url, layered, plugins, embedders, on_wait)
 
     def __enter__(self) -> Engine:
         return self
@@ -155,8 +160,11 @@ class Engine:
     def _writer_lock(self, purpose: str) -> Iterator[None]:
         """Hold the index's writer lock (see ``store/lock.py``); readers never take it."""
         if self.read_only:
+            # "This user" is wrong on a read-only mount, where even root cannot write: name the file system.
+            why = ("the file system is mounted read-only" if store_db.on_read_only_mount(self.index_dir)
+                   else f"this user cannot write {self.index_dir}")
             raise ReadOnlyIndexError(
-                f"cannot {purpose} the index at {self._where()}: it is read-only (this user cannot write {self.index_dir}); "
+                f"cannot {purpose} the index at {self._where()}: it is read-only ({why}); "
                 f"searching works, indexing needs write access"
             )
         timeout = parse_float("lock_timeout", self.settings.get("lock_timeout", DEFAULT_TIMEOUT_S), low=0)
@@ -178,7 +186,11 @@ class Engine:
             self.check_database()
             for space in self.spaces:
                 space.indexes.refresh()
-            yield
+            try:
+                yield
+            finally:
+                # Still under the lock, so no writer of ours adds to the WAL while it is truncated.
+                store_db.checkpoint(self.db)
 
     # -- indexing ------------------------------------------------------------------------------
 
@@ -392,7 +404,7 @@ class Engine:
                 for row, active in zip(session.scalars(select(SpaceRow).order_by(SpaceRow.id)), self.spaces)
             )
         db_file = self.index_dir / store_db.DB_FILE
-        db_bytes = db_file.stat().st_size if self.db_url == store_db.default_url(self.index_dir) and db_file.exists() else None
+        db_bytes = store_db.disk_bytes(db_file) if self.db_url == store_db.default_url(self.index_dir) else None
         return Status(
             index_dir=str(self.index_dir),
             db_url=self.db.url.render_as_string(hide_password=True),

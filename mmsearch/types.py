@@ -225,7 +225,7 @@ class Status:
     failures: tuple[FileReport, ...]
     spaces: tuple[Mapping[str, Any], ...]
     roots: tuple[str, ...]
-    db_bytes: int | None
+    db_bytes: int | None  # SQLite: the file with its -wal and -shm; None for a server database
     vector_bytes: int
 
     def to_dict(self) -> dict[str, Any]:

@@ -188,3 +188,37 @@ def test_legacy_encodings_are_read(tmp_path: Path) -> None:
 def test_empty_file_has_no_segments(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_text("  \n")
     assert list(TextModality().segments(source_for(tmp_path / "empty.txt"))) == []
+
+
+
+def test_an_oversized_image_fails_with_the_same_reason_while_another_thread_decodes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside probe F3: a thread in the middle of an OCR decode must not change why a 108 MP image
+    fails in another; a process-wide warnings filter set by the decoding thread once turned
+    Pillow's bomb warning into "not a readable image" (the reason changed from run to run)."""
+    import threading
+
+    import mmsearch_ocr.reader as reader
+
+    big = tmp_path / "big.png"
+    Image.new("1", (12_000, 9_000)).save(big)  # 108 MP: over the 100 MP default, under Pillow's 179 MP refusal
+    small = _photo(tmp_path / "small.jpg", size=(64, 48))
+    inside, done = threading.Event(), threading.Event()
+    real_flatten = reader.flatten
+
+    def slow_flatten(image: Image.Image) -> Image.Image:  # the OCR thread, held mid-decode
+        inside.set()
+        done.wait(30)
+        return real_flatten(image)
+
+    monkeypatch.setattr(reader, "flatten", slow_flatten)
+    ocr = threading.Thread(target=reader.picture, args=(source_for(small), None))
+    ocr.start()
+    try:
+        assert inside.wait(30)
+        with pytest.raises(ExtractError) as failure:
+            list(ImageModality().segments(source_for(big)))
+    finally:
+        done.set()
+        ocr.join()
+    assert "image is 12000x9000 (108 MP), over the limit of 100 MP; raise the setting max_image_pixels" in str(failure.value)

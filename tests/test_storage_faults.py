@@ -343,3 +343,55 @@ def test_a_damaged_database_given_with_db_is_never_advised_away_with_its_folder(
         assert "check that --db" in line and "delete that one file" in line, line
         assert "delete the index directory" not in line and f"{elsewhere} " not in line, line
     assert notadb.read_text() == "pasta recipes, not a database\n" * 200
+
+
+def test_a_read_only_mount_is_named_as_such_not_blamed_on_the_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside probe F10: on a read-only mount, even as root, the refusal said "this user cannot
+    write", sending the user to check permissions instead of the mount."""
+    from mmsearch.store import db as store_db
+    from mmsearch.store.errors import ReadOnlyIndexError
+    from mmsearch.testing import fake_plugin
+
+    index = tmp_path / "index"
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()]):
+        pass
+    real_statvfs = os.statvfs
+
+    def read_only_mount(path: object) -> os.statvfs_result:  # what statvfs says of a `mount -o ro` file system
+        fields = list(real_statvfs(path))  # type: ignore[arg-type]
+        fields[8] |= os.ST_RDONLY  # f_flag
+        return os.statvfs_result(fields)
+
+    monkeypatch.setattr(os, "statvfs", read_only_mount)
+    monkeypatch.setattr(store_db, "is_read_only", lambda *_: True)  # os.access as on that mount
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()]) as engine:
+        with pytest.raises(ReadOnlyIndexError, match=r"it is read-only \(the file system is mounted read-only\); searching works"):
+            engine.index([tmp_path])
+
+
+def test_engine_open_takes_on_wait_for_the_wait_of_creating_an_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Outside probe F9: creating a new index waits for another writer inside Engine.open, before
+    the caller could set engine.on_wait, so the line went to stderr whatever the caller wanted."""
+    import threading
+
+    from mmsearch.store.db import create_db_engine, default_url
+    from mmsearch.store.lock import writer_lock
+    from mmsearch.testing import fake_plugin
+
+    index = tmp_path / "index"
+    index.mkdir()
+    db = create_db_engine(default_url(index))
+    heard: list[str] = []
+    try:
+        with writer_lock(db, index, "test"):
+            release = threading.Timer(1.0, lambda: None)
+            opener = threading.Thread(target=lambda: mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()],
+                                                                          on_wait=heard.append).close())
+            opener.start()
+            release.start()
+            release.join()
+    finally:
+        db.dispose()
+    opener.join(30)
+    assert len(heard) == 1 and heard[0].startswith(f"Waiting for mmsearch pid {os.getpid()}"), heard
+    assert "Waiting" not in capsys.readouterr().err

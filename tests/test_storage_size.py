@@ -105,3 +105,31 @@ def test_compact_without_an_index_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--index", str(tmp_path / "none"), "db", "compact"])
     assert result.exit_code != 0
     assert "no index database" in result.output and "Traceback" not in result.output
+
+
+def test_an_index_run_leaves_no_large_wal_and_status_counts_it(tmp_path: Path) -> None:
+    """Outside probe F4: after a normal run the WAL was left at 10 MB beside a 32 KB database and
+    `status` reported only the 32 KB. Now the run ends with a truncated WAL, and status counts the
+    database with its -wal and -shm files."""
+    from conftest import text_library
+
+    lib = text_library(tmp_path, "alpha", 40)
+    index = tmp_path / "index"
+    with mmsearch.Engine.open(index, embedders=["hash"], plugins=[fake_plugin()], settings={"batch_size": 1}) as engine:
+        assert engine.index([lib]).added == 40
+        db = index / store_db.DB_FILE
+        wal = Path(f"{db}-wal")
+        assert not wal.exists() or wal.stat().st_size == 0, f"the WAL is left at {wal.stat().st_size} bytes"
+        parts = [db, wal, Path(f"{db}-shm")]
+        assert engine.status().db_bytes == sum(p.stat().st_size for p in parts if p.exists())
+        # A reader in a transaction stops the truncation: status then shows the WAL too.
+        reader = sqlite3.connect(db, isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM media").fetchall()  # holds its snapshot until COMMIT
+            (lib / "late.txt").write_text("a late document\n")
+            engine.index([lib])
+            assert wal.stat().st_size > 0
+            assert engine.status().db_bytes == sum(p.stat().st_size for p in parts if p.exists()) > db.stat().st_size
+        finally:
+            reader.close()

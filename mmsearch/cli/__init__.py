@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ import click
 from .. import warm
 from ..errors import MMSearchError, PluginError
 from . import calibrate_cmd, db_cmd, demo_cmd, eval_cmd, index_cmd, info_cmd, rebuild_bar, search_cmd, serve_cmd
+from . import common
 from .common import Group
 from .context import CliContext
 
@@ -134,16 +136,30 @@ def _one_line_warnings() -> None:
     warnings.showwarning = show
 
 
-def _terminated(signum: int, _frame: object) -> None:
+def _stopping(signum: int, _frame: object) -> None:
     # `timeout`, systemd and `docker stop` send SIGTERM: stop as Ctrl-C does (what finished is
-    # kept, the lock note goes), instead of dying silently with the note left behind.
+    # kept, the lock note goes), instead of dying silently with the note left behind. Files being
+    # read are finished or cancelled first, which can take half a minute on a loaded machine:
+    # say so at once, so that the wait does not look like a hang.
+    if common.stop_signal is None:
+        common.stop_signal = signum
+        # os.write, not print: the handler may run while the main thread is inside a write to
+        # stderr (the progress bar), and a buffered stream refuses a reentrant call.
+        try:
+            os.write(2, b"Stopping after the files in progress (what is finished is kept)...\n")
+        except OSError:  # stderr closed: stop anyway
+            pass
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> Any:
     _one_line_warnings()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminated)
+        signal.signal(signal.SIGTERM, _stopping)
+        # Ctrl-C too, but only where it would interrupt anyway: a background job (`nohup … &`)
+        # starts with SIGINT ignored, and that must stay so.
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _stopping)
     try:
         return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="mmsearch")
     finally:

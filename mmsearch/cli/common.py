@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from ..engine import Engine
 
 
+#: The signal (SIGINT or SIGTERM) that asked this process to stop, set by the CLI's handler; it
+#: decides the exit status.
+stop_signal: int | None = None
+
+
 class Group(click.Group):
     """Turns MMSearchError into one line on stderr and exit code 1 (a traceback only with --debug);
     a command given ``--json`` also prints it as JSON on stdout, ``{"error": {"type", "message"}}``,
@@ -41,7 +46,9 @@ class Group(click.Group):
             # a file cut off in the middle (a long PDF, a film) is read again next time.
             click.echo("Interrupted. Files finished before this point are kept; a file cut off while being read "
                        "is read again on the next run.", err=True)
-            ctx.exit(130)
+            # 128 + the signal, as shells, `timeout` and service managers expect: 143 for SIGTERM,
+            # 130 for Ctrl-C (also when the KeyboardInterrupt came from no signal of ours).
+            ctx.exit(128 + (stop_signal or signal.SIGINT))
 
 
 def _wants_json(args: list[str]) -> bool:

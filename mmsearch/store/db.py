@@ -91,6 +91,14 @@ def is_read_only(index_dir: Path, url: str) -> bool:
     )
 
 
+def on_read_only_mount(path: Path) -> bool:
+    """Whether ``path`` lies on a file system mounted read-only (no one can write it, root included)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # gone, or no statvfs (Windows): say nothing about the mount
+        return False
+
+
 def create_db_engine(url: str, read_only: bool = False, index_dir: Path | None = None) -> Engine:
     """An engine for ``url``. ``read_only`` opens a SQLite file so that nothing is ever written
     beside it (no journal, no shared-memory file), as a read-only directory demands. ``index_dir``
@@ -163,6 +171,9 @@ def _sqlite_pragmas(index_dir: Path | None, dbapi_conn, _record) -> None:  # typ
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # SQLite's automatic checkpoint counts pages: its default 1000 is 32 MB of WAL at our
+        # 32 KiB pages. 128 pages (4 MiB) keeps a long run's WAL near what SQLite intends.
+        cur.execute("PRAGMA wal_autocheckpoint=128")
     except sqlite3.DatabaseError as exc:  # a damaged file fails here, before any statement of ours
         raise _sqlite_storage_error(exc, _database_of(dbapi_conn), index_dir) or exc
     finally:
@@ -334,6 +345,38 @@ def compact(engine: Engine, index_dir: Path | None = None) -> tuple[int, int, in
 def _wal_size(path: Path) -> int:
     wal = Path(f"{path}-wal")
     return wal.stat().st_size if wal.exists() else 0
+
+
+def disk_bytes(path: Path) -> int | None:
+    """What a SQLite database takes on disk: the file plus its -wal and -shm. The WAL alone can
+    be many times the database (the probe found 10 MB beside a 32 KB file); counting only the
+    main file hid that. None when the database file does not exist."""
+    if not path.exists():
+        return None
+    return sum(part.stat().st_size for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if part.exists())
+
+
+def checkpoint(engine: Engine) -> None:
+    """Fold a SQLite database's WAL into the file and truncate it to 0 bytes, at the end of a
+    writing run, so that an index at rest is not 4x its size. Never waits: a reader in the middle
+    of a transaction makes the checkpoint give up (the WAL shrinks on a later run or close).
+    Nothing to do for other databases."""
+    if engine.url.get_backend_name() != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        try:
+            cur.execute("PRAGMA busy_timeout=0")  # a busy reader: skip, do not hold the run's end for 30 s
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur.fetchall()
+        finally:
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+    except sqlite3.Error:  # full disk, read-only, busy: the WAL stays valid, only larger
+        pass
+    finally:
+        raw.close()
 
 
 def _page_size(path: Path) -> int:

@@ -15,3 +15,7 @@ class ReadOnlyIndexError(MMSearchError):
 
 class StorageError(MMSearchError):
     """The database cannot be read or written: damaged file, full disk."""
+
+
+class WriterLockLostError(MMSearchError):
+    """The PostgreSQL writer lock vanished mid-run (its connection closed): writing stopped."""

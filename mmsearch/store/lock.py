@@ -9,6 +9,15 @@
 Both are released by the operating system or the server when the holder dies, so a crashed
 ``index`` run never leaves an index locked. A second writer waits, says once who holds the lock,
 and gives up after ``lock_timeout`` seconds with a one-line error.
+
+The advisory lock lives only as long as its connection, which can drop while the holder is
+still running (server restart, ``idle_session_timeout``, ``pg_terminate_backend``, a NAT
+forgetting an idle TCP session): the server then frees it silently and a second writer may take
+it. So every commit of the holder first checks, inside the committing transaction, that the lock
+is still its own, and the run stops with :class:`WriterLockLostError` if not. A second
+"commit" advisory key, taken by that check for the rest of the transaction and waited on by a
+writer that has just got the lock, means a check that passed is always followed by its commit
+before the new holder writes or even reads what to do.
 """
 
 from __future__ import annotations
@@ -24,14 +33,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from .errors import IndexLockedError, ReadOnlyIndexError
+from .errors import IndexLockedError, ReadOnlyIndexError, WriterLockLostError
 
 #: Advisory lock key (two int4s): "mmsr" and 1, the writer lock of the database's index.
 PG_KEY = (0x6D6D7372, 1)
+#: "mmsr" and 3: held by a writer's transaction from its lock check to its commit (see above).
+PG_COMMIT_KEY = (0x6D6D7372, 3)
 POLL_S = 0.25
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -149,12 +161,58 @@ def _pg_lock(db: Engine, where: str, timeout: float, notify: Notify | None, purp
                     notify(_waiting(where, _pg_holder(conn), timeout))
                     told = True
                 time.sleep(POLL_S)
+            # A holder whose lock connection just dropped may be between its check and its
+            # commit: wait for that commit, so that what this writer reads next includes it.
+            commit_key = {"a": PG_COMMIT_KEY[0], "b": PG_COMMIT_KEY[1]}
+            conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), commit_key)
+            conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), commit_key)
+            guard = _CommitGuard(int(conn.scalar(text("SELECT pg_backend_pid()"))), where)
+            event.listen(db, "commit", guard)
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": PG_KEY[0], "b": PG_KEY[1]})
+                event.remove(db, "commit", guard)
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": PG_KEY[0], "b": PG_KEY[1]})
+                except DBAPIError:
+                    # The connection is gone, and with it the lock (the server frees a session's
+                    # locks when it ends): nothing is left to release, and every commit before
+                    # this point was checked to hold the lock, so the run's work stands.
+                    pass
     finally:
         locker.dispose()
+
+
+class _CommitGuard:
+    """A ``commit`` event of the writer's database engine: refuses to commit once the writer lock
+    (held by the backend ``lock_pid``) is gone, so a lost lock never lets two writers interleave."""
+
+    def __init__(self, lock_pid: int, where: str) -> None:
+        self.lock_pid = lock_pid
+        self.where = where
+
+    def __call__(self, conn: Connection) -> None:
+        # The DBAPI cursor, not conn.execute: SQLAlchemy is in the middle of committing this
+        # connection and must not start or end a transaction of its own here.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", PG_COMMIT_KEY)
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = %s "
+                "AND classid = %s AND objid = %s AND objsubid = 2 "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+                (self.lock_pid, *PG_KEY),
+            )
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if not (row and row[0]):
+            raise WriterLockLostError(
+                f"stopped writing to the index at {self.where}: the writer lock was lost because its connection to the "
+                "PostgreSQL server closed (a server restart, idle_session_timeout, a dropped network connection or "
+                "pg_terminate_backend); what was committed before is kept, the batch in progress was not written; "
+                "run the command again to finish"
+            )
 
 
 def _pg_holder(conn: Connection) -> Holder:

@@ -4,7 +4,6 @@ panoramas, decompression bombs, truncated files and multi-page TIFF scans."""
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
@@ -110,9 +109,11 @@ class ImageModality(Modality):
             taken = _taken_at(img)
             if img.getexif().get(_EXIF_ORIENTATION) in _EXIF_TURNED:  # stored on its side
                 width, height = height, width  # the size as shown (and as OCR boxes are measured)
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                img.load()  # raises on truncated data, which a lazy open would hide
+            # No warnings.catch_warnings here: its filter list is process-wide, so while one decode
+            # thread had turned DecompressionBombWarning into an error, another thread's
+            # Image.open of a large image failed as "not a readable image" instead of "over the
+            # limit" (the reason changed from run to run). The size check above is the limit.
+            img.load()  # raises on truncated data, which a lazy open would hide
             img = flatten(ImageOps.exif_transpose(img))
             # A drafted JPEG is already within 2x of the target: the embedder's own resize follows,
             # so a second resize here would only cost time. PNGs and friends cannot draft.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 from PIL import Image, ImageOps
@@ -55,19 +54,20 @@ def picture(source: Source, payload: object, side: int | None = None, page: int 
     else the payload."""
     best = payload if isinstance(payload, Image.Image) else None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source.path) as img:
-                if page is not None and page > 1:
-                    img.seek(page - 1)  # EOFError when the file has no such page: the payload will do
-                if img.width * img.height <= MAX_OCR_PIXELS and (best is None or img.width > best.width):
-                    if side is not None:
-                        # JPEG: decode at 1/2-1/8 scale straight from the DCT. Draft keeps both sides
-                        # at least the size asked, so ask for the thumbnail's own shape: a square
-                        # (side, side) would decode a 4:3 12 MP photo at 2000 px, four times the pixels.
-                        scale = side / max(img.size)
-                        img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
-                    best = flatten(ImageOps.exif_transpose(img))  # 16-bit scans scaled, not clipped white
+        # The size is checked against MAX_OCR_PIXELS before any decode; no warnings.catch_warnings:
+        # its filters are process-wide, and turning DecompressionBombWarning into an error here
+        # made another thread's Image.open of a large image fail with a different reason.
+        with Image.open(source.path) as img:
+            if page is not None and page > 1:
+                img.seek(page - 1)  # EOFError when the file has no such page: the payload will do
+            if img.width * img.height <= MAX_OCR_PIXELS and (best is None or img.width > best.width):
+                if side is not None:
+                    # JPEG: decode at 1/2-1/8 scale straight from the DCT. Draft keeps both sides
+                    # at least the size asked, so ask for the thumbnail's own shape: a square
+                    # (side, side) would decode a 4:3 12 MP photo at 2000 px, four times the pixels.
+                    scale = side / max(img.size)
+                    img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
+                best = flatten(ImageOps.exif_transpose(img))  # 16-bit scans scaled, not clipped white
     except Exception:  # noqa: BLE001 - not an image file (a PDF) or unreadable: the payload will do
         pass
     if best is not None and side is not None and max(best.size) > side:
