@@ -190,7 +190,7 @@ class Settings:
     def origin(self, key: str) -> str:
         """Where :meth:`get` finds ``key``: what an error about its value should point to."""
         if key in self._overrides:
-            return "given with --set or a flag"
+            return f"given with --set, a flag or Engine.open(settings=); env {env_name(key)}"
         if self._environ.get(env_name(key)) is not None:
             return f"env {env_name(key)}"
         if key in self._file:

@@ -84,7 +84,7 @@ def test_engine_open_refuses_unknown_keys_and_bad_values_given_to_it(tmp_path: P
     monkeypatch.delenv("MMSEARCH_INDEX", raising=False)
     with pytest.raises(mmsearch.ConfigError, match=r"Engine.open\(\) or flags: unknown setting 'bogus' at the top level"):
         mmsearch.Engine.open(tmp_path / "i", embedders=["hash"], plugins=[fake_plugin()], settings={"bogus": 1})
-    with pytest.raises(mmsearch.ConfigError, match=r"setting 'workers' \(given with --set or a flag\) must be a whole number"):
+    with pytest.raises(mmsearch.ConfigError, match=r"setting 'workers' \(given with --set, a flag or Engine.open\(settings=\); env MMSEARCH_WORKERS\) must be a whole number"):
         mmsearch.Engine.open(tmp_path / "i", embedders=["hash"], plugins=[fake_plugin()], settings={"workers": "x"})
 
 
