@@ -269,3 +269,11 @@ def test_a_capitalised_word_or_number_in_an_unrelated_file_changes_nothing(tmp_p
         if shown != [right]:
             wrong.append(f"{query!r}: shown {shown}, right {right}")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("query", ["jupiter at 2:46", "the meeting at 12:30", "chapter at 1:02:03"])
+def test_a_time_in_a_query_is_not_a_code_a_file_must_hold(query: str) -> None:
+    """An outside probe's "jupiter at 2:46" hid the recording found at 0.98 for "jupiter": the time
+    was taken for an identifier that no transcript holds, and every file lost by MISS."""
+    assert [lit.text for lit in literals(query) if not lit.soft] == []
+    assert [lit.text for lit in literals("ticket SR-20931 at 12:30") if not lit.soft] == ["SR-20931"]

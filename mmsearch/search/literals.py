@@ -84,6 +84,8 @@ MIN_CHARS = 3
 # A literal is a run of word characters joined by the punctuation identifiers use.
 _JOINERS = "-./:#_"
 _TOKEN = re.compile(r"\w+(?:[-./:#_]\w+)*")
+# a time of day or a position in a recording: 2:46, 12:30, 1:02:03
+_CLOCK = re.compile(r"\d{1,2}(?::[0-5]\d){1,2}")
 # a number with its thousands separators and decimals, standing alone (not inside a word or code)
 _NUMBER = re.compile(r"(?<![\w.,:/#-])\d+(?:[,.\u00a0\u202f ]\d{3})*(?:[.,]\d+)?(?![\w/#-]|[.,:]\d)")
 
@@ -163,6 +165,8 @@ def is_identifier(token: str) -> bool:
     mixing letters and digits (``A7X22``, ``h264``). A number of up to four digits is a quantity
     or a year ("bake at 200 degrees", "report 2023"), which a file may well not spell out."""
     if not any(c.isdigit() for c in token) or len(token) < MIN_CHARS:
+        return False
+    if _CLOCK.fullmatch(token):  # "jupiter at 2:46" is a moment of a recording, which no transcript spells out
         return False
     if any(c in _JOINERS for c in token):
         return True
