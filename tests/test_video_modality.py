@@ -248,3 +248,37 @@ def test_a_video_with_damaged_bytes_keeps_what_decodes(video: VideoModality, med
     assert frames, "nothing of the damaged video was kept"
     # the last shot (coffee, 10-15 s) lies past the damage and is still seen where it is
     assert frames[-1].locator.end == pytest.approx(SHOTS[-1][2], abs=LOOK)
+
+
+def _drawing(corner: tuple[int, int]) -> np.ndarray:
+    """A grey shape on a white page, 10x10 of the 32x32 thumbnail (a tenth of the picture)."""
+    page = np.ones((32, 32, 3), np.float32)
+    y, x = corner
+    page[y : y + 10, x : x + 10] = 0.6
+    return page
+
+
+def test_sampler_cuts_between_drawings_on_a_white_page() -> None:
+    """An outside probe's slideshow of clip art on white lost whole shots: between two drawings the
+    mean difference was 0.045-0.088, under scene_threshold; a tenth of the picture changing is a cut."""
+    a, b, c = _drawing((2, 2)), _drawing((20, 20)), _drawing((2, 20))
+    assert max(float(np.abs(a - b).mean()), float(np.abs(b - c).mean())) < VideoConfig().scene_threshold
+    timeline = [(t / 4, a) for t in range(12)] + [(t / 4, b) for t in range(12, 24)] + [(t / 4, c) for t in range(24, 36)]
+    assert _run(SceneSampler(VideoConfig()), timeline) == [(Action.KEEP, 0.0), (Action.KEEP, 3.0), (Action.KEEP, 6.0)]
+    rng = np.random.default_rng(1)  # the same drawing with camera noise stays one shot
+    noisy = [(t / 4, np.clip(a + rng.normal(0, 0.03, a.shape), 0, 1).astype(np.float32)) for t in range(40)]
+    assert _run(SceneSampler(VideoConfig()), noisy) == [(Action.KEEP, 0.0)]
+
+
+def test_a_small_bright_subject_on_black_is_not_a_blank_frame() -> None:
+    """The probe's microscope shot (a small cell on black) had a spread of 0.015 on the thumbnail,
+    under blank_threshold, and was dropped as blank."""
+    black = np.zeros((32, 32, 3), np.float32)
+    cell = black.copy()
+    cell[15, 15] = 0.5
+    cell[16, 15] = 0.2
+    assert float(cell.reshape(-1, 3).std(axis=0).mean()) < VideoConfig().blank_threshold
+    timeline = [(t / 4, _drawing((2, 2))) for t in range(12)] + [(t / 4, cell) for t in range(12, 24)]
+    assert _run(SceneSampler(VideoConfig()), timeline) == [(Action.KEEP, 0.0), (Action.KEEP, 3.0)]  # was BREAK at 3.0
+    noise = np.clip(np.random.default_rng(2).normal(0.02, 0.01, (32, 32, 3)), 0, 1).astype(np.float32)
+    assert _run(SceneSampler(VideoConfig()), [(t / 4, noise) for t in range(8)]) == []  # a dark, noisy frame stays blank
