@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 
 SAMPLE_RATE = 16_000
+#: A hole in a stream's timestamps longer than this is filled with silence (shorter ones are the
+#: resampler's buffering and codecs' frame rounding).
+GAP_SAMPLES = SAMPLE_RATE // 10
 
 
 def _resampler() -> Any:
@@ -39,6 +42,8 @@ def iter_audio(path: Path | str) -> Iterator[np.ndarray]:
             raise ValueError("no audio stream")
         stream = container.streams.audio[0]
         resampler = _resampler()
+        emitted = 0  # samples yielded so far: where the next frame belongs unless its time says later
+        start: float | None = None
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
@@ -46,10 +51,23 @@ def iter_audio(path: Path | str) -> Iterator[np.ndarray]:
                 # Damaged bytes: silence in its place, as players do, so later speech keeps its time
                 # (a recording with one bad packet failed whole).
                 if packet.duration and packet.time_base:
-                    yield np.zeros(round(float(packet.duration * packet.time_base) * SAMPLE_RATE), dtype=np.float32)
+                    silence = round(float(packet.duration * packet.time_base) * SAMPLE_RATE)
+                    emitted += silence
+                    yield np.zeros(silence, dtype=np.float32)
                 continue
             for frame in frames:
-                yield from _flat(resampler.resample(frame))
+                if frame.pts is not None and frame.time_base:
+                    at = float(frame.pts * frame.time_base)
+                    start = at if start is None else start
+                    # Pages the demuxer dropped whole (damage in an Ogg file) leave a hole in the
+                    # timestamps and raise nothing: fill it, or every later link came 2 s early.
+                    missing = round((at - start) * SAMPLE_RATE) - emitted
+                    if missing > GAP_SAMPLES:
+                        emitted += missing
+                        yield np.zeros(missing, dtype=np.float32)
+                for chunk in _flat(resampler.resample(frame)):
+                    emitted += len(chunk)
+                    yield chunk
         yield from _flat(resampler.resample(None))  # flush the resampler's tail
 
 
