@@ -78,6 +78,9 @@ def test_queries_need_a_positive_part() -> None:
         parse("type:image")
     with pytest.raises(QueryError, match="at least one positive part"):
         parse("-night")
+    # the user's own negative parts, not the README's example (an outside probe was told of -"night")
+    with pytest.raises(QueryError, match=r'negative parts \(-"wind farm", -"sea"\) only push results down'):
+        parse('-"wind farm" -sea')
     with pytest.raises(QueryError, match="after:2022-01-01 is not before"):
         parse("x after:2022 before:2021")
 

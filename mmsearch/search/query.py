@@ -120,7 +120,8 @@ class Query:
             raise QueryError(f"a query may combine at most {MAX_PARTS} parts, this one has {len(self.parts)}; "
                              "each part is a search of its own")
         if not any(p.weight > 0 for p in self.parts):
-            raise QueryError("a query needs at least one positive part; negative parts (-\"night\") only push results down")
+            negatives = ", ".join(p.label for p in self.parts)  # the user's own, not an example's
+            raise QueryError(f"a query needs at least one positive part; negative parts ({negatives}) only push results down")
         if any(p.weight == 0 for p in self.parts):
             raise QueryError("a part weighs 0, which would ignore it; drop it or give it a weight such as 0.5:")
         for part in self.parts:
