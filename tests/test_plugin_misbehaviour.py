@@ -196,8 +196,11 @@ def test_ctrl_c_stops_a_run_held_by_a_hung_extract_and_keeps_what_finished(tmp_p
            "HANG_MARKER": str(marker), "MMSEARCH_BATCH_SIZE": "32",
            "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     index = tmp_path / "idx"
+    # as at a terminal: under a background job SIGINT starts ignored, and mmsearch keeps ignoring
+    # it as nohup users expect
     proc = subprocess.Popen([sys.executable, "-m", "mmsearch", "--index", str(index), "index", str(lib)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while not marker.exists() and time.monotonic() < deadline:
@@ -205,7 +208,10 @@ def test_ctrl_c_stops_a_run_held_by_a_hung_extract_and_keeps_what_finished(tmp_p
         assert marker.exists(), "the hung extract never started"
         time.sleep(2)  # a.txt is read meanwhile
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=15)
+        # a hung run used to need SIGKILL. Once, in a full CI run on a 2-core machine loaded by other
+        # work, it did not exit within 15 s (not reproduced alone, in a background job or with
+        # SIGINT ignored): the bound tells "stops" from "hangs", it is not a speed target
+        _, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
