@@ -141,19 +141,23 @@ def _stopping(signum: int, _frame: object) -> None:
     # kept, the lock note goes), instead of dying silently with the note left behind. Files being
     # read are finished or cancelled first, which can take half a minute on a loaded machine:
     # say so at once, so that the wait does not look like a hang.
-    if common.stop_signal is None:
-        common.stop_signal = signum
-        # os.write, not print: the handler may run while the main thread is inside a write to
-        # stderr (the progress bar), and a buffered stream refuses a reentrant call.
-        try:
-            os.write(2, b"Stopping after the files in progress (what is finished is kept)...\n")
-        except OSError:  # stderr closed: stop anyway
-            pass
+    if common.stop_signal is not None:
+        # Already stopping: a second Ctrl-C raised again wherever the first was being handled
+        # (inside click's unwinding it became "Aborted!" and exit 1, in CI); once is enough.
+        return
+    common.stop_signal = signum
+    # os.write, not print: the handler may run while the main thread is inside a write to
+    # stderr (the progress bar), and a buffered stream refuses a reentrant call.
+    try:
+        os.write(2, b"Stopping after the files in progress (what is finished is kept)...\n")
+    except OSError:  # stderr closed: stop anyway
+        pass
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> Any:
     _one_line_warnings()
+    common.stop_signal = None  # a fresh command (tests run several in one process)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stopping)
         # Ctrl-C too, but only where it would interrupt anyway: a background job (`nohup … &`)

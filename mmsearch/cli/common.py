@@ -41,7 +41,7 @@ class Group(click.Group):
         except KeyboardInterrupt:
             # A second Ctrl-C while this one is being handled gave a traceback and exit -2.
             if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                _ignore_further_ctrl_c()
             # True of every command: an index run commits file by file, so what finished is kept and
             # a file cut off in the middle (a long PDF, a film) is read again next time.
             click.echo("Interrupted. Files finished before this point are kept; a file cut off while being read "
@@ -49,6 +49,22 @@ class Group(click.Group):
             # 128 + the signal, as shells, `timeout` and service managers expect: 143 for SIGTERM,
             # 130 for Ctrl-C (also when the KeyboardInterrupt came from no signal of ours).
             ctx.exit(128 + (stop_signal or signal.SIGINT))
+
+
+def _ignore_further_ctrl_c() -> None:
+    """A no-op handler, not SIG_IGN: a Ctrl-C already pending when SIG_IGN is set makes Python raise
+    "OSError: Signal 2 ignored due to race condition" at the next bytecode (a CI run showed its
+    traceback). Setting the handler first runs a pending one, which raises KeyboardInterrupt: retry."""
+    for _ in range(5):
+        try:
+            signal.signal(signal.SIGINT, _ignore_signal)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _ignore_signal(signum: int, frame: object) -> None:
+    return None
 
 
 def _wants_json(args: list[str]) -> bool:
